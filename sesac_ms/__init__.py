@@ -1,0 +1,190 @@
+"""SeSAC MS: the operations system of Seoul's youth job-training academy (청년취업사관학교)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+ENV_SETTINGS = (
+    "SECRET_KEY", "RATELIMIT_STORAGE_URI", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT",
+    "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PROXY_FIX_COUNT",
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Assemble the app: settings in layers, extensions, blueprints, error pages, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SESAC_INSTANCE_PATH", str(PROJECT_DIR / "instance")),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_DIR / "templates"),
+    )
+    _load_settings(app, test_config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+
+    from .errors import register_error_handlers
+    from .security import add_security_headers, check_production_config
+
+    register_error_handlers(app)
+    app.after_request(add_security_headers)
+    from .mail import send_after_request
+
+    app.after_request(send_after_request)
+    if app.config["PROXY_FIX_COUNT"]:
+        count = int(app.config["PROXY_FIX_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    if app.config["PRODUCTION"]:
+        check_production_config(app)
+    return app
+
+
+def _load_settings(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Defaults → instance/config.py → environment → the test mapping."""
+    app.config.from_object("sesac_ms.config")
+    app.config.from_pyfile("config.py", silent=True)
+    for name in ENV_SETTINGS:
+        if name in os.environ:
+            app.config[name] = os.environ[name]
+    app.config.from_prefixed_env("SESAC")
+    if "DATABASE_URL" in os.environ:
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SESAC_ENV") == "production":
+        app.config["PRODUCTION"] = True
+    if app.config["PRODUCTION"]:
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+        for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+            if name not in os.environ and f"SESAC_{name}" not in os.environ:
+                app.config[name] = True
+    if test_config:
+        app.config.update(test_config)
+
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'sesac_ms.sqlite3'}"
+    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _generated_secret_key(Path(app.instance_path))
+        app.config["SECRET_KEY_GENERATED"] = True
+
+
+def normalise_database_url(url: str) -> str:
+    """postgres:// and postgresql:// use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _generated_secret_key(instance: Path) -> str:
+    """A development key kept in instance/secret_key (never committed); production refuses it."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite enforces foreign keys only when asked; WAL and a busy timeout let workers share it."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def _init_extensions(app: Flask) -> None:
+    from .models import User
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        timezone_selector=lambda: "Asia/Seoul",
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        """The id carries the session version: an older cookie no longer loads the user."""
+        try:
+            raw_id, raw_version = user_id.split(":")
+            user = db.session.get(User, int(raw_id))
+            version = int(raw_version)
+        except (ValueError, TypeError):
+            return None
+        if user is None or not user.active or user.session_version != version:
+            return None
+        return user
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    locale = session.get("locale") if request else None
+    return locale if locale in ("ko", "en") else "ko"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import admin, auth, cohorts, main
+
+    for blueprint in (main.bp, auth.bp, admin.bp, cohorts.bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from .auth.forms import ButtonForm, LocaleForm
+    from .permissions import can
+
+    app.jinja_env.globals.update(
+        can=can,
+        ButtonForm=ButtonForm,
+        LocaleForm=LocaleForm,
+        current_locale=lambda: str(get_locale()),
+    )
+    app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
+        format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": (
+        format_date(value, fmt) if value else ""
+    )

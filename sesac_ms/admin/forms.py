@@ -1,0 +1,51 @@
+"""Forms of the admin blueprint."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from ..models import Role
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator (운영본부)"),
+    Role.MANAGER: _l("Campus manager"),
+    Role.COORDINATOR: _l("Job coordinator"),
+    Role.MENTOR: _l("Mentor"),
+    Role.TRAINEE: _l("Trainee"),
+}
+
+
+class CampusForm(FlaskForm):
+    name_ko = StringField(_l("Name in Korean"), validators=[DataRequired(), Length(max=50)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=50)])
+    district = StringField(_l("District (자치구)"), validators=[DataRequired(), Length(max=50)])
+    opening_order = IntegerField(_l("Opening order"), validators=[Optional(), NumberRange(min=1)])
+    opened_on = DateField(_l("Opened on"), validators=[Optional()])
+    ai_specialised = BooleanField(_l("AI-specialised campus (AI 특화캠퍼스)"))
+    partner_company = StringField(_l("Partner company"), validators=[Optional(), Length(max=100)])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()],
+                       validators=[DataRequired()])
+    campus_id = SelectField(_l("Campus"), coerce=int, validators=[Optional()],
+                            description=_l("Everyone but an administrator belongs to one campus."))
+
+
+class ExportForm(FlaskForm):
+    reason = StringField(_l("Reason for the download"), validators=[
+        DataRequired(message=_l("Say why you download this personal data.")),
+        Length(min=5, max=500)])
+
+
+class LogFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=60)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

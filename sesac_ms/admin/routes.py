@@ -1,0 +1,236 @@
+"""Routes of the admin blueprint."""
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+
+from ..auth import services as accounts
+from ..auth.forms import ButtonForm
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import show_domain_error
+from ..models import Campus, Role, User
+from ..models.audit import AccessAction
+from ..permissions import require
+from . import bp, services
+from .forms import ROLE_LABELS, CampusForm, ExportForm, LogFilterForm, UserForm
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+# --- campuses ----------------------------------------------------------------------
+
+
+@bp.get("/campuses")
+@require("campus.view")
+def campuses() -> ResponseReturnValue:
+    return render_template("admin/campuses.html", campuses=services.campuses())
+
+
+@bp.route("/campuses/new", methods=["GET", "POST"])
+@require("campus.manage")
+def new_campus() -> ResponseReturnValue:
+    form = CampusForm()
+    if form.validate_on_submit():
+        try:
+            campus = services.create_campus(
+                _actor(), **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS})
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Campus %(name)s was created.", name=campus.name_ko), "success")
+            return redirect(url_for("admin.campuses"))
+    return render_template("admin/campus_form.html", form=form, campus=None)
+
+
+@bp.route("/campuses/<int:campus_id>/edit", methods=["GET", "POST"])
+@require("campus.manage")
+def edit_campus(campus_id: int) -> ResponseReturnValue:
+    campus = db.get_or_404(Campus, campus_id)
+    form = CampusForm(obj=campus)
+    if form.validate_on_submit():
+        try:
+            services.update_campus(
+                _actor(), campus,
+                **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS})
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Campus %(name)s was saved.", name=campus.name_ko), "success")
+            return redirect(url_for("admin.campuses"))
+    return render_template("admin/campus_form.html", form=form, campus=campus)
+
+
+# --- users ---------------------------------------------------------------------------
+
+
+def _user_filters() -> dict:
+    return {
+        "q": request.args.get("q", "")[:100],
+        "role": request.args.get("role", ""),
+        "campus_id": request.args.get("campus_id", type=int),
+        "active": request.args.get("active", ""),
+    }
+
+
+@bp.get("/users")
+@require("user.view")
+def users() -> ResponseReturnValue:
+    filters = _user_filters()
+    page = db.paginate(services.users_query(**filters), per_page=50)
+    return render_template("admin/users.html", page=page, filters=filters,
+                           campuses=services.campuses(), role_labels=ROLE_LABELS)
+
+
+def _user_form(user: User | None = None) -> UserForm:
+    form = UserForm(obj=user)
+    form.campus_id.choices = [(0, "—")] + [(c.id, c.name_ko) for c in services.campuses()]
+    if user is not None:
+        form.email.render_kw = {"readonly": True}
+        if request.method == "GET":
+            form.campus_id.data = user.campus_id or 0
+    return form
+
+
+def _campus_from(form: UserForm) -> Campus | None:
+    return db.session.get(Campus, form.campus_id.data) if form.campus_id.data else None
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require("user.manage")
+def new_user() -> ResponseReturnValue:
+    form = _user_form()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(_actor(), email=form.email.data, name=form.name.data,
+                                        role=Role(form.role.data), campus=_campus_from(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("%(name)s was created and a link to set a password was mailed to "
+                          "%(email)s.", name=user.name, email=user.email), "success")
+            return redirect(url_for("admin.user", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.get("/users/<int:user_id>")
+@require("user.view")
+def user(user_id: int) -> ResponseReturnValue:
+    person = db.get_or_404(User, user_id)
+    services.view_user(_actor(), person)
+    db.session.commit()
+    return render_template("admin/user.html", person=person, role_labels=ROLE_LABELS,
+                           button=ButtonForm())
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require("user.manage")
+def edit_user(user_id: int) -> ResponseReturnValue:
+    person = db.get_or_404(User, user_id)
+    form = _user_form(person)
+    if request.method == "POST":
+        form.email.data = person.email
+    if form.validate_on_submit():
+        try:
+            accounts.update_user(_actor(), person, name=form.name.data,
+                                 role=Role(form.role.data), campus=_campus_from(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("%(name)s was saved.", name=person.name), "success")
+            return redirect(url_for("admin.user", user_id=person.id))
+    return render_template("admin/user_form.html", form=form, user=person)
+
+
+def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
+    person = db.get_or_404(User, user_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_user_active(_actor(), person, active)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        message = (gettext("%(name)s can log in again.", name=person.name) if active else
+                   gettext("%(name)s was deactivated and logged out everywhere.",
+                           name=person.name))
+        flash(message, "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@require("user.manage")
+def deactivate_user(user_id: int) -> ResponseReturnValue:
+    return _set_active(user_id, False)
+
+
+@bp.post("/users/<int:user_id>/activate")
+@require("user.manage")
+def activate_user(user_id: int) -> ResponseReturnValue:
+    return _set_active(user_id, True)
+
+
+@bp.post("/users/<int:user_id>/send-link")
+@require("user.manage")
+def send_password_link(user_id: int) -> ResponseReturnValue:
+    person = db.get_or_404(User, user_id)
+    if not person.active:
+        flash(gettext("Activate the account first."), "danger")
+        return redirect(url_for("admin.user", user_id=user_id))
+    accounts.issue_password_link(person, purpose="reset")
+    db.session.commit()
+    flash(gettext("A link to set a password was mailed to %(email)s.", email=person.email),
+          "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.route("/users/export", methods=["GET", "POST"])
+@require("user.export")
+def export_users() -> ResponseReturnValue:
+    filters = _user_filters()
+    form = ExportForm()
+    if form.validate_on_submit():
+        content = services.export_users_csv(_actor(), form.reason.data, **filters)
+        db.session.commit()
+        return Response(content, mimetype="text/csv; charset=utf-8", headers={
+            "Content-Disposition": "attachment; filename=sesac-users.csv",
+            "Cache-Control": "no-store"})
+    return render_template("admin/export.html", form=form, filters=filters)
+
+
+# --- logs ----------------------------------------------------------------------------
+
+
+def _log_page(query_function, template: str, actions: list[str]) -> ResponseReturnValue:
+    form = LogFilterForm(request.args)
+    filters = {"q": "", "action": "", "date_from": None, "date_to": None}
+    if form.validate():
+        filters.update({name: getattr(form, name).data or filters[name] for name in filters})
+    page = db.paginate(query_function(**filters), per_page=50)
+    return render_template(template, page=page, form=form, actions=actions)
+
+
+@bp.get("/audit")
+@require("audit.view")
+def audit_log() -> ResponseReturnValue:
+    return _log_page(services.audit_query, "admin/audit.html",
+                     ["user.", "campus.", "course.", "cohort."])
+
+
+@bp.get("/access-log")
+@require("audit.view")
+def access_log() -> ResponseReturnValue:
+    return _log_page(services.access_query, "admin/access_log.html", list(AccessAction))

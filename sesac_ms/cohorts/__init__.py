@@ -1,0 +1,7 @@
+"""Courses and cohorts of a campus: opening, dates, capacity, status and assigned staff."""
+
+from flask import Blueprint
+
+bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
+
+from . import routes  # noqa: E402,F401

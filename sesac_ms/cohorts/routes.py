@@ -1,0 +1,207 @@
+"""Routes of the cohorts blueprint: courses, cohorts, status and staff."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+
+from ..auth.forms import ButtonForm
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import show_domain_error
+from ..models import Campus, Cohort, CohortStaff, CohortStatus, Course, User
+from ..permissions import can, load_in_scope, require
+from . import bp, services
+from .forms import CohortForm, CourseForm, StaffForm
+
+COHORT_FIELDS = ("number", "recruit_start_on", "recruit_end_on", "start_on", "end_on", "capacity")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _status_filter() -> CohortStatus | None:
+    value = request.args.get("status") or None
+    return CohortStatus(value) if value in set(CohortStatus) else None
+
+
+@bp.get("/")
+@require("cohort.view")
+def index() -> ResponseReturnValue:
+    campus_id = request.args.get("campus_id", type=int)
+    status = _status_filter()
+    page = db.paginate(
+        services.cohorts_query(_actor(), campus_id=campus_id, status=status), per_page=30
+    )
+    return render_template("cohorts/index.html", page=page, campuses=services.campuses_for(_actor()),
+                           campus_id=campus_id, status=status, statuses=list(CohortStatus),
+                           status_label=services.status_label)
+
+
+@bp.get("/courses")
+@require("course.view")
+def courses() -> ResponseReturnValue:
+    campus_id = request.args.get("campus_id", type=int)
+    items = db.session.scalars(services.courses_query(_actor(), campus_id)).all()
+    return render_template("cohorts/courses.html", courses=items,
+                           campuses=services.campuses_for(_actor()), campus_id=campus_id)
+
+
+def _course_form(course: Course | None = None) -> CourseForm:
+    form = CourseForm(obj=course)
+    form.campus_id.choices = [(c.id, c.name_ko) for c in services.campuses_for(_actor())]
+    if course is not None:
+        form.campus_id.render_kw = {"disabled": True}
+        form.campus_id.data = course.campus_id
+    return form
+
+
+@bp.route("/courses/new", methods=["GET", "POST"])
+@require("course.manage")
+def new_course() -> ResponseReturnValue:
+    form = _course_form()
+    if request.method == "GET" and _actor().campus_id:
+        form.campus_id.data = _actor().campus_id
+    if form.validate_on_submit():
+        try:
+            course = services.create_course(
+                _actor(), campus=db.session.get(Campus, form.campus_id.data),
+                title=form.title.data, track=form.track.data,
+                description=form.description.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Course “%(title)s” was created.", title=course.title), "success")
+            return redirect(url_for("cohorts.courses"))
+    return render_template("cohorts/course_form.html", form=form, course=None)
+
+
+@bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
+@require("course.manage")
+def edit_course(course_id: int) -> ResponseReturnValue:
+    course = load_in_scope(Course, course_id)
+    form = _course_form(course)
+    if request.method == "POST":
+        form.campus_id.data = course.campus_id
+    if form.validate_on_submit():
+        try:
+            services.update_course(_actor(), course, title=form.title.data,
+                                   track=form.track.data, description=form.description.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Course “%(title)s” was saved.", title=course.title), "success")
+            return redirect(url_for("cohorts.courses"))
+    return render_template("cohorts/course_form.html", form=form, course=course)
+
+
+@bp.route("/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
+@require("cohort.manage")
+def new_cohort(course_id: int) -> ResponseReturnValue:
+    course = load_in_scope(Course, course_id)
+    form = CohortForm()
+    if form.validate_on_submit():
+        try:
+            cohort = services.create_cohort(
+                _actor(), course, **{name: getattr(form, name).data for name in COHORT_FIELDS})
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Cohort %(label)s was created.", label=cohort.label()), "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return render_template("cohorts/cohort_form.html", form=form, course=course, cohort=None)
+
+
+@bp.get("/<int:cohort_id>")
+@require("cohort.view")
+def show(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    staff_form = StaffForm()
+    staff_form.user_id.choices = [
+        (u.id, f"{u.name} ({u.email})") for u in services.staff_candidates(cohort)
+    ] if can("cohort.manage") else []
+    return render_template(
+        "cohorts/show.html", cohort=cohort, staff=services.cohort_staff(cohort),
+        staff_form=staff_form, next_status=services.next_status(cohort),
+        status_label=services.status_label, button=ButtonForm())
+
+
+@bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
+@require("cohort.manage")
+def edit(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = CohortForm(obj=cohort)
+    if form.validate_on_submit():
+        try:
+            services.update_cohort(
+                _actor(), cohort, **{name: getattr(form, name).data for name in COHORT_FIELDS})
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Cohort %(label)s was saved.", label=cohort.label()), "success")
+            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+    return render_template("cohorts/cohort_form.html", form=form, course=cohort.course,
+                           cohort=cohort)
+
+
+@bp.post("/<int:cohort_id>/status")
+@require("cohort.manage")
+def change_status(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        services.advance_status(_actor(), cohort, request.form.get("status", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(gettext("The cohort is now “%(status)s”.",
+                      status=services.status_label(cohort.status)), "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+
+
+@bp.post("/<int:cohort_id>/staff")
+@require("cohort.manage")
+def add_staff(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = StaffForm()
+    form.user_id.choices = [(u.id, u.name) for u in services.staff_candidates(cohort)]
+    if form.validate_on_submit():
+        try:
+            staff = services.assign_staff(_actor(), cohort, db.session.get(User, form.user_id.data))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(gettext("%(name)s was assigned.", name=staff.user.name), "success")
+    else:
+        flash(gettext("Choose an active coordinator or mentor of this cohort's campus."), "danger")
+    return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+
+
+@bp.post("/<int:cohort_id>/staff/<int:staff_id>/remove")
+@require("cohort.manage")
+def remove_staff(cohort_id: int, staff_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    staff = db.session.get(CohortStaff, staff_id)
+    if staff is None or staff.cohort_id != cohort.id:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    name = staff.user.name
+    services.remove_staff(_actor(), staff)
+    db.session.commit()
+    flash(gettext("%(name)s is no longer assigned.", name=name), "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort_id))

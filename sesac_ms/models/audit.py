@@ -1,0 +1,66 @@
+"""The audit log of changes and the personal-data access log. Rows are never updated or deleted."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, enum_type, utcnow
+
+
+class AuditEntry(db.Model):
+    """Who did what to which record, when, with the changed fields ({field: [old, new]})."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_label: Mapped[str] = mapped_column(sa.String(300))  # kept if the user goes
+    action: Mapped[str] = mapped_column(sa.String(60), index=True)
+    object_type: Mapped[str] = mapped_column(sa.String(60), index=True)
+    object_id: Mapped[int | None] = mapped_column(index=True)
+    object_label: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    campus_id: Mapped[int | None] = mapped_column(index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+
+
+class AccessAction(StrEnum):
+    VIEW = "view"
+    CHANGE = "change"
+    DOWNLOAD = "download"
+
+
+class PersonalDataAccess(db.Model):
+    """Who viewed, changed or downloaded whose personal data, when, from where and why."""
+
+    __tablename__ = "personal_data_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_label: Mapped[str] = mapped_column(sa.String(300))
+    action: Mapped[AccessAction] = mapped_column(enum_type(AccessAction, "access_action"))
+    subject_type: Mapped[str] = mapped_column(sa.String(60))
+    subject_id: Mapped[int | None] = mapped_column(index=True)
+    subject_label: Mapped[str] = mapped_column(sa.String(300))  # whose data, or what set of people
+    detail: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+@event.listens_for(PersonalDataAccess, "before_update")
+@event.listens_for(PersonalDataAccess, "before_delete")
+def _logs_are_append_only(mapper, connection, target) -> None:
+    raise RuntimeError(f"{type(target).__name__} rows are append-only")

@@ -1,0 +1,140 @@
+"""Campuses, their courses and the cohorts (기수) that run them, with assigned staff."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from .people import User
+
+
+class Track(StrEnum):
+    AI_CORE_SW = "ai_core_sw"  # AI핵심/융합(SW)
+    AI_CONVERGENCE_DX = "ai_convergence_dx"  # AI융합(DX)
+
+
+class CohortStatus(StrEnum):
+    PLANNED = "planned"
+    RECRUITING = "recruiting"
+    SELECTING = "selecting"
+    IN_PROGRESS = "in_progress"
+    FINISHED = "finished"
+
+
+COHORT_STATUS_ORDER = list(CohortStatus)
+
+
+class StaffRole(StrEnum):
+    COORDINATOR = "coordinator"
+    MENTOR = "mentor"
+
+
+class Campus(db.Model):
+    __tablename__ = "campuses"
+    __table_args__ = (
+        sa.CheckConstraint("opening_order IS NULL OR opening_order > 0", name="opening_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_ko: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    name_en: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    district: Mapped[str] = mapped_column(sa.String(50))  # 자치구, e.g. 구로구
+    opening_order: Mapped[int | None] = mapped_column(unique=True)
+    opened_on: Mapped[date | None]
+    ai_specialised: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    partner_company: Mapped[str | None] = mapped_column(sa.String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    courses: Mapped[list[Course]] = relationship(back_populates="campus", lazy="raise")
+
+    def display_name(self, locale: str = "ko") -> str:
+        return self.name_en if locale == "en" else self.name_ko
+
+    def __repr__(self) -> str:
+        return f"<Campus {self.name_ko}>"
+
+
+class Course(db.Model):
+    __tablename__ = "courses"
+    __table_args__ = (sa.UniqueConstraint("campus_id", "title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campus_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campuses.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    track: Mapped[Track] = mapped_column(enum_type(Track, "course_track"))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    campus: Mapped[Campus] = relationship(back_populates="courses", lazy="joined")
+    cohorts: Mapped[list[Cohort]] = relationship(back_populates="course", lazy="raise")
+
+
+class Cohort(db.Model):
+    __tablename__ = "cohorts"
+    __table_args__ = (
+        sa.UniqueConstraint("course_id", "number"),
+        sa.CheckConstraint("number > 0", name="number_positive"),
+        sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+        sa.CheckConstraint("recruit_start_on <= recruit_end_on", name="recruiting_window"),
+        sa.CheckConstraint("recruit_end_on <= start_on", name="recruiting_before_start"),
+        sa.CheckConstraint("start_on <= end_on", name="start_before_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("courses.id", ondelete="RESTRICT"), index=True
+    )
+    number: Mapped[int]
+    recruit_start_on: Mapped[date]
+    recruit_end_on: Mapped[date]
+    start_on: Mapped[date] = mapped_column(index=True)
+    end_on: Mapped[date] = mapped_column(index=True)
+    capacity: Mapped[int]
+    status: Mapped[CohortStatus] = mapped_column(
+        enum_type(CohortStatus, "cohort_status"), default=CohortStatus.PLANNED, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    course: Mapped[Course] = relationship(back_populates="cohorts", lazy="joined")
+    staff: Mapped[list[CohortStaff]] = relationship(
+        back_populates="cohort", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    @property
+    def campus_id(self) -> int:
+        return self.course.campus_id
+
+    def label(self, locale: str = "ko") -> str:
+        """The name campuses use: "(구로1기/AI융합) AI 활용 데이터분석 취업캠프"."""
+        campus = self.course.campus
+        if locale == "en":
+            return f"({campus.name_en} #{self.number}) {self.course.title}"
+        track = "AI융합" if self.course.track == Track.AI_CONVERGENCE_DX else "AI핵심"
+        return f"({campus.name_ko}{self.number}기/{track}) {self.course.title}"
+
+
+class CohortStaff(db.Model):
+    """A coordinator or mentor assigned to a cohort."""
+
+    __tablename__ = "cohort_staff"
+    __table_args__ = (sa.UniqueConstraint("cohort_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[StaffRole] = mapped_column(enum_type(StaffRole, "staff_role"))
+
+    cohort: Mapped[Cohort] = relationship(back_populates="staff")
+    user: Mapped[User] = relationship(lazy="joined")
