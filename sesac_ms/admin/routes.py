@@ -4,6 +4,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..auth import services as accounts
 from ..auth.forms import ButtonForm
@@ -91,7 +92,8 @@ def users() -> ResponseReturnValue:
 
 def _user_form(user: User | None = None) -> UserForm:
     form = UserForm(obj=user)
-    form.campus_id.choices = [(0, "—")] + [(c.id, c.name_ko) for c in services.campuses()]
+    form.campus_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(c.id, c.name_ko) for c in services.campuses()]
     if user is not None:
         form.email.render_kw = {"readonly": True}
         if request.method == "GET":

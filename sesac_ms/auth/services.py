@@ -11,12 +11,13 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale, gettext
 
 from .. import audit, mail
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
+from ..links import external_url
 from ..models import Campus, PasswordToken, Role, User
 from ..models.audit import AccessAction
 from ..models.types import utcnow
@@ -120,8 +121,7 @@ def issue_password_link(user: User, *, purpose: str = "welcome") -> str:
         token_hash=_token_hash(raw),
         expires_at=utcnow() + current_app.config["PASSWORD_TOKEN_LIFETIME"],
     ))
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    link = base + url_for("auth.set_password", token=raw)
+    link = external_url("auth.set_password", token=raw)
     hours = int(current_app.config["PASSWORD_TOKEN_LIFETIME"].total_seconds() // 3600)
     with force_locale(user.locale):
         if purpose == "welcome":

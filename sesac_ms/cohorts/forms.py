@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectChoice, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..models import Track
@@ -16,7 +16,7 @@ TRACK_LABELS = {
 class CourseForm(FlaskForm):
     campus_id = SelectField(_l("Campus"), coerce=int, validators=[DataRequired()])
     title = StringField(_l("Course title"), validators=[DataRequired(), Length(max=200)])
-    track = SelectField(_l("Track"), choices=[(t.value, label) for t, label in TRACK_LABELS.items()],
+    track = SelectField(_l("Track"), choices=[SelectChoice(t.value, label) for t, label in TRACK_LABELS.items()],
                         validators=[DataRequired()])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
 

@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
@@ -50,7 +51,8 @@ def courses() -> ResponseReturnValue:
 
 def _course_form(course: Course | None = None) -> CourseForm:
     form = CourseForm(obj=course)
-    form.campus_id.choices = [(c.id, c.name_ko) for c in services.campuses_for(_actor())]
+    form.campus_id.choices = [
+        SelectChoice(c.id, c.name_ko) for c in services.campuses_for(_actor())]
     if course is not None:
         form.campus_id.render_kw = {"disabled": True}
         form.campus_id.data = course.campus_id
@@ -125,7 +127,7 @@ def show(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     staff_form = StaffForm()
     staff_form.user_id.choices = [
-        (u.id, f"{u.name} ({u.email})") for u in services.staff_candidates(cohort)
+        SelectChoice(u.id, f"{u.name} ({u.email})") for u in services.staff_candidates(cohort)
     ] if can("cohort.manage") else []
     return render_template(
         "cohorts/show.html", cohort=cohort, staff=services.cohort_staff(cohort),
@@ -176,7 +178,7 @@ def change_status(cohort_id: int) -> ResponseReturnValue:
 def add_staff(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = StaffForm()
-    form.user_id.choices = [(u.id, u.name) for u in services.staff_candidates(cohort)]
+    form.user_id.choices = [SelectChoice(u.id, u.name) for u in services.staff_candidates(cohort)]
     if form.validate_on_submit():
         try:
             staff = services.assign_staff(_actor(), cohort, db.session.get(User, form.user_id.data))

@@ -1,0 +1,248 @@
+"""Shared fixtures: an app per test on SQLite and, with TEST_DATABASE_URL, on PostgreSQL too."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+from sesac_ms import create_app
+from sesac_ms.auth.services import create_user
+from sesac_ms.extensions import db
+from sesac_ms.models import Campus, Cohort, CohortStatus, Course, Role, Track, User
+
+PASSWORD = "correct horse battery"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if IN_CI and not TEST_DATABASE_URL:
+        raise pytest.UsageError("CI=true but TEST_DATABASE_URL is unset: PostgreSQL is required")
+
+
+def base_config(database_url: str, instance: Path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-of-sufficient-length-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
+        "MAIL_SERVER": None,
+        "PUBLIC_BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """Create a throw-away database on the server and drop it afterwards."""
+    name = f"sesac_test_{uuid.uuid4().hex[:10]}"
+    url = make_url(server_url).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+            ), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
+    """One database per backend for the whole run; the schema is built once."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "test.sqlite3"
+        url = f"sqlite:///{path}"
+        _build_schema(url, tmp_path_factory.mktemp("instance"))
+        yield url
+    else:
+        with postgres_database(TEST_DATABASE_URL) as url:
+            _build_schema(url, tmp_path_factory.mktemp("instance"))
+            yield url
+
+
+def _build_schema(url: str, instance: Path) -> None:
+    app = create_app(base_config(url, instance))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build an app on the test database; several apps stand for several workers."""
+    apps: list[Flask] = []
+
+    def factory(**overrides) -> Flask:
+        config = base_config(database_url, tmp_path)
+        config.update(overrides)
+        os.environ["SESAC_INSTANCE_PATH"] = str(tmp_path / "instance")
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps[:1]:
+        with app.app_context():
+            db.session.rollback()
+            _empty_tables()
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+# --- factories -------------------------------------------------------------------------
+
+_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def make_campus(app: Flask) -> Callable[..., Campus]:
+    def factory(name_ko: str | None = None, **values) -> Campus:
+        n = next(_counter)
+        campus = Campus(name_ko=name_ko or f"캠퍼스{n}", name_en=values.pop("name_en", f"Campus {n}"),
+                        district=values.pop("district", f"구{n}"), **values)
+        db.session.add(campus)
+        db.session.commit()
+        return campus
+
+    return factory
+
+
+@pytest.fixture
+def campus(make_campus) -> Campus:
+    return make_campus("구로", name_en="Guro", district="구로구", opening_order=24)
+
+
+@pytest.fixture
+def make_user(app: Flask, campus: Campus) -> Callable[..., User]:
+    def factory(role: Role | str = Role.MANAGER, campus: Campus | None = campus,
+                email: str | None = None, name: str = "테스트 사용자",
+                password: str = PASSWORD, **values) -> User:
+        role = Role(role)
+        user = create_user(None, email=email or f"{role.value}{next(_counter)}@sesac.example",
+                           name=name, role=role, campus=None if role == Role.ADMIN else campus,
+                           password=password, send_link=False)
+        for key, value in values.items():
+            setattr(user, key, value)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_course(app: Flask, campus: Campus) -> Callable[..., Course]:
+    def factory(campus: Campus = campus, title: str | None = None,
+                track: Track = Track.AI_CONVERGENCE_DX) -> Course:
+        course = Course(campus_id=campus.id, title=title or f"과정 {next(_counter)}", track=track)
+        db.session.add(course)
+        db.session.commit()
+        return course
+
+    return factory
+
+
+@pytest.fixture
+def make_cohort(app: Flask, make_course) -> Callable[..., Cohort]:
+    def factory(course: Course | None = None, number: int | None = None, capacity: int = 30,
+                status: CohortStatus = CohortStatus.PLANNED, **dates) -> Cohort:
+        course = course or make_course()
+        cohort = Cohort(
+            course_id=course.id, number=number or next(_counter), capacity=capacity,
+            status=status,
+            recruit_start_on=dates.get("recruit_start_on", date(2026, 1, 5)),
+            recruit_end_on=dates.get("recruit_end_on", date(2026, 1, 30)),
+            start_on=dates.get("start_on", date(2026, 2, 9)),
+            end_on=dates.get("end_on", date(2026, 6, 30)),
+        )
+        db.session.add(cohort)
+        db.session.commit()
+        return cohort
+
+    return factory
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD, **extra):
+    return client.post("/auth/login", data={"email": email, "password": password, **extra})
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, make_user) -> Callable[..., User]:
+    """Create a user of the role and log in through the real form."""
+    def factory(role: Role | str, campus: Campus | None = None, **values) -> User:
+        kwargs = {"campus": campus} if campus is not None else {}
+        user = make_user(role, **kwargs, **values)
+        response = login(client, user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def count_queries(app: Flask):
+    """Count the SQL statements run inside the block: `with count_queries() as n: ...; n()`."""
+    @contextmanager
+    def counter():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield lambda: len(statements)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", before)
+
+    return counter

@@ -1,0 +1,133 @@
+"""Every registered route, as every role and anonymous, answers as permissions.ACTIONS says.
+
+A new route without @require fails here, and so does a route whose answer differs
+from the table. A second walk checks campus scope: staff of another campus get 404.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import login
+from flask import Flask
+
+from sesac_ms.auth.services import issue_password_link
+from sesac_ms.extensions import db
+from sesac_ms.models import CohortStaff, Role, StaffRole
+from sesac_ms.permissions import ACTIONS, PUBLIC
+
+SKIPPED_ENDPOINTS = {"static"}
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def routes(app: Flask) -> list[tuple[str, str, str]]:
+    """(endpoint, rule, method) for every route the app registers."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIPPED_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            found.append((rule.endpoint, rule.rule, method))
+    return found
+
+
+def action_of(app: Flask, endpoint: str) -> str:
+    action = getattr(app.view_functions[endpoint], "required_action", None)
+    assert action is not None, f"{endpoint} has no @require(...): add it and a row in ACTIONS"
+    assert action == PUBLIC or action in ACTIONS, f"{endpoint}: unknown action {action}"
+    return action
+
+
+@pytest.fixture
+def world(app, make_campus, campus, make_user, make_cohort):
+    """Records of one campus for every URL parameter, and a second campus."""
+    cohort = make_cohort()
+    mentor = make_user(Role.MENTOR)
+    staff = CohortStaff(cohort_id=cohort.id, user_id=mentor.id, role=StaffRole.MENTOR)
+    db.session.add(staff)
+    target = make_user(Role.TRAINEE, email="target@sesac.example")
+    link = issue_password_link(target)
+    db.session.commit()
+    return {
+        "values": {
+            "campus_id": campus.id,
+            "course_id": cohort.course_id,
+            "cohort_id": cohort.id,
+            "staff_id": staff.id,
+            "user_id": target.id,
+            "token": link.rsplit("/", 1)[1],
+        },
+        "campus": campus,
+        "other_campus": make_campus("중랑", name_en="Jungnang", district="중랑구"),
+    }
+
+
+def build_url(app: Flask, endpoint: str, values: dict) -> str:
+    rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(endpoint, **{name: values[name] for name in rule.arguments})
+
+
+def is_login_redirect(response) -> bool:
+    """Sent to the log-in page by Flask-Login (it carries next=), not a deliberate redirect."""
+    parts = urlsplit(response.location or "")
+    return response.status_code == 302 and parts.path == "/auth/login" and "next=" in parts.query
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r or "anonymous")
+def test_every_route_answers_every_role_as_the_table_says(app, make_user, world, role):
+    failures = []
+    for endpoint, _rule, method in routes(app):
+        action = action_of(app, endpoint)
+        client = app.test_client()
+        if role is not None:
+            user = make_user(role)
+            assert login(client, user.email).status_code == 302
+        url = build_url(app, endpoint, world["values"])
+        response = client.open(url, method=method, data={})
+        allowed = action == PUBLIC or (role is not None and role in ACTIONS[action])
+        if allowed:
+            ok = response.status_code in (200, 302) and not (
+                action != PUBLIC and is_login_redirect(response))
+        elif role is None:
+            ok = is_login_redirect(response)
+        else:
+            ok = response.status_code == 403
+        if not ok:
+            failures.append(f"{method} {url} ({endpoint}, {action}) as {role}: "
+                            f"{response.status_code} {response.location or ''}")
+    assert not failures, "\n".join(failures)
+
+
+SCOPED_PARAMETERS = {"course_id", "cohort_id", "staff_id"}
+
+
+@pytest.mark.parametrize("role", [Role.MANAGER, Role.COORDINATOR, Role.MENTOR, Role.TRAINEE])
+def test_staff_of_another_campus_get_404_for_this_campus_records(app, make_user, world, role):
+    checked = 0
+    failures = []
+    for endpoint, _rule, method in routes(app):
+        action = action_of(app, endpoint)
+        rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
+        if action == PUBLIC or role not in ACTIONS[action]:
+            continue
+        if not rule.arguments & SCOPED_PARAMETERS:
+            continue
+        client = app.test_client()
+        outsider = make_user(role, campus=world["other_campus"])
+        login(client, outsider.email)
+        response = client.open(build_url(app, endpoint, world["values"]), method=method, data={})
+        checked += 1
+        if response.status_code != 404:
+            failures.append(f"{method} {endpoint}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+    if role in (Role.MANAGER, Role.COORDINATOR):
+        assert checked > 0
+
+
+def test_every_action_in_the_table_is_used_by_a_route(app):
+    used = {action_of(app, endpoint) for endpoint, _, _ in routes(app)}
+    assert set(ACTIONS) - used == set()
