@@ -182,7 +182,8 @@ def _register_template_helpers(app: Flask) -> None:
         LocaleForm=LocaleForm,
         current_locale=lambda: str(get_locale()),
     )
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
+    # One unambiguous, sortable form in both languages, in Asia/Seoul.
+    app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
