@@ -27,8 +27,9 @@ def main() -> None:
     from sesac_ms.demo import DEMO_PASSWORD, load_demo_data
     from sesac_ms.extensions import db
 
-    app = create_app({"SECRET_KEY": "bench" * 10, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {"SECRET_KEY": "bench" * 10, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
+    )
     with app.app_context():
         upgrade()
         load_demo_data()
@@ -39,16 +40,24 @@ def main() -> None:
     client.post("/auth/login", data={"email": "admin@sesac.example", "password": DEMO_PASSWORD})
     print(f"log-in (argon2id verify with production cost): {time.perf_counter() - started:.3f} s")
 
-    for path in ("/", "/cohorts/", "/cohorts/courses", "/admin/campuses", "/admin/users",
-                 "/admin/audit"):
+    for path in (
+        "/",
+        "/cohorts/",
+        "/cohorts/courses",
+        "/admin/campuses",
+        "/admin/users",
+        "/admin/audit",
+    ):
         timings = []
         for _ in range(args.repeat):
             started = time.perf_counter()
             response = client.get(path)
             timings.append(time.perf_counter() - started)
             assert response.status_code == 200, (path, response.status_code)
-        print(f"GET {path:<18} median {statistics.median(timings) * 1000:7.2f} ms   "
-              f"p95 {sorted(timings)[int(len(timings) * 0.95) - 1] * 1000:7.2f} ms")
+        print(
+            f"GET {path:<18} median {statistics.median(timings) * 1000:7.2f} ms   "
+            f"p95 {sorted(timings)[int(len(timings) * 0.95) - 1] * 1000:7.2f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,23 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
+DURATION_SETTINGS = (
+    "LOGIN_LOCKOUT",
+    "PASSWORD_TOKEN_LIFETIME",
+    "REMEMBER_COOKIE_DURATION",
+    "PERMANENT_SESSION_LIFETIME",
+)
 ENV_SETTINGS = (
-    "SECRET_KEY", "RATELIMIT_STORAGE_URI", "PUBLIC_BASE_URL", "MAIL_SERVER", "MAIL_PORT",
-    "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER", "PROXY_FIX_COUNT",
+    "SECRET_KEY",
+    "RATELIMIT_STORAGE_URI",
+    "PUBLIC_BASE_URL",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "PROXY_FIX_COUNT",
 )
 
 
@@ -77,6 +92,10 @@ def _load_settings(app: Flask, test_config: dict[str, Any] | None) -> None:
                 app.config[name] = True
     if test_config:
         app.config.update(test_config)
+    # Durations may come from the environment as seconds.
+    for name in DURATION_SETTINGS:
+        if isinstance(app.config.get(name), int | float):
+            app.config[name] = timedelta(seconds=app.config[name])
 
     app.config.setdefault(
         "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'sesac_ms.sqlite3'}"
@@ -93,7 +112,7 @@ def normalise_database_url(url: str) -> str:
     """postgres:// and postgresql:// use the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -174,12 +193,16 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from .auth.forms import ButtonForm, LocaleForm
+    from .cohorts.services import status_label
     from .permissions import can
 
+    # Templates build these forms only to render them, so they never read the request
+    # body: on the 413 page reading it again would fail and the error page with it.
     app.jinja_env.globals.update(
         can=can,
-        ButtonForm=ButtonForm,
-        LocaleForm=LocaleForm,
+        cohort_status_label=status_label,
+        ButtonForm=lambda **kwargs: ButtonForm(formdata=None, **kwargs),
+        LocaleForm=lambda **kwargs: LocaleForm(formdata=None, **kwargs),
         current_locale=lambda: str(get_locale()),
     )
     # One unambiguous, sortable form in both languages, in Asia/Seoul.

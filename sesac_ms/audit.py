@@ -59,8 +59,10 @@ def record(
         object_id=getattr(obj, "id", None),
         object_label=(label if label is not None else str(getattr(obj, "name", "")))[:300],
         campus_id=campus_id,
-        changes={k: [_plain(v) for v in pair] if isinstance(pair, list | tuple) else _plain(pair)
-                 for k, pair in (changes or {}).items()},
+        changes={
+            k: [_plain(v) for v in pair] if isinstance(pair, list | tuple) else _plain(pair)
+            for k, pair in (changes or {}).items()
+        },
         ip_address=_client_address(),
     )
     db.session.add(entry)

@@ -17,8 +17,11 @@ from .models import Campus, Role
 def find_campus(name: str) -> Campus | None:
     """A campus by its Korean or English name, ignoring case and surrounding spaces."""
     name = name.strip()
-    return db.session.scalar(db.select(Campus).where(sa.or_(
-        Campus.name_ko == name, sa.func.lower(Campus.name_en) == name.lower())))
+    return db.session.scalar(
+        db.select(Campus).where(
+            sa.or_(Campus.name_ko == name, sa.func.lower(Campus.name_en) == name.lower())
+        )
+    )
 
 
 def _read_password() -> str:
@@ -46,8 +49,15 @@ def create_user_command(email: str, name: str, role: str, campus_name: str | Non
             raise click.BadParameter(f"no campus is named {campus_name!r}", param_hint="--campus")
     password = _read_password()
     try:
-        user = create_user(None, email=email, name=name, role=Role(role), campus=campus,
-                           password=password, send_link=False)
+        user = create_user(
+            None,
+            email=email,
+            name=name,
+            role=Role(role),
+            campus=campus,
+            password=password,
+            send_link=False,
+        )
     except DomainError as error:
         db.session.rollback()
         click.echo(f"Error: {error.message}", err=True)
@@ -71,22 +81,28 @@ def send_mail_command(limit: int) -> None:
         sys.exit(1)
 
 
+def _print_demo_logins(accounts: list[tuple[str, str]]) -> None:
+    from .demo import DEMO_PASSWORD
+
+    click.echo(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
+    for role, email in accounts:
+        click.echo(f"  {role:<12} {email}")
+
+
 @click.command("demo-data")
 def demo_data_command() -> None:
     """Fill the database with the 25 campuses, the article's courses and demo accounts."""
-    from .demo import DEMO_PASSWORD, load_demo_data
+    from .demo import load_demo_data
 
     accounts = load_demo_data()
     db.session.commit()
-    click.echo("Demo log-ins (password for all: %s):" % DEMO_PASSWORD)
-    for role, email in accounts:
-        click.echo(f"  {role:<12} {email}")
+    _print_demo_logins(accounts)
 
 
 @click.command("demo-data-if-empty")
 def demo_data_if_empty_command() -> None:
     """Load demo data only when the database has no campus yet (used by `make run`)."""
-    from .demo import DEMO_PASSWORD, demo_accounts, load_demo_data
+    from .demo import demo_accounts, load_demo_data
 
     if db.session.scalar(db.select(sa.func.count(Campus.id))):
         click.echo("Database already has data; demo data not loaded.")
@@ -95,9 +111,7 @@ def demo_data_if_empty_command() -> None:
         accounts = load_demo_data()
         db.session.commit()
     if accounts:
-        click.echo("Demo log-ins (password for all: %s):" % DEMO_PASSWORD)
-        for role, email in accounts:
-            click.echo(f"  {role:<12} {email}")
+        _print_demo_logins(accounts)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Non-secret defaults. instance/config.py, then the environment, then a test mapping override them."""
+"""Non-secret defaults, overridden by instance/config.py, the environment, a test mapping."""
 
 from datetime import timedelta
 
@@ -34,6 +34,9 @@ LOGIN_LOCKOUT = timedelta(minutes=15)
 LOGIN_RATE_LIMIT = "20 per 10 minutes"
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# If the shared storage (Redis) is down, limit per worker rather than fail every log-in.
+RATELIMIT_SWALLOW_ERRORS = True
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_TOKEN_LIFETIME = timedelta(hours=72)

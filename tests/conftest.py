@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
@@ -59,9 +59,12 @@ def postgres_database(server_url: str) -> Iterator[str]:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
-            ), {"n": name})
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 
@@ -98,6 +101,16 @@ def _empty_tables() -> None:
     db.session.commit()
 
 
+def _forget_request_state() -> None:
+    """Tests keep one app context open, so `g` would outlive a request; start each afresh.
+
+    Otherwise the user Flask-Login cached, Babel's locale and the CSRF token of one
+    request (or client) would leak into the next, as no real request ever does.
+    """
+    for name in list(g):
+        g.pop(name)
+
+
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build an app on the test database; several apps stand for several workers."""
@@ -108,6 +121,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
         config.update(overrides)
         os.environ["SESAC_INSTANCE_PATH"] = str(tmp_path / "instance")
         app = create_app(config)
+        app.before_request_funcs.setdefault(None, []).insert(0, _forget_request_state)
         apps.append(app)
         return app
 
@@ -148,8 +162,12 @@ _counter = iter(range(1, 10**9))
 def make_campus(app: Flask) -> Callable[..., Campus]:
     def factory(name_ko: str | None = None, **values) -> Campus:
         n = next(_counter)
-        campus = Campus(name_ko=name_ko or f"캠퍼스{n}", name_en=values.pop("name_en", f"Campus {n}"),
-                        district=values.pop("district", f"구{n}"), **values)
+        campus = Campus(
+            name_ko=name_ko or f"캠퍼스{n}",
+            name_en=values.pop("name_en", f"Campus {n}"),
+            district=values.pop("district", f"구{n}"),
+            **values,
+        )
         db.session.add(campus)
         db.session.commit()
         return campus
@@ -164,13 +182,24 @@ def campus(make_campus) -> Campus:
 
 @pytest.fixture
 def make_user(app: Flask, campus: Campus) -> Callable[..., User]:
-    def factory(role: Role | str = Role.MANAGER, campus: Campus | None = campus,
-                email: str | None = None, name: str = "테스트 사용자",
-                password: str = PASSWORD, **values) -> User:
+    def factory(
+        role: Role | str = Role.MANAGER,
+        campus: Campus | None = campus,
+        email: str | None = None,
+        name: str = "테스트 사용자",
+        password: str = PASSWORD,
+        **values,
+    ) -> User:
         role = Role(role)
-        user = create_user(None, email=email or f"{role.value}{next(_counter)}@sesac.example",
-                           name=name, role=role, campus=None if role == Role.ADMIN else campus,
-                           password=password, send_link=False)
+        user = create_user(
+            None,
+            email=email or f"{role.value}{next(_counter)}@sesac.example",
+            name=name,
+            role=role,
+            campus=None if role == Role.ADMIN else campus,
+            password=password,
+            send_link=False,
+        )
         for key, value in values.items():
             setattr(user, key, value)
         db.session.commit()
@@ -181,8 +210,9 @@ def make_user(app: Flask, campus: Campus) -> Callable[..., User]:
 
 @pytest.fixture
 def make_course(app: Flask, campus: Campus) -> Callable[..., Course]:
-    def factory(campus: Campus = campus, title: str | None = None,
-                track: Track = Track.AI_CONVERGENCE_DX) -> Course:
+    def factory(
+        campus: Campus = campus, title: str | None = None, track: Track = Track.AI_CONVERGENCE_DX
+    ) -> Course:
         course = Course(campus_id=campus.id, title=title or f"과정 {next(_counter)}", track=track)
         db.session.add(course)
         db.session.commit()
@@ -193,11 +223,18 @@ def make_course(app: Flask, campus: Campus) -> Callable[..., Course]:
 
 @pytest.fixture
 def make_cohort(app: Flask, make_course) -> Callable[..., Cohort]:
-    def factory(course: Course | None = None, number: int | None = None, capacity: int = 30,
-                status: CohortStatus = CohortStatus.PLANNED, **dates) -> Cohort:
+    def factory(
+        course: Course | None = None,
+        number: int | None = None,
+        capacity: int = 30,
+        status: CohortStatus = CohortStatus.PLANNED,
+        **dates,
+    ) -> Cohort:
         course = course or make_course()
         cohort = Cohort(
-            course_id=course.id, number=number or next(_counter), capacity=capacity,
+            course_id=course.id,
+            number=number or next(_counter),
+            capacity=capacity,
             status=status,
             recruit_start_on=dates.get("recruit_start_on", date(2026, 1, 5)),
             recruit_end_on=dates.get("recruit_end_on", date(2026, 1, 30)),
@@ -218,6 +255,7 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD, **extra):
 @pytest.fixture
 def login_as(client: FlaskClient, make_user) -> Callable[..., User]:
     """Create a user of the role and log in through the real form."""
+
     def factory(role: Role | str, campus: Campus | None = None, **values) -> User:
         kwargs = {"campus": campus} if campus is not None else {}
         user = make_user(role, **kwargs, **values)
@@ -231,6 +269,7 @@ def login_as(client: FlaskClient, make_user) -> Callable[..., User]:
 @pytest.fixture
 def count_queries(app: Flask):
     """Count the SQL statements run inside the block: `with count_queries() as n: ...; n()`."""
+
     @contextmanager
     def counter():
         statements: list[str] = []

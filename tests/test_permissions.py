@@ -9,13 +9,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import login
 from flask import Flask
 
 from sesac_ms.auth.services import issue_password_link
 from sesac_ms.extensions import db
 from sesac_ms.models import CohortStaff, Role, StaffRole
 from sesac_ms.permissions import ACTIONS, PUBLIC
+from tests.conftest import login
 
 SKIPPED_ENDPOINTS = {"static"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -91,14 +91,17 @@ def test_every_route_answers_every_role_as_the_table_says(app, make_user, world,
         allowed = action == PUBLIC or (role is not None and role in ACTIONS[action])
         if allowed:
             ok = response.status_code in (200, 302) and not (
-                action != PUBLIC and is_login_redirect(response))
+                action != PUBLIC and is_login_redirect(response)
+            )
         elif role is None:
             ok = is_login_redirect(response)
         else:
             ok = response.status_code == 403
         if not ok:
-            failures.append(f"{method} {url} ({endpoint}, {action}) as {role}: "
-                            f"{response.status_code} {response.location or ''}")
+            failures.append(
+                f"{method} {url} ({endpoint}, {action}) as {role}: "
+                f"{response.status_code} {response.location or ''}"
+            )
     assert not failures, "\n".join(failures)
 
 

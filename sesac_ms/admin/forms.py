@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectChoice, DateField, EmailField, IntegerField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..models import Role
@@ -29,16 +37,27 @@ class CampusForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
-                       validators=[DataRequired()])
-    campus_id = SelectField(_l("Campus"), coerce=int, validators=[Optional()],
-                            description=_l("Everyone but an administrator belongs to one campus."))
+    role = SelectField(
+        _l("Role"),
+        choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()],
+        validators=[DataRequired()],
+    )
+    campus_id = SelectField(
+        _l("Campus"),
+        coerce=int,
+        validators=[Optional()],
+        description=_l("Everyone but an administrator belongs to one campus."),
+    )
 
 
 class ExportForm(FlaskForm):
-    reason = StringField(_l("Reason for the download"), validators=[
-        DataRequired(message=_l("Say why you download this personal data.")),
-        Length(min=5, max=500)])
+    reason = StringField(
+        _l("Reason for the download"),
+        validators=[
+            DataRequired(message=_l("Say why you download this personal data.")),
+            Length(min=5, max=500),
+        ],
+    )
 
 
 class LogFilterForm(FlaskForm):

@@ -38,7 +38,8 @@ def new_campus() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             campus = services.create_campus(
-                _actor(), **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS})
+                _actor(), **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS}
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -57,8 +58,10 @@ def edit_campus(campus_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.update_campus(
-                _actor(), campus,
-                **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS})
+                _actor(),
+                campus,
+                **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS},
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -86,14 +89,20 @@ def _user_filters() -> dict:
 def users() -> ResponseReturnValue:
     filters = _user_filters()
     page = db.paginate(services.users_query(**filters), per_page=50)
-    return render_template("admin/users.html", page=page, filters=filters,
-                           campuses=services.campuses(), role_labels=ROLE_LABELS)
+    return render_template(
+        "admin/users.html",
+        page=page,
+        filters=filters,
+        campuses=services.campuses(),
+        role_labels=ROLE_LABELS,
+    )
 
 
 def _user_form(user: User | None = None) -> UserForm:
     form = UserForm(obj=user)
     form.campus_id.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(c.id, c.name_ko) for c in services.campuses()]
+        SelectChoice(c.id, c.name_ko) for c in services.campuses()
+    ]
     if user is not None:
         form.email.render_kw = {"readonly": True}
         if request.method == "GET":
@@ -111,15 +120,26 @@ def new_user() -> ResponseReturnValue:
     form = _user_form()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(_actor(), email=form.email.data, name=form.name.data,
-                                        role=Role(form.role.data), campus=_campus_from(form))
+            user = accounts.create_user(
+                _actor(),
+                email=form.email.data,
+                name=form.name.data,
+                role=Role(form.role.data),
+                campus=_campus_from(form),
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("%(name)s was created and a link to set a password was mailed to "
-                          "%(email)s.", name=user.name, email=user.email), "success")
+            flash(
+                gettext(
+                    "%(name)s was created and a link to set a password was mailed to %(email)s.",
+                    name=user.name,
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.user", user_id=user.id))
     return render_template("admin/user_form.html", form=form, user=None)
 
@@ -130,8 +150,9 @@ def user(user_id: int) -> ResponseReturnValue:
     person = db.get_or_404(User, user_id)
     services.view_user(_actor(), person)
     db.session.commit()
-    return render_template("admin/user.html", person=person, role_labels=ROLE_LABELS,
-                           button=ButtonForm())
+    return render_template(
+        "admin/user.html", person=person, role_labels=ROLE_LABELS, button=ButtonForm()
+    )
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -143,8 +164,13 @@ def edit_user(user_id: int) -> ResponseReturnValue:
         form.email.data = person.email
     if form.validate_on_submit():
         try:
-            accounts.update_user(_actor(), person, name=form.name.data,
-                                 role=Role(form.role.data), campus=_campus_from(form))
+            accounts.update_user(
+                _actor(),
+                person,
+                name=form.name.data,
+                role=Role(form.role.data),
+                campus=_campus_from(form),
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -166,9 +192,11 @@ def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
         flash(error.message, "danger")
     else:
         db.session.commit()
-        message = (gettext("%(name)s can log in again.", name=person.name) if active else
-                   gettext("%(name)s was deactivated and logged out everywhere.",
-                           name=person.name))
+        message = (
+            gettext("%(name)s can log in again.", name=person.name)
+            if active
+            else gettext("%(name)s was deactivated and logged out everywhere.", name=person.name)
+        )
         flash(message, "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -194,8 +222,9 @@ def send_password_link(user_id: int) -> ResponseReturnValue:
         return redirect(url_for("admin.user", user_id=user_id))
     accounts.issue_password_link(person, purpose="reset")
     db.session.commit()
-    flash(gettext("A link to set a password was mailed to %(email)s.", email=person.email),
-          "success")
+    flash(
+        gettext("A link to set a password was mailed to %(email)s.", email=person.email), "success"
+    )
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -207,9 +236,14 @@ def export_users() -> ResponseReturnValue:
     if form.validate_on_submit():
         content = services.export_users_csv(_actor(), form.reason.data, **filters)
         db.session.commit()
-        return Response(content, mimetype="text/csv; charset=utf-8", headers={
-            "Content-Disposition": "attachment; filename=sesac-users.csv",
-            "Cache-Control": "no-store"})
+        return Response(
+            content,
+            mimetype="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": "attachment; filename=sesac-users.csv",
+                "Cache-Control": "no-store",
+            },
+        )
     return render_template("admin/export.html", form=form, filters=filters)
 
 
@@ -228,8 +262,9 @@ def _log_page(query_function, template: str, actions: list[str]) -> ResponseRetu
 @bp.get("/audit")
 @require("audit.view")
 def audit_log() -> ResponseReturnValue:
-    return _log_page(services.audit_query, "admin/audit.html",
-                     ["user.", "campus.", "course.", "cohort."])
+    return _log_page(
+        services.audit_query, "admin/audit.html", ["user.", "campus.", "course.", "cohort."]
+    )
 
 
 @bp.get("/access-log")

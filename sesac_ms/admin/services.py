@@ -18,8 +18,15 @@ from ..models import AuditEntry, Campus, PersonalDataAccess, Role, User
 from ..models.audit import AccessAction
 
 SEOUL = ZoneInfo("Asia/Seoul")
-CAMPUS_FIELDS = ("name_ko", "name_en", "district", "opening_order", "opened_on",
-                 "ai_specialised", "partner_company")
+CAMPUS_FIELDS = (
+    "name_ko",
+    "name_en",
+    "district",
+    "opening_order",
+    "opened_on",
+    "ai_specialised",
+    "partner_company",
+)
 
 
 def _clean_campus(values: dict, campus: Campus | None = None) -> dict:
@@ -30,10 +37,11 @@ def _clean_campus(values: dict, campus: Campus | None = None) -> dict:
     for key in ("name_ko", "name_en", "district"):
         if not values.get(key):
             raise InvalidInput(gettext("This field is required."), key)
-    checks = (("name_ko", Campus.name_ko, gettext("Another campus has this Korean name.")),
-              ("name_en", Campus.name_en, gettext("Another campus has this English name.")),
-              ("opening_order", Campus.opening_order,
-               gettext("Another campus has this opening order.")))
+    checks = (
+        ("name_ko", Campus.name_ko, gettext("Another campus has this Korean name.")),
+        ("name_en", Campus.name_en, gettext("Another campus has this English name.")),
+        ("opening_order", Campus.opening_order, gettext("Another campus has this opening order.")),
+    )
     for key, column, message in checks:
         if values.get(key) is None:
             continue
@@ -49,8 +57,14 @@ def create_campus(actor: User, **values) -> Campus:
     campus = Campus(**values)
     db.session.add(campus)
     db.session.flush()
-    audit.record(actor, "campus.created", campus, {k: [None, v] for k, v in values.items()},
-                 label=campus.name_ko, campus_id=campus.id)
+    audit.record(
+        actor,
+        "campus.created",
+        campus,
+        {k: [None, v] for k, v in values.items()},
+        label=campus.name_ko,
+        campus_id=campus.id,
+    )
     return campus
 
 
@@ -58,22 +72,26 @@ def update_campus(actor: User, campus: Campus, **values) -> None:
     values = _clean_campus(values, campus)
     changes = audit.apply_changes(campus, values)
     if changes:
-        audit.record(actor, "campus.updated", campus, changes, label=campus.name_ko,
-                     campus_id=campus.id)
+        audit.record(
+            actor, "campus.updated", campus, changes, label=campus.name_ko, campus_id=campus.id
+        )
 
 
 def campuses() -> list[Campus]:
-    return list(db.session.scalars(
-        db.select(Campus).order_by(Campus.opening_order.nulls_last(), Campus.name_ko)))
+    return list(
+        db.session.scalars(
+            db.select(Campus).order_by(Campus.opening_order.nulls_last(), Campus.name_ko)
+        )
+    )
 
 
-def users_query(*, q: str = "", role: str = "", campus_id: int | None = None,
-                active: str = "") -> Select:
+def users_query(
+    *, q: str = "", role: str = "", campus_id: int | None = None, active: str = ""
+) -> Select:
     stmt = db.select(User).order_by(User.name, User.id)
     if q:
         pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(pattern),
-                                 User.email.like(pattern)))
+        stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(pattern), User.email.like(pattern)))
     if role in set(Role):
         stmt = stmt.where(User.role == role)
     if campus_id:
@@ -89,16 +107,26 @@ def export_users_csv(actor: User, reason: str, **filters) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
-    writer.writerow([gettext("Name"), gettext("E-mail"), gettext("Role"), gettext("Campus"),
-                     gettext("Active")])
+    writer.writerow(
+        [gettext("Name"), gettext("E-mail"), gettext("Role"), gettext("Campus"), gettext("Active")]
+    )
     for user in users:
-        writer.writerow([neutralise_cell(user.name), neutralise_cell(user.email), user.role.value,
-                         user.campus.name_ko if user.campus else "",
-                         "Y" if user.active else "N"])
-    audit.record_access(actor, AccessAction.DOWNLOAD,
-                        gettext("%(n)d user accounts", n=len(users)),
-                        detail="users.csv " + ", ".join(f"{k}={v}" for k, v in filters.items() if v),
-                        reason=reason)
+        writer.writerow(
+            [
+                neutralise_cell(user.name),
+                neutralise_cell(user.email),
+                user.role.value,
+                neutralise_cell(user.campus.name_ko) if user.campus else "",
+                "Y" if user.active else "N",
+            ]
+        )
+    audit.record_access(
+        actor,
+        AccessAction.DOWNLOAD,
+        gettext("%(n)d user accounts", n=len(users)),
+        detail="users.csv " + ", ".join(f"{k}={v}" for k, v in filters.items() if v),
+        reason=reason,
+    )
     return buffer.getvalue()
 
 
@@ -108,25 +136,34 @@ def neutralise_cell(value: str) -> str:
 
 
 def view_user(actor: User, user: User) -> None:
-    audit.record_access(actor, AccessAction.VIEW, f"{user.name} <{user.email}>", subject=user,
-                        detail="admin.user")
+    audit.record_access(
+        actor, AccessAction.VIEW, f"{user.name} <{user.email}>", subject=user, detail="admin.user"
+    )
 
 
 def _day_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, ...]:
     start = datetime.combine(date_from, time(), SEOUL).astimezone(UTC) if date_from else None
-    end = (datetime.combine(date_to + timedelta(days=1), time(), SEOUL).astimezone(UTC)
-           if date_to else None)
+    end = (
+        datetime.combine(date_to + timedelta(days=1), time(), SEOUL).astimezone(UTC)
+        if date_to
+        else None
+    )
     return start, end
 
 
-def audit_query(*, q: str = "", action: str = "", date_from: date | None = None,
-                date_to: date | None = None) -> Select:
+def audit_query(
+    *, q: str = "", action: str = "", date_from: date | None = None, date_to: date | None = None
+) -> Select:
     stmt = db.select(AuditEntry).order_by(AuditEntry.id.desc())
     if q:
         pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(AuditEntry.actor_label).like(pattern),
-                                 sa.func.lower(AuditEntry.object_label).like(pattern),
-                                 sa.func.lower(AuditEntry.object_type).like(pattern)))
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(AuditEntry.actor_label).like(pattern),
+                sa.func.lower(AuditEntry.object_label).like(pattern),
+                sa.func.lower(AuditEntry.object_type).like(pattern),
+            )
+        )
     if action:
         stmt = stmt.where(AuditEntry.action.like(f"{action.strip()}%"))
     start, end = _day_bounds(date_from, date_to)
@@ -137,13 +174,18 @@ def audit_query(*, q: str = "", action: str = "", date_from: date | None = None,
     return stmt
 
 
-def access_query(*, q: str = "", action: str = "", date_from: date | None = None,
-                 date_to: date | None = None) -> Select:
+def access_query(
+    *, q: str = "", action: str = "", date_from: date | None = None, date_to: date | None = None
+) -> Select:
     stmt = db.select(PersonalDataAccess).order_by(PersonalDataAccess.id.desc())
     if q:
         pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(PersonalDataAccess.actor_label).like(pattern),
-                                 sa.func.lower(PersonalDataAccess.subject_label).like(pattern)))
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(PersonalDataAccess.actor_label).like(pattern),
+                sa.func.lower(PersonalDataAccess.subject_label).like(pattern),
+            )
+        )
     if action in set(AccessAction):
         stmt = stmt.where(PersonalDataAccess.action == action)
     start, end = _day_bounds(date_from, date_to)

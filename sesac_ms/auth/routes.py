@@ -2,7 +2,7 @@
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, refresh
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import DomainError
@@ -41,6 +41,7 @@ def login() -> ResponseReturnValue:
             session.permanent = True
             login_user(user, remember=form.remember.data)
             session["locale"] = user.locale
+            refresh()  # building the form fixed this request's language: greet in the user's
             flash(gettext("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(form.next.data) or url_for("main.dashboard"))
     return render_template("auth/login.html", form=form)
@@ -72,8 +73,7 @@ def change_password() -> ResponseReturnValue:
             db.session.commit()
             # Other sessions end; this one goes on with the new session version.
             login_user(user)
-            flash(gettext("Your password was changed. Other sessions were logged out."),
-                  "success")
+            flash(gettext("Your password was changed. Other sessions were logged out."), "success")
             return redirect(url_for("main.dashboard"))
     return render_template("auth/change_password.html", form=form)
 
@@ -108,8 +108,12 @@ def forgot_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
         db.session.commit()
-        flash(gettext("If the address belongs to an account, a link to set a new password "
-                      "is on its way."), "info")
+        flash(
+            gettext(
+                "If the address belongs to an account, a link to set a new password is on its way."
+            ),
+            "info",
+        )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
 

@@ -1,4 +1,4 @@
-"""Account use-cases: log-in with lockout, passwords, one-time links, creating and deactivating users.
+"""Account use-cases: log-in with lockout, passwords, one-time links, users.
 
 Services take the acting user, check the rule, write, audit and flush; the caller commits.
 They raise DomainError subclasses with a message for the user.
@@ -61,13 +61,14 @@ def authenticate(email: str, password: str) -> User:
     Failures are counted in the database with one atomic UPDATE, so every worker
     sees the same count; LOGIN_MAX_FAILURES in a row lock the account for LOGIN_LOCKOUT.
     """
-    config = current_app.config
     user = find_user_by_email(email)
     now = utcnow()
     if user is not None and user.locked_until is not None and user.locked_until > now:
         raise AccountLocked(
-            gettext("Too many failed log-ins: this account is locked for a while. "
-                    "Try again later or set a new password by e-mail."),
+            gettext(
+                "Too many failed log-ins: this account is locked for a while. "
+                "Try again later or set a new password by e-mail."
+            ),
             user.locked_until,
         )
     if not verify_password(user.password_hash if user else None, password) or user is None:
@@ -93,14 +94,22 @@ def _count_failure(user: User, now: datetime) -> None:
         .where(User.id == user.id)
         .values(
             failed_logins=sa.case((reaching, 0), else_=User.failed_logins + 1),
-            locked_until=sa.case((reaching, now + config["LOGIN_LOCKOUT"]), else_=User.locked_until),
+            locked_until=sa.case(
+                (reaching, now + config["LOGIN_LOCKOUT"]), else_=User.locked_until
+            ),
         )
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(user)
     if user.locked_until is not None and user.locked_until > now:
-        audit.record(None, "user.locked", user, {"locked_until": [None, user.locked_until]},
-                     label=user.email, campus_id=user.campus_id)
+        audit.record(
+            None,
+            "user.locked",
+            user,
+            {"locked_until": [None, user.locked_until]},
+            label=user.email,
+            campus_id=user.campus_id,
+        )
 
 
 def end_all_sessions(user: User) -> None:
@@ -111,34 +120,43 @@ def end_all_sessions(user: User) -> None:
 def issue_password_link(user: User, *, purpose: str = "welcome") -> str:
     """Create a one-time set-password link, queue the mail, and return the link."""
     for old in db.session.scalars(
-        db.select(PasswordToken).where(PasswordToken.user_id == user.id,
-                                       PasswordToken.used_at.is_(None))
+        db.select(PasswordToken).where(
+            PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None)
+        )
     ):
         old.used_at = utcnow()
     raw = secrets.token_urlsafe(32)
-    db.session.add(PasswordToken(
-        user_id=user.id,
-        token_hash=_token_hash(raw),
-        expires_at=utcnow() + current_app.config["PASSWORD_TOKEN_LIFETIME"],
-    ))
+    db.session.add(
+        PasswordToken(
+            user_id=user.id,
+            token_hash=_token_hash(raw),
+            expires_at=utcnow() + current_app.config["PASSWORD_TOKEN_LIFETIME"],
+        )
+    )
     link = external_url("auth.set_password", token=raw)
     hours = int(current_app.config["PASSWORD_TOKEN_LIFETIME"].total_seconds() // 3600)
     with force_locale(user.locale):
         if purpose == "welcome":
             subject = gettext("[SeSAC MS] Set your password")
-            intro = gettext("Hello %(name)s, an account on SeSAC MS was created for you.",
-                            name=user.name)
+            intro = gettext(
+                "Hello %(name)s, an account on SeSAC MS was created for you.", name=user.name
+            )
         else:
             subject = gettext("[SeSAC MS] Reset your password")
-            intro = gettext("Hello %(name)s, someone asked to reset your SeSAC MS password.",
-                            name=user.name)
-        body = "\n\n".join([
-            intro,
-            gettext("Open this link to set your password (valid for %(hours)d hours, once):",
-                    hours=hours),
-            link,
-            gettext("If you did not expect this mail, you can ignore it."),
-        ])
+            intro = gettext(
+                "Hello %(name)s, someone asked to reset your SeSAC MS password.", name=user.name
+            )
+        body = "\n\n".join(
+            [
+                intro,
+                gettext(
+                    "Open this link to set your password (valid for %(hours)d hours, once):",
+                    hours=hours,
+                ),
+                link,
+                gettext("If you did not expect this mail, you can ignore it."),
+            ]
+        )
     mail.queue(user.email, subject, body)
     return link
 
@@ -226,18 +244,28 @@ def create_user(
         campus = None
     if find_user_by_email(email) is not None:
         raise Conflict(gettext("A user with this e-mail address already exists."), "email")
-    user = User(email=email, name=name, role=role, campus_id=campus.id if campus else None,
-                locale=locale)
+    user = User(
+        email=email, name=name, role=role, campus_id=campus.id if campus else None, locale=locale
+    )
     if password is not None:
         check_password_rules(password)
         user.password_hash = hash_password(password)
         user.password_changed_at = utcnow()
     db.session.add(user)
     db.session.flush()
-    audit.record(actor, "user.created", user,
-                 {"email": [None, email], "name": [None, name], "role": [None, role],
-                  "campus_id": [None, user.campus_id]},
-                 label=email, campus_id=user.campus_id)
+    audit.record(
+        actor,
+        "user.created",
+        user,
+        {
+            "email": [None, email],
+            "name": [None, name],
+            "role": [None, role],
+            "campus_id": [None, user.campus_id],
+        },
+        label=email,
+        campus_id=user.campus_id,
+    )
     if password is None and send_link:
         issue_password_link(user)
     return user
@@ -247,17 +275,23 @@ def update_user(actor: User, user: User, *, name: str, role: Role, campus: Campu
     _check_role_campus(role, campus)
     if user.id == actor.id and role != user.role:
         raise InvalidInput(gettext("You cannot change your own role."), "role")
-    changes = audit.apply_changes(user, {
-        "name": name.strip(), "role": role,
-        "campus_id": None if role == Role.ADMIN else campus.id if campus else None,
-    })
+    changes = audit.apply_changes(
+        user,
+        {
+            "name": name.strip(),
+            "role": role,
+            "campus_id": None if role == Role.ADMIN else campus.id if campus else None,
+        },
+    )
     if changes:
         if {"role", "campus_id"} & changes.keys():
             end_all_sessions(user)  # new permissions take effect at once
-        audit.record(actor, "user.updated", user, changes, label=user.email,
-                     campus_id=user.campus_id)
-        audit.record_access(actor, AccessAction.CHANGE, user.email, subject=user,
-                            detail=", ".join(sorted(changes)))
+        audit.record(
+            actor, "user.updated", user, changes, label=user.email, campus_id=user.campus_id
+        )
+        audit.record_access(
+            actor, AccessAction.CHANGE, user.email, subject=user, detail=", ".join(sorted(changes))
+        )
 
 
 def set_user_active(actor: User, user: User, active: bool) -> None:
@@ -267,8 +301,14 @@ def set_user_active(actor: User, user: User, active: bool) -> None:
         return
     user.active = active
     end_all_sessions(user)
-    audit.record(actor, "user.activated" if active else "user.deactivated", user,
-                 {"active": [not active, active]}, label=user.email, campus_id=user.campus_id)
+    audit.record(
+        actor,
+        "user.activated" if active else "user.deactivated",
+        user,
+        {"active": [not active, active]},
+        label=user.email,
+        campus_id=user.campus_id,
+    )
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -35,9 +35,15 @@ def index() -> ResponseReturnValue:
     page = db.paginate(
         services.cohorts_query(_actor(), campus_id=campus_id, status=status), per_page=30
     )
-    return render_template("cohorts/index.html", page=page, campuses=services.campuses_for(_actor()),
-                           campus_id=campus_id, status=status, statuses=list(CohortStatus),
-                           status_label=services.status_label)
+    return render_template(
+        "cohorts/index.html",
+        page=page,
+        campuses=services.campuses_for(_actor()),
+        campus_id=campus_id,
+        status=status,
+        statuses=list(CohortStatus),
+        status_label=services.status_label,
+    )
 
 
 @bp.get("/courses")
@@ -45,14 +51,19 @@ def index() -> ResponseReturnValue:
 def courses() -> ResponseReturnValue:
     campus_id = request.args.get("campus_id", type=int)
     items = db.session.scalars(services.courses_query(_actor(), campus_id)).all()
-    return render_template("cohorts/courses.html", courses=items,
-                           campuses=services.campuses_for(_actor()), campus_id=campus_id)
+    return render_template(
+        "cohorts/courses.html",
+        courses=items,
+        campuses=services.campuses_for(_actor()),
+        campus_id=campus_id,
+    )
 
 
 def _course_form(course: Course | None = None) -> CourseForm:
     form = CourseForm(obj=course)
     form.campus_id.choices = [
-        SelectChoice(c.id, c.name_ko) for c in services.campuses_for(_actor())]
+        SelectChoice(c.id, c.name_ko) for c in services.campuses_for(_actor())
+    ]
     if course is not None:
         form.campus_id.render_kw = {"disabled": True}
         form.campus_id.data = course.campus_id
@@ -68,9 +79,12 @@ def new_course() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             course = services.create_course(
-                _actor(), campus=db.session.get(Campus, form.campus_id.data),
-                title=form.title.data, track=form.track.data,
-                description=form.description.data or "")
+                _actor(),
+                campus=db.session.get(Campus, form.campus_id.data),
+                title=form.title.data,
+                track=form.track.data,
+                description=form.description.data or "",
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -90,8 +104,13 @@ def edit_course(course_id: int) -> ResponseReturnValue:
         form.campus_id.data = course.campus_id
     if form.validate_on_submit():
         try:
-            services.update_course(_actor(), course, title=form.title.data,
-                                   track=form.track.data, description=form.description.data or "")
+            services.update_course(
+                _actor(),
+                course,
+                title=form.title.data,
+                track=form.track.data,
+                description=form.description.data or "",
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -110,7 +129,8 @@ def new_cohort(course_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             cohort = services.create_cohort(
-                _actor(), course, **{name: getattr(form, name).data for name in COHORT_FIELDS})
+                _actor(), course, **{name: getattr(form, name).data for name in COHORT_FIELDS}
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -126,13 +146,20 @@ def new_cohort(course_id: int) -> ResponseReturnValue:
 def show(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     staff_form = StaffForm()
-    staff_form.user_id.choices = [
-        SelectChoice(u.id, f"{u.name} ({u.email})") for u in services.staff_candidates(cohort)
-    ] if can("cohort.manage") else []
+    staff_form.user_id.choices = (
+        [SelectChoice(u.id, f"{u.name} ({u.email})") for u in services.staff_candidates(cohort)]
+        if can("cohort.manage")
+        else []
+    )
     return render_template(
-        "cohorts/show.html", cohort=cohort, staff=services.cohort_staff(cohort),
-        staff_form=staff_form, next_status=services.next_status(cohort),
-        status_label=services.status_label, button=ButtonForm())
+        "cohorts/show.html",
+        cohort=cohort,
+        staff=services.cohort_staff(cohort),
+        staff_form=staff_form,
+        next_status=services.next_status(cohort),
+        status_label=services.status_label,
+        button=ButtonForm(),
+    )
 
 
 @bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
@@ -143,7 +170,8 @@ def edit(cohort_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.update_cohort(
-                _actor(), cohort, **{name: getattr(form, name).data for name in COHORT_FIELDS})
+                _actor(), cohort, **{name: getattr(form, name).data for name in COHORT_FIELDS}
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -151,8 +179,9 @@ def edit(cohort_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Cohort %(label)s was saved.", label=cohort.label()), "success")
             return redirect(url_for("cohorts.show", cohort_id=cohort.id))
-    return render_template("cohorts/cohort_form.html", form=form, course=cohort.course,
-                           cohort=cohort)
+    return render_template(
+        "cohorts/cohort_form.html", form=form, course=cohort.course, cohort=cohort
+    )
 
 
 @bp.post("/<int:cohort_id>/status")
@@ -168,8 +197,10 @@ def change_status(cohort_id: int) -> ResponseReturnValue:
         flash(error.message, "danger")
     else:
         db.session.commit()
-        flash(gettext("The cohort is now “%(status)s”.",
-                      status=services.status_label(cohort.status)), "success")
+        flash(
+            gettext("The cohort is now “%(status)s”.", status=services.status_label(cohort.status)),
+            "success",
+        )
     return redirect(url_for("cohorts.show", cohort_id=cohort_id))
 
 

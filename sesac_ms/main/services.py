@@ -31,11 +31,7 @@ def dashboard_for(user: User) -> Dashboard:
         .where(Cohort.status.in_(ACTIVE_STATUSES))
         .order_by(Cohort.start_on, Cohort.id)
     )
-    counts = (
-        db.select(Cohort.status, sa.func.count())
-        .join(Cohort.course)
-        .group_by(Cohort.status)
-    )
+    counts = db.select(Cohort.status, sa.func.count()).join(Cohort.course).group_by(Cohort.status)
     if user.role in (Role.MENTOR, Role.TRAINEE):
         assigned = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
         cohorts = cohorts.where(Cohort.id.in_(assigned))
@@ -53,9 +49,9 @@ def dashboard_for(user: User) -> Dashboard:
                 db.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
             )
         }
-        board.recent_audit = list(db.session.scalars(
-            db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)
-        ))
+        board.recent_audit = list(
+            db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8))
+        )
     elif user.role == Role.MANAGER:
         board.user_counts = {
             str(role): n

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from ..extensions import db
 from .types import UTCDateTime, enum_type, utcnow
@@ -56,6 +56,15 @@ class PersonalDataAccess(db.Model):
     detail: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     reason: Mapped[str | None] = mapped_column(sa.String(500))
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_bulk_changes_to_logs(state: ORMExecuteState) -> None:
+    """Bulk UPDATE/DELETE statements skip the mapper events below: refuse them here."""
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ in (AuditEntry, PersonalDataAccess) for mapper in state.all_mappers
+    ):
+        raise RuntimeError("audit and access-log rows are append-only")
 
 
 @event.listens_for(AuditEntry, "before_update")

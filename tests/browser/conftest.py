@@ -29,9 +29,15 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     }
 
 
@@ -40,14 +46,16 @@ def live_server(tmp_path_factory) -> Iterator[str]:
     """Serve the app with demo data in a thread; yields its base URL."""
     instance = tmp_path_factory.mktemp("browser-instance")
     os.environ["SESAC_INSTANCE_PATH"] = str(instance)
-    app = create_app({
-        "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'browser.sqlite3'}",
-        "RATELIMIT_ENABLED": False,
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 1024,
-        "ARGON2_PARALLELISM": 1,
-    })
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'browser.sqlite3'}",
+            "RATELIMIT_ENABLED": False,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+            "ARGON2_PARALLELISM": 1,
+        }
+    )
     with app.app_context():
         upgrade()
         load_demo_data()

@@ -14,7 +14,11 @@ pytestmark = pytest.mark.browser
 
 # role: (e-mail, navigation links it must see, links it must not see) — Korean labels.
 ROLES = {
-    "admin": ("admin@sesac.example", ["대시보드", "기수", "과정", "캠퍼스", "사용자", "감사 로그"], []),
+    "admin": (
+        "admin@sesac.example",
+        ["대시보드", "기수", "과정", "캠퍼스", "사용자", "감사 로그"],
+        [],
+    ),
     "manager": ("manager@sesac.example", ["대시보드", "기수", "과정"], ["사용자", "감사 로그"]),
     "coordinator": ("coordinator@sesac.example", ["대시보드", "기수", "과정"], ["사용자"]),
     "mentor": ("mentor@sesac.example", ["대시보드"], ["기수", "사용자"]),
@@ -27,6 +31,8 @@ def log_in(page: Page, base_url: str, email: str) -> None:
     page.get_by_label("이메일").fill(email)
     page.get_by_label("비밀번호").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="로그인").click()
+    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_load_state("load")
 
 
 @pytest.mark.parametrize("role", list(ROLES))
@@ -51,7 +57,9 @@ def test_manager_opens_a_cohort_on_a_phone(page: Page, live_server: str, output_
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, live_server, "manager@sesac.example")
     page.get_by_role("button", name="메뉴").click()
-    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="기수", exact=True).click()
+    page.get_by_role("navigation", name="주 메뉴").get_by_role(
+        "link", name="기수", exact=True
+    ).click()
     expect(page.get_by_role("heading", name="기수")).to_be_visible()
     page.get_by_role("link", name=re.compile("구로1기")).first.click()
     expect(page.get_by_text("배정된 직원")).to_be_visible()
