@@ -81,6 +81,19 @@ def send_mail_command(limit: int) -> None:
         sys.exit(1)
 
 
+applications_cli = AppGroup("applications", help="Applicant selection.")
+
+
+@applications_cli.command("expire-offers")
+def expire_offers_command() -> None:
+    """Lapse waitlist offers not taken in time and offer the places on (meant for cron)."""
+    from .applications.services import expire_offers
+
+    lapsed = expire_offers()
+    db.session.commit()
+    click.echo(f"{lapsed} offer(s) lapsed")
+
+
 def _print_demo_logins(accounts: list[tuple[str, str]]) -> None:
     from .demo import DEMO_PASSWORD
 
@@ -117,5 +130,6 @@ def demo_data_if_empty_command() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(applications_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(demo_data_if_empty_command)

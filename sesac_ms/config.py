@@ -38,6 +38,11 @@ RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_SWALLOW_ERRORS = True
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
+# The public application form: the version of the consent notice applicants agree to
+# (stored with each application) and how often one address may submit.
+CONSENT_NOTICE_VERSION = "2026-11"
+APPLY_RATE_LIMIT = "10 per hour"
+
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_TOKEN_LIFETIME = timedelta(hours=72)
 # argon2id cost; tests lower it.

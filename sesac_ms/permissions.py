@@ -16,7 +16,20 @@ from flask_login import current_user
 from sqlalchemy import Select
 
 from .extensions import db, login_manager
-from .models import Campus, Cohort, CohortStaff, Course, Role, User
+from .models import (
+    Application,
+    Campus,
+    ClassDay,
+    Cohort,
+    CohortEvent,
+    CohortStaff,
+    Course,
+    Enrollment,
+    InterviewSlot,
+    Role,
+    UploadedFile,
+    User,
+)
 
 A, M, C, ME, T = Role.ADMIN, Role.MANAGER, Role.COORDINATOR, Role.MENTOR, Role.TRAINEE
 ALL_ROLES = frozenset(Role)
@@ -37,6 +50,18 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "course.manage": frozenset({A, M}),
     "cohort.view": frozenset({A, M, C}),
     "cohort.manage": frozenset({A, M}),
+    "application.view": frozenset({A, M, C}),
+    "application.score": frozenset({A, M, C}),
+    "application.decide": frozenset({A, M}),
+    "application.settings": frozenset({A, M}),
+    "application.import": frozenset({A, M}),
+    "interview.manage": frozenset({A, M}),
+    "roster.view": frozenset({A, M, C}),
+    "roster.manage": frozenset({A, M}),
+    "roster.export": frozenset({A, M}),
+    "calendar.manage": frozenset({A, M}),
+    "attendance.record": frozenset({A, M}),
+    "trainee.self": frozenset({T}),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -85,6 +110,15 @@ def campus_of(obj: Any) -> int | None:
         return obj.campus_id
     if isinstance(obj, Cohort):
         return obj.course.campus_id
+    if isinstance(obj, Application):
+        return obj.cohort.course.campus_id
+    if isinstance(obj, Enrollment | ClassDay | CohortEvent):
+        cohort = db.session.get(Cohort, obj.cohort_id)
+        return cohort.course.campus_id if cohort else None
+    if isinstance(obj, InterviewSlot | UploadedFile):
+        cohort = db.session.get(Cohort, obj.cohort_id if isinstance(obj, InterviewSlot)
+                                else obj.target_id)
+        return cohort.course.campus_id if cohort else None
     raise TypeError(f"no campus scope known for {type(obj).__name__}")
 
 

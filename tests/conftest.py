@@ -6,7 +6,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,21 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from sesac_ms import create_app
+from sesac_ms.applications.services import ApplicantDetails, submit_application, today_in_seoul
 from sesac_ms.auth.services import create_user
 from sesac_ms.extensions import db
-from sesac_ms.models import Campus, Cohort, CohortStatus, Course, Role, Track, User
+from sesac_ms.models import (
+    Application,
+    Campus,
+    Cohort,
+    CohortStatus,
+    Course,
+    Education,
+    EmploymentStatus,
+    Role,
+    Track,
+    User,
+)
 
 PASSWORD = "correct horse battery"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -244,6 +256,48 @@ def make_cohort(app: Flask, make_course) -> Callable[..., Cohort]:
         db.session.add(cohort)
         db.session.commit()
         return cohort
+
+    return factory
+
+
+@pytest.fixture
+def make_open_cohort(make_cohort) -> Callable[..., Cohort]:
+    """A cohort recruiting today, starting in a month."""
+    def factory(**values) -> Cohort:
+        today = today_in_seoul()
+        values.setdefault("status", CohortStatus.RECRUITING)
+        values.setdefault("recruit_start_on", today - timedelta(days=5))
+        values.setdefault("recruit_end_on", today + timedelta(days=10))
+        values.setdefault("start_on", today + timedelta(days=30))
+        values.setdefault("end_on", today + timedelta(days=150))
+        return make_cohort(**values)
+
+    return factory
+
+
+@pytest.fixture
+def make_application(app: Flask) -> Callable[..., Application]:
+    """An application through the service, as the public form stores it."""
+    def factory(cohort: Cohort, **values) -> Application:
+        n = next(_counter)
+        details = ApplicantDetails(
+            name=values.pop("name", f"지원자{n}"),
+            email=values.pop("email", f"applicant{n}@example.com"),
+            phone=values.pop("phone", "010-1234-5678"),
+            birth_date=values.pop("birth_date", date(2000, 3, 15)),
+            district=values.pop("district", "구로구"),
+            seoul_university=values.pop("seoul_university", False),
+            employment_status=values.pop("employment_status", EmploymentStatus.UNEMPLOYED),
+            education=values.pop("education", Education.UNIVERSITY),
+            motivation=values.pop("motivation", "데이터 분석가가 되고 싶습니다."),
+            portfolio_url=values.pop("portfolio_url", None),
+        )
+        application = submit_application(cohort, details, consent=True, source="import",
+                                         send_mail=False)
+        for key, value in values.items():
+            setattr(application, key, value)
+        db.session.commit()
+        return application
 
     return factory
 

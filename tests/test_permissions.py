@@ -6,6 +6,7 @@ from the table. A second walk checks campus scope: staff of another campus get 4
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,7 +14,19 @@ from flask import Flask
 
 from sesac_ms.auth.services import issue_password_link
 from sesac_ms.extensions import db
-from sesac_ms.models import CohortStaff, Role, StaffRole
+from sesac_ms.applications.tokens import token_for
+from sesac_ms.models import (
+    ClassDay,
+    CohortEvent,
+    CohortStaff,
+    Enrollment,
+    EventKind,
+    InterviewSlot,
+    Role,
+    StaffRole,
+    UploadedFile,
+)
+from sesac_ms.models.types import utcnow
 from sesac_ms.permissions import ACTIONS, PUBLIC
 from tests.conftest import login
 
@@ -40,14 +53,27 @@ def action_of(app: Flask, endpoint: str) -> str:
 
 
 @pytest.fixture
-def world(app, make_campus, campus, make_user, make_cohort):
+def world(app, make_campus, campus, make_user, make_open_cohort, make_application):
     """Records of one campus for every URL parameter, and a second campus."""
-    cohort = make_cohort()
+    cohort = make_open_cohort()
     mentor = make_user(Role.MENTOR)
     staff = CohortStaff(cohort_id=cohort.id, user_id=mentor.id, role=StaffRole.MENTOR)
     db.session.add(staff)
     target = make_user(Role.TRAINEE, email="target@sesac.example")
     link = issue_password_link(target)
+    application = make_application(cohort)
+    slot = InterviewSlot(cohort_id=cohort.id, interviewer_id=mentor.id,
+                         starts_at=utcnow() + timedelta(days=3),
+                         ends_at=utcnow() + timedelta(days=3, minutes=30), location="상담실")
+    upload = UploadedFile(kind="applicants", filename="a.csv", content=b"name\n",
+                          uploaded_by_id=mentor.id, target_id=cohort.id)
+    trainee = make_user(Role.TRAINEE, email="enrolled@sesac.example")
+    enrollment = Enrollment(cohort_id=cohort.id, user_id=trainee.id)
+    class_day = ClassDay(cohort_id=cohort.id, day=cohort.start_on, added_by_hand=True)
+    event = CohortEvent(cohort_id=cohort.id, kind=EventKind.SPECIAL_LECTURE, title="특강",
+                        starts_at=utcnow() + timedelta(days=40),
+                        ends_at=utcnow() + timedelta(days=40, hours=2))
+    db.session.add_all([slot, upload, enrollment, class_day, event])
     db.session.commit()
     return {
         "values": {
@@ -56,7 +82,15 @@ def world(app, make_campus, campus, make_user, make_cohort):
             "cohort_id": cohort.id,
             "staff_id": staff.id,
             "user_id": target.id,
+            "application_id": application.id,
+            "slot_id": slot.id,
+            "upload_id": upload.id,
+            "enrollment_id": enrollment.id,
+            "day_id": class_day.id,
+            "event_id": event.id,
             "token": link.rsplit("/", 1)[1],
+            # the applicant's private status link, for the applications blueprint
+            "applications.token": token_for(application.status_nonce),
         },
         "campus": campus,
         "other_campus": make_campus("중랑", name_en="Jungnang", district="중랑구"),
@@ -64,11 +98,15 @@ def world(app, make_campus, campus, make_user, make_cohort):
 
 
 def build_url(app: Flask, endpoint: str, values: dict) -> str:
+    """Fill the rule's parameters; "<blueprint>.<name>" values win for that blueprint."""
     rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
+    blueprint = endpoint.split(".")[0]
+    arguments = {name: values.get(f"{blueprint}.{name}", values.get(name))
+                 for name in rule.arguments}
     with app.test_request_context():
         from flask import url_for
 
-        return url_for(endpoint, **{name: values[name] for name in rule.arguments})
+        return url_for(endpoint, **arguments)
 
 
 def is_login_redirect(response) -> bool:
@@ -105,7 +143,8 @@ def test_every_route_answers_every_role_as_the_table_says(app, make_user, world,
     assert not failures, "\n".join(failures)
 
 
-SCOPED_PARAMETERS = {"course_id", "cohort_id", "staff_id"}
+SCOPED_PARAMETERS = {"course_id", "cohort_id", "staff_id", "application_id", "slot_id",
+                     "upload_id", "enrollment_id", "day_id", "event_id"}
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.COORDINATOR, Role.MENTOR, Role.TRAINEE])

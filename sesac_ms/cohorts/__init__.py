@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 
-from . import routes  # noqa: E402,F401
+from . import roster_routes, routes  # noqa: E402,F401

@@ -2,7 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..models import Track
@@ -43,3 +52,50 @@ class CohortForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     user_id = SelectField(_l("Staff member"), coerce=int, validators=[DataRequired()])
+
+
+class ClassDayForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+
+
+class EventForm(FlaskForm):
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    starts_at = DateTimeLocalField(_l("Starts at"), validators=[DataRequired()])
+    ends_at = DateTimeLocalField(_l("Ends at"), validators=[DataRequired()])
+    place = StringField(_l("Place"), validators=[Optional(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), validators=[DataRequired()])
+    on = DateField(_l("Date"), validators=[Optional()])
+    drop_reason = SelectField(_l("Reason for dropping out"), validators=[Optional()])
+    note = TextAreaField(_l("Note or written override"), validators=[Optional(), Length(max=2000)])
+
+
+class DepositForm(FlaskForm):
+    action = SelectField(_l("Deposit"), validators=[DataRequired()])
+    on = DateField(_l("Date"), validators=[DataRequired()])
+
+
+class RosterExportForm(FlaskForm):
+    reason = StringField(_l("Reason for the download"), validators=[
+        DataRequired(message=_l("Say why you download this personal data.")),
+        Length(min=5, max=500)])
+    format = SelectField(_l("Format"), choices=[SelectChoice("xlsx", "XLSX"),
+                                                SelectChoice("csv", "CSV")])
+
+
+class RosterRulesForm(FlaskForm):
+    class_weekdays = StringField(_l("Class weekdays (0 = Monday … 6 = Sunday)"),
+                                 validators=[DataRequired(), Length(max=7)])
+    class_starts_at = TimeField(_l("Class starts"), validators=[DataRequired()])
+    class_ends_at = TimeField(_l("Class ends"), validators=[DataRequired()])
+    lates_per_absence = IntegerField(_l("Lates or early leaves that make one absence"),
+                                     validators=[DataRequired(), NumberRange(min=1, max=10)])
+    completion_threshold = IntegerField(_l("Attendance needed to complete (%)"),
+                                        validators=[DataRequired(), NumberRange(min=1, max=100)])
+    deposit_amount = IntegerField(_l("Deposit (won, 0 = none)"),
+                                  validators=[Optional(), NumberRange(min=0, max=10_000_000)])

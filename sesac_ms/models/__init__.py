@@ -1,11 +1,47 @@
 """The one shared schema, one module per aggregate."""
 
+from .applications import (
+    Application,
+    ApplicationScore,
+    Education,
+    EmploymentStatus,
+    InterviewSlot,
+    Stage,
+    UploadedFile,
+)
 from .audit import AuditEntry, PersonalDataAccess
 from .campus import Campus, Cohort, CohortStaff, CohortStatus, Course, StaffRole, Track
 from .mail import OutboxMessage
 from .people import PasswordToken, Role, User
+from .roster import (
+    Attendance,
+    AttendanceStatus,
+    ClassDay,
+    CohortEvent,
+    DepositStatus,
+    DropReason,
+    Enrollment,
+    EnrollmentStatus,
+    EventKind,
+)
 
 __all__ = [
+    "Attendance",
+    "AttendanceStatus",
+    "ClassDay",
+    "CohortEvent",
+    "DepositStatus",
+    "DropReason",
+    "EventKind",
+    "Application",
+    "ApplicationScore",
+    "Education",
+    "EmploymentStatus",
+    "Enrollment",
+    "EnrollmentStatus",
+    "InterviewSlot",
+    "Stage",
+    "UploadedFile",
     "AuditEntry",
     "Campus",
     "Cohort",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -88,6 +88,15 @@ class Cohort(db.Model):
         sa.CheckConstraint("recruit_start_on <= recruit_end_on", name="recruiting_window"),
         sa.CheckConstraint("recruit_end_on <= start_on", name="recruiting_before_start"),
         sa.CheckConstraint("start_on <= end_on", name="start_before_end"),
+        # The database itself keeps accepted + offered + enrolled within capacity.
+        sa.CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within"),
+        sa.CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age",
+                           name="age_range"),
+        sa.CheckConstraint("offer_days > 0", name="offer_days_positive"),
+        sa.CheckConstraint("lates_per_absence > 0", name="lates_per_absence_positive"),
+        sa.CheckConstraint("completion_threshold BETWEEN 0 AND 100", name="completion_threshold"),
+        sa.CheckConstraint("deposit_amount >= 0", name="deposit_not_negative"),
+        sa.CheckConstraint("class_starts_at < class_ends_at", name="class_hours"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +112,31 @@ class Cohort(db.Model):
     status: Mapped[CohortStatus] = mapped_column(
         enum_type(CohortStatus, "cohort_status"), default=CohortStatus.PLANNED, index=True
     )
+    # Places held by accepted, offered and enrolled applicants; changed only by
+    # conditional UPDATEs in applications.services so racing accepts cannot over-fill.
+    seats_taken: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    # Selection: which stages this cohort uses and who is eligible (flags, not a block).
+    uses_screening: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    uses_assessment: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    uses_interview: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    min_age: Mapped[int | None] = mapped_column(default=15, server_default="15")
+    max_age: Mapped[int | None] = mapped_column(default=39, server_default="39")
+    require_seoul: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    require_unemployed: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Days a waitlisted applicant has to take a freed place.
+    offer_days: Mapped[int] = mapped_column(default=3, server_default="3")
+
+    # Roster rules (rule: K-Digital Training defaults, set per cohort).
+    class_weekdays: Mapped[str] = mapped_column(sa.String(7), default="01234",
+                                                server_default="01234")  # Monday = 0
+    class_starts_at: Mapped[time] = mapped_column(sa.Time, default=time(9, 0),
+                                                  server_default="09:00:00")
+    class_ends_at: Mapped[time] = mapped_column(sa.Time, default=time(18, 0),
+                                                server_default="18:00:00")
+    lates_per_absence: Mapped[int] = mapped_column(default=3, server_default="3")
+    completion_threshold: Mapped[int] = mapped_column(default=80, server_default="80")  # %
+    deposit_amount: Mapped[int] = mapped_column(default=0, server_default="0")  # won
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="cohorts", lazy="joined")

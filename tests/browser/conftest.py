@@ -1,4 +1,9 @@
-"""A live server on a file database with the demo data, and Debian's Chromium for Playwright."""
+"""A live server on a file database with the demo data, and Debian's Chromium for Playwright.
+
+`live_server` yields the server's base URL; `live_app` yields the Flask app it serves, so a
+test can read what a person would see outside the browser (mails in the outbox) with
+`with live_app.app_context(): ...`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
@@ -42,8 +48,8 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """Serve the app with demo data in a thread; yields its base URL."""
+def _live(tmp_path_factory) -> Iterator[tuple[Flask, str]]:
+    """Serve the app with demo data in a thread; yields the app and its base URL."""
     instance = tmp_path_factory.mktemp("browser-instance")
     os.environ["SESAC_INSTANCE_PATH"] = str(instance)
     app = create_app(
@@ -61,12 +67,27 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         load_demo_data()
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    # Links in mails (status and set-password links) point at this server.
+    app.config["PUBLIC_BASE_URL"] = base_url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield app, base_url
     finally:
         server.shutdown()
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(_live: tuple[Flask, str]) -> str:
+    """The live server's base URL."""
+    return _live[1]
+
+
+@pytest.fixture(scope="session")
+def live_app(_live: tuple[Flask, str]) -> Flask:
+    """The Flask app behind `live_server`, for reading its database in an app context."""
+    return _live[0]

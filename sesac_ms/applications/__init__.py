@@ -1,0 +1,7 @@
+"""Applicant selection: the public application form, screening, interviews, decisions."""
+
+from flask import Blueprint
+
+bp = Blueprint("applications", __name__, url_prefix="/applications")
+
+from . import import_routes, public, routes  # noqa: E402,F401

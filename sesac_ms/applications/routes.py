@@ -1,0 +1,297 @@
+"""The manager's side: a cohort's pipeline, an applicant's page, decisions and interviews."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..auth.forms import ButtonForm
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import show_domain_error
+from ..models import Application, Cohort, InterviewSlot, Stage, User
+from ..models.applications import IN_SELECTION
+from ..permissions import load_in_scope, require
+from . import bp, services
+from .forms import (
+    EDUCATION_LABELS,
+    EMPLOYMENT_LABELS,
+    AssignSlotForm,
+    ReasonForm,
+    ScoreForm,
+    SettingsForm,
+    SlotForm,
+)
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _filters() -> services.PipelineFilters:
+    def number(name: str) -> int | None:
+        value = request.args.get(name, type=int)
+        return value if value is not None and 0 <= value <= 100 else None
+
+    return services.PipelineFilters(
+        stage=request.args.get("stage", ""), eligible=request.args.get("eligible", ""),
+        score_min=number("score_min"), score_max=number("score_max"),
+        q=request.args.get("q", "")[:100], sort=request.args.get("sort", "submitted"))
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@require("application.view")
+def pipeline(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    if services.expire_offers():
+        db.session.commit()
+        db.session.refresh(cohort)
+    filters = _filters()
+    page = db.paginate(services.pipeline_query(cohort, filters), per_page=50)
+    counts = services.stage_counts(cohort)
+    return render_template(
+        "applications/pipeline.html", cohort=cohort, page=page, filters=filters,
+        counts=counts, ratio=services.competition_ratio(counts, cohort.capacity),
+        stages=list(Stage), stage_label=services.stage_label,
+        flag_message=services.flag_message, reason_form=ReasonForm(),
+        bulk_actions=services.BULK_ACTIONS)
+
+
+@bp.post("/cohorts/<int:cohort_id>/bulk")
+@require("application.decide")
+def bulk(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    try:
+        done, refused = services.bulk(_actor(), cohort, ids, request.form.get("action", ""),
+                                      form.reason.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        if done:
+            flash(gettext("%(n)d applicant(s) changed.", n=done), "success")
+        for message in refused:
+            flash(message, "warning")
+    return redirect(request.form.get("back") or url_for("applications.pipeline",
+                                                         cohort_id=cohort_id))
+
+
+@bp.route("/cohorts/<int:cohort_id>/settings", methods=["GET", "POST"])
+@require("application.settings")
+def settings(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = SettingsForm(obj=cohort)
+    if form.validate_on_submit():
+        values = services.SelectionSettings(**{name: getattr(form, name).data for name in (
+            "uses_screening", "uses_assessment", "uses_interview", "min_age", "max_age",
+            "require_seoul", "require_unemployed", "offer_days")})
+        try:
+            rechecked = services.update_selection_settings(_actor(), cohort, values)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Selection settings saved; %(n)d application(s) re-checked.",
+                          n=rechecked), "success")
+            return redirect(url_for("applications.pipeline", cohort_id=cohort_id))
+    return render_template("applications/settings.html", cohort=cohort, form=form)
+
+
+@bp.get("/<int:application_id>")
+@require("application.view")
+def show(application_id: int) -> ResponseReturnValue:
+    application = load_in_scope(Application, application_id)
+    services.log_view(_actor(), application)
+    db.session.commit()
+    cohort = application.cohort
+    score_form = ScoreForm()
+    score_form.stage.choices = [SelectChoice(s.value, services.stage_label(s))
+                                for s in services.stages_of(cohort)]
+    if application.stage in services.stages_of(cohort):
+        score_form.stage.data = application.stage.value
+    slot_form = AssignSlotForm()
+    slot_form.slot_id.choices = [
+        SelectChoice(s.id, f"{s.starts_at.astimezone(SEOUL):%Y-%m-%d %H:%M} · "
+                           f"{s.interviewer.name} · {s.location}")
+        for s in services.free_slots(cohort)]
+    return render_template(
+        "applications/show.html", application=application, cohort=cohort,
+        scores=services.scores_by_stage(application), history=services.history(application),
+        next_stage=services.next_stage(application), stage_label=services.stage_label,
+        flag_message=services.flag_message, score_form=score_form, slot_form=slot_form,
+        reason_form=ReasonForm(), button=ButtonForm(), in_selection=IN_SELECTION,
+        employment_labels=EMPLOYMENT_LABELS, education_labels=EDUCATION_LABELS)
+
+
+def _decide(application_id: int, action, success: str) -> ResponseReturnValue:
+    application = load_in_scope(Application, application_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        action(application, form.reason.data or "")
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(success.format(name=application.name), "success")
+    return redirect(url_for("applications.show", application_id=application_id))
+
+
+@bp.post("/<int:application_id>/advance")
+@require("application.decide")
+def advance(application_id: int) -> ResponseReturnValue:
+    return _decide(application_id, lambda a, reason: services.advance(_actor(), a),
+                   gettext("{name} moved to the next stage."))
+
+
+@bp.post("/<int:application_id>/accept")
+@require("application.decide")
+def accept(application_id: int) -> ResponseReturnValue:
+    return _decide(application_id, lambda a, reason: services.accept(_actor(), a, reason),
+                   gettext("{name} is accepted."))
+
+
+@bp.post("/<int:application_id>/waitlist")
+@require("application.decide")
+def waitlist(application_id: int) -> ResponseReturnValue:
+    return _decide(application_id, lambda a, reason: services.waitlist(_actor(), a, reason),
+                   gettext("{name} is on the waitlist."))
+
+
+@bp.post("/<int:application_id>/reject")
+@require("application.decide")
+def reject(application_id: int) -> ResponseReturnValue:
+    return _decide(application_id, lambda a, reason: services.reject(_actor(), a, reason),
+                   gettext("{name} is rejected."))
+
+
+@bp.post("/<int:application_id>/waitlist-up")
+@require("application.decide")
+def waitlist_up(application_id: int) -> ResponseReturnValue:
+    return _decide(application_id,
+                   lambda a, reason: services.move_in_waitlist(_actor(), a, -1),
+                   gettext("{name} moved up the waitlist."))
+
+
+@bp.post("/<int:application_id>/waitlist-down")
+@require("application.decide")
+def waitlist_down(application_id: int) -> ResponseReturnValue:
+    return _decide(application_id,
+                   lambda a, reason: services.move_in_waitlist(_actor(), a, 1),
+                   gettext("{name} moved down the waitlist."))
+
+
+@bp.post("/<int:application_id>/enroll")
+@require("application.decide")
+def enroll(application_id: int) -> ResponseReturnValue:
+    return _decide(application_id, lambda a, reason: services.enroll(_actor(), a),
+                   gettext("{name} is enrolled; the trainee account is ready."))
+
+
+@bp.post("/<int:application_id>/score")
+@require("application.score")
+def score(application_id: int) -> ResponseReturnValue:
+    application = load_in_scope(Application, application_id)
+    form = ScoreForm()
+    form.stage.choices = [SelectChoice(s.value, s.value)
+                          for s in services.stages_of(application.cohort)]
+    if form.validate_on_submit():
+        try:
+            services.record_score(_actor(), application, form.stage.data, form.score.data,
+                                  form.comment.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(gettext("Your score was saved."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(url_for("applications.show", application_id=application_id))
+
+
+@bp.post("/<int:application_id>/interview")
+@require("interview.manage")
+def assign_interview(application_id: int) -> ResponseReturnValue:
+    application = load_in_scope(Application, application_id)
+    form = AssignSlotForm()
+    form.slot_id.choices = [SelectChoice(s.id, str(s.id))
+                            for s in services.free_slots(application.cohort)]
+    if form.validate_on_submit():
+        try:
+            services.assign_slot(_actor(), application,
+                                 db.session.get(InterviewSlot, form.slot_id.data))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(gettext("The interview time was mailed to %(name)s.", name=application.name),
+                  "success")
+    else:
+        flash(gettext("Choose a free interview slot."), "danger")
+    return redirect(url_for("applications.show", application_id=application_id))
+
+
+@bp.route("/cohorts/<int:cohort_id>/interviews", methods=["GET", "POST"])
+@require("interview.manage")
+def interviews(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = SlotForm()
+    form.interviewer_id.choices = [SelectChoice(u.id, u.name)
+                                   for u in services.interviewers_for(cohort)]
+    if form.validate_on_submit():
+        starts_at = form.starts_at.data.replace(tzinfo=SEOUL)
+        try:
+            services.create_slot(_actor(), cohort,
+                                 interviewer=db.session.get(User, form.interviewer_id.data),
+                                 starts_at=starts_at, minutes=form.minutes.data,
+                                 location=form.location.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Interview slot added."), "success")
+            return redirect(url_for("applications.interviews", cohort_id=cohort_id))
+    return render_template("applications/interviews.html", cohort=cohort, form=form,
+                           slots=services.slots_of(cohort), button=ButtonForm(),
+                           now=datetime.now(SEOUL))
+
+
+@bp.post("/interviews/<int:slot_id>/delete")
+@require("interview.manage")
+def delete_interview(slot_id: int) -> ResponseReturnValue:
+    slot = load_in_scope(InterviewSlot, slot_id)
+    cohort_id = slot.cohort_id
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_slot(_actor(), slot)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(gettext("Interview slot removed."), "success")
+    return redirect(url_for("applications.interviews", cohort_id=cohort_id))
+
+

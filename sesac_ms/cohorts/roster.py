@@ -1,0 +1,564 @@
+"""Roster use-cases: the class calendar, events, attendance, completion and deposits.
+
+Attendance rate (rule, numbers set per cohort):
+    (days attended, lates and early leaves included, − ⌊(lates + early leaves) / N⌋)
+    ÷ days with attendance taken,
+where an excused day (공가, with proof) counts as attended and N = lates_per_absence.
+A day under half attended is marked absent. Figures are aggregated in SQL, so the
+roster costs the same few queries however many trainees it shows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import holidays
+import sqlalchemy as sa
+from flask_babel import format_date, gettext
+
+from .. import audit
+from ..errors import Conflict, InvalidInput
+from ..extensions import db
+from ..models import (
+    Attendance,
+    AttendanceStatus,
+    ClassDay,
+    Cohort,
+    CohortEvent,
+    DepositStatus,
+    DropReason,
+    Enrollment,
+    EnrollmentStatus,
+    EventKind,
+    User,
+)
+from ..models.audit import AccessAction
+
+ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY,
+            AttendanceStatus.EXCUSED)
+COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
+
+
+def today_in_seoul() -> date:
+    from ..applications.services import today_in_seoul as today
+
+    return today()
+
+
+# --- calendar -------------------------------------------------------------------------
+
+
+def korean_holidays(start: date, end: date) -> dict[date, str]:
+    """Korean public holidays between the dates (the `holidays` package), named in Korean."""
+    years = range(start.year, end.year + 1)
+    return {day: name for day, name in holidays.country_holidays("KR", years=years,
+                                                                   language="ko").items()
+            if start <= day <= end}
+
+
+def planned_days(cohort: Cohort) -> list[date]:
+    """Weekdays of the cohort's pattern between its dates, public holidays left out."""
+    weekdays = {int(ch) for ch in cohort.class_weekdays if ch.isdigit()}
+    off = korean_holidays(cohort.start_on, cohort.end_on)
+    days, day = [], cohort.start_on
+    while day <= cohort.end_on:
+        if day.weekday() in weekdays and day not in off:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def generate_class_days(actor: User, cohort: Cohort) -> tuple[int, int]:
+    """Create the missing generated days; drop generated days no longer planned and unused.
+
+    Days added by hand and days with attendance are kept. Returns (added, removed).
+    """
+    planned = set(planned_days(cohort))
+    existing = {d.day: d for d in db.session.scalars(
+        db.select(ClassDay).where(ClassDay.cohort_id == cohort.id))}
+    used = set(db.session.scalars(
+        db.select(ClassDay.day).join(Attendance, Attendance.class_day_id == ClassDay.id)
+        .where(ClassDay.cohort_id == cohort.id).distinct()))
+    added = 0
+    for day in sorted(planned - existing.keys()):
+        db.session.add(ClassDay(cohort_id=cohort.id, day=day))
+        added += 1
+    removed = 0
+    for day, class_day in existing.items():
+        if day not in planned and not class_day.added_by_hand and day not in used:
+            db.session.delete(class_day)
+            removed += 1
+    if added or removed:
+        audit.record(actor, "calendar.generated", cohort, {"added": added, "removed": removed},
+                     label=cohort.label(), campus_id=cohort.campus_id)
+    return added, removed
+
+
+def update_rules(actor: User, cohort: Cohort, *, class_weekdays: str, class_starts_at: time,
+                 class_ends_at: time, lates_per_absence: int, completion_threshold: int,
+                 deposit_amount: int) -> None:
+    """The cohort's weekly pattern, class hours, attendance rule numbers and deposit."""
+    weekdays = "".join(sorted({ch for ch in class_weekdays if ch in "0123456"}))
+    if not weekdays or any(ch not in "0123456, " for ch in class_weekdays):
+        raise InvalidInput(gettext("Class weekdays are digits 0 (Monday) to 6 (Sunday), "
+                                   "e.g. 01234."), "class_weekdays")
+    if class_starts_at >= class_ends_at:
+        raise InvalidInput(gettext("Class must end after it starts."), "class_ends_at")
+    if not 1 <= lates_per_absence <= 10:
+        raise InvalidInput(gettext("Between 1 and 10."), "lates_per_absence")
+    if not 1 <= completion_threshold <= 100:
+        raise InvalidInput(gettext("Between 1 and 100."), "completion_threshold")
+    if deposit_amount < 0:
+        raise InvalidInput(gettext("The deposit cannot be negative."), "deposit_amount")
+    changes = audit.apply_changes(cohort, {
+        "class_weekdays": weekdays, "class_starts_at": class_starts_at,
+        "class_ends_at": class_ends_at, "lates_per_absence": lates_per_absence,
+        "completion_threshold": completion_threshold, "deposit_amount": deposit_amount})
+    if changes:
+        audit.record(actor, "cohort.roster_rules", cohort, changes, label=cohort.label(),
+                     campus_id=cohort.campus_id)
+
+
+def _check_in_cohort(cohort: Cohort, day: date | None, field_name: str = "day") -> date:
+    if day is None:
+        raise InvalidInput(gettext("Enter a date."), field_name)
+    if not cohort.start_on <= day <= cohort.end_on:
+        raise InvalidInput(gettext("%(day)s is outside the cohort (%(start)s – %(end)s).",
+                                   day=format_date(day), start=format_date(cohort.start_on),
+                                   end=format_date(cohort.end_on)), field_name)
+    return day
+
+
+def add_class_day(actor: User, cohort: Cohort, day: date | None, note: str = "") -> ClassDay:
+    day = _check_in_cohort(cohort, day)
+    class_day = db.session.scalar(db.select(ClassDay).where(ClassDay.cohort_id == cohort.id,
+                                                            ClassDay.day == day))
+    if class_day is not None and not class_day.cancelled:
+        raise Conflict(gettext("%(day)s is already a class day.", day=format_date(day)), "day")
+    if class_day is None:
+        class_day = ClassDay(cohort_id=cohort.id, day=day, added_by_hand=True)
+        db.session.add(class_day)
+    class_day.cancelled = False
+    class_day.note = note.strip()[:200]
+    db.session.flush()
+    audit.record(actor, "calendar.day_added", cohort, {"day": [None, day], "note": note},
+                 label=cohort.label(), campus_id=cohort.campus_id)
+    return class_day
+
+
+def cancel_class_day(actor: User, class_day: ClassDay, note: str = "") -> None:
+    if class_day.cancelled:
+        raise Conflict(gettext("This day is already cancelled."))
+    class_day.cancelled = True
+    class_day.note = note.strip()[:200]
+    cohort = db.session.get(Cohort, class_day.cohort_id)
+    audit.record(actor, "calendar.day_cancelled", cohort, {"day": [class_day.day, None],
+                                                           "note": note},
+                 label=cohort.label(), campus_id=cohort.campus_id)
+
+
+def class_days(cohort: Cohort, *, include_cancelled: bool = True) -> list[ClassDay]:
+    stmt = db.select(ClassDay).where(ClassDay.cohort_id == cohort.id).order_by(ClassDay.day)
+    if not include_cancelled:
+        stmt = stmt.where(ClassDay.cancelled.is_(False))
+    return list(db.session.scalars(stmt))
+
+
+def events(cohort: Cohort) -> list[CohortEvent]:
+    return list(db.session.scalars(db.select(CohortEvent).where(CohortEvent.cohort_id ==
+                                                                cohort.id)
+                                   .order_by(CohortEvent.starts_at)))
+
+
+def create_event(actor: User, cohort: Cohort, *, kind: EventKind | str, title: str,
+                 starts_at: datetime, ends_at: datetime, place: str = "",
+                 description: str = "") -> CohortEvent:
+    try:
+        kind = EventKind(kind)
+    except ValueError:
+        raise InvalidInput(gettext("Choose the kind of event."), "kind") from None
+    title = " ".join((title or "").split())
+    if not title:
+        raise InvalidInput(gettext("Enter the event's title."), "title")
+    if starts_at is None or ends_at is None or ends_at <= starts_at:
+        raise InvalidInput(gettext("The event must end after it starts."), "ends_at")
+    from zoneinfo import ZoneInfo
+
+    _check_in_cohort(cohort, starts_at.astimezone(ZoneInfo("Asia/Seoul")).date(), "starts_at")
+    event = CohortEvent(cohort_id=cohort.id, kind=kind, title=title[:200], starts_at=starts_at,
+                        ends_at=ends_at, place=(place or "").strip()[:300],
+                        description=(description or "").strip())
+    db.session.add(event)
+    db.session.flush()
+    audit.record(actor, "calendar.event_created", event,
+                 {"kind": [None, kind], "title": [None, title], "starts_at": [None, starts_at]},
+                 label=cohort.label(), campus_id=cohort.campus_id)
+    return event
+
+
+def delete_event(actor: User, event: CohortEvent) -> None:
+    cohort = db.session.get(Cohort, event.cohort_id)
+    audit.record(actor, "calendar.event_deleted", event, {"title": [event.title, None]},
+                 label=cohort.label(), campus_id=cohort.campus_id)
+    db.session.delete(event)
+
+
+# --- attendance -----------------------------------------------------------------------
+
+
+def roster(cohort: Cohort) -> list[Enrollment]:
+    return list(db.session.scalars(
+        db.select(Enrollment).join(Enrollment.user).where(Enrollment.cohort_id == cohort.id)
+        .order_by(User.name, Enrollment.id)))
+
+
+def sheet(cohort: Cohort, class_day: ClassDay) -> list[tuple[Enrollment, Attendance | None]]:
+    """The trainees to mark on a day, with what is already recorded."""
+    rows = db.session.execute(
+        db.select(Enrollment, Attendance).join(Enrollment.user)
+        .outerjoin(Attendance, sa.and_(Attendance.enrollment_id == Enrollment.id,
+                                       Attendance.class_day_id == class_day.id))
+        .where(Enrollment.cohort_id == cohort.id)
+        .order_by(User.name, Enrollment.id)).all()
+    return [(enrollment, record) for enrollment, record in rows
+            if enrollment.status == EnrollmentStatus.ENROLLED or record is not None]
+
+
+def record_attendance(actor: User, cohort: Cohort, class_day: ClassDay,
+                      marks: dict[int, tuple[str, str]]) -> int:
+    """Mark several trainees for one class day at once; returns how many records changed."""
+    if class_day.cohort_id != cohort.id:
+        raise InvalidInput(gettext("This day is not on the cohort's calendar."))
+    if class_day.cancelled:
+        raise Conflict(gettext("Class on %(day)s is cancelled.", day=format_date(class_day.day)))
+    if class_day.day > today_in_seoul():
+        raise InvalidInput(gettext("Attendance for %(day)s can be taken on that day, not "
+                                   "before.", day=format_date(class_day.day)))
+    enrollments = {e.id: e for e in db.session.scalars(
+        db.select(Enrollment).where(Enrollment.cohort_id == cohort.id,
+                                    Enrollment.id.in_(list(marks))))}
+    existing = {a.enrollment_id: a for a in db.session.scalars(
+        db.select(Attendance).where(Attendance.class_day_id == class_day.id,
+                                    Attendance.enrollment_id.in_(list(marks))))}
+    changes: dict[str, Any] = {}
+    for enrollment_id, (raw_status, note) in marks.items():
+        enrollment = enrollments.get(enrollment_id)
+        if enrollment is None:
+            raise InvalidInput(gettext("A trainee on the form is not on this cohort's roster."))
+        try:
+            status = AttendanceStatus(raw_status)
+        except ValueError:
+            raise InvalidInput(gettext("“%(value)s” is not an attendance status.",
+                                       value=raw_status)) from None
+        ended = enrollment.status != EnrollmentStatus.ENROLLED and (
+            enrollment.status_on is None or enrollment.status_on < class_day.day)
+        if ended:
+            raise Conflict(gettext("%(name)s is no longer on the roster (%(status)s) and "
+                                   "cannot be marked.", name=enrollment.user.name,
+                                   status=enrollment_status_label(enrollment.status)))
+        record = existing.get(enrollment_id)
+        note = (note or "").strip()[:200]
+        if record is None:
+            db.session.add(Attendance(enrollment_id=enrollment_id, class_day_id=class_day.id,
+                                      status=status, note=note, recorded_by_id=actor.id))
+            changes[enrollment.user.name] = [None, status]
+        elif record.status != status or record.note != note:
+            changes[enrollment.user.name] = [record.status, status]
+            record.status, record.note, record.recorded_by_id = status, note, actor.id
+    if changes:
+        audit.record(actor, "attendance.recorded", cohort, changes,
+                     label=f"{cohort.label()} {class_day.day.isoformat()}",
+                     campus_id=cohort.campus_id)
+    return len(changes)
+
+
+@dataclass
+class AttendanceSummary:
+    days: int = 0  # days with attendance taken for this trainee
+    present: int = 0
+    late: int = 0
+    left_early: int = 0
+    absent: int = 0
+    excused: int = 0
+    rate: float | None = None
+    whole_course_days: int = 0
+    flags: list[str] = field(default_factory=list)  # "below", "at_risk", "expulsion"
+
+
+def _rate(summary: AttendanceSummary, lates_per_absence: int) -> float | None:
+    if not summary.days:
+        return None
+    attended = summary.present + summary.late + summary.left_early + summary.excused
+    attended -= (summary.late + summary.left_early) // lates_per_absence
+    return 100.0 * attended / summary.days
+
+
+def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
+    """Attendance figures and flags of every trainee of the cohort, in three queries."""
+    counts = db.session.execute(
+        db.select(Attendance.enrollment_id, Attendance.status, sa.func.count())
+        .join(ClassDay, ClassDay.id == Attendance.class_day_id)
+        .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
+        .group_by(Attendance.enrollment_id, Attendance.status)).all()
+    month = sa.func.extract("month", ClassDay.day) + 100 * sa.func.extract("year", ClassDay.day)
+    monthly_absences = db.session.execute(
+        db.select(Attendance.enrollment_id, month, sa.func.count())
+        .join(ClassDay, ClassDay.id == Attendance.class_day_id)
+        .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False),
+               Attendance.status == AttendanceStatus.ABSENT)
+        .group_by(Attendance.enrollment_id, month)).all()
+    days_per_month = dict(db.session.execute(
+        db.select(month, sa.func.count()).where(ClassDay.cohort_id == cohort.id,
+                                                ClassDay.cancelled.is_(False))
+        .group_by(month)).all())
+    whole_course = sum(days_per_month.values())
+    result: dict[int, AttendanceSummary] = {}
+    for enrollment_id, status, n in counts:
+        summary = result.setdefault(enrollment_id, AttendanceSummary())
+        setattr(summary, AttendanceStatus(status).value, n)
+        summary.days += n
+    threshold = cohort.completion_threshold
+    allowed = int(whole_course * (100 - threshold) / 100)  # absence-days the course allows
+    expelled_by_month = {eid for eid, m, n in monthly_absences
+                         if days_per_month.get(m) and n * 2 >= days_per_month[m]}
+    for enrollment_id, summary in result.items():
+        summary.whole_course_days = whole_course
+        summary.rate = _rate(summary, cohort.lates_per_absence)
+        lost = summary.days - (summary.rate or 0) * summary.days / 100
+        if summary.rate is not None and summary.rate < threshold:
+            summary.flags.append("below")
+        elif allowed - lost <= max(1, allowed // 4):
+            summary.flags.append("at_risk")
+        if enrollment_id in expelled_by_month or summary.absent * 5 > whole_course:
+            summary.flags.append("expulsion")
+    return result
+
+
+def flag_label(flag: str) -> str:
+    return {
+        "below": gettext("Below the completion threshold"),
+        "at_risk": gettext("At risk of falling below the threshold"),
+        "expulsion": gettext("Meets an expulsion flag (absences)"),
+    }[flag]
+
+
+# --- completion and deposits ----------------------------------------------------------
+
+
+def set_status(actor: User, enrollment: Enrollment, status: EnrollmentStatus | str, *,
+               on: date | None, drop_reason: str | None = None, note: str = "",
+               rate: float | None = None) -> None:
+    """Complete, complete by early employment, drop (date and reason) or expel a trainee.
+
+    Completion below the threshold needs a written override in `note`.
+    """
+    cohort = enrollment.cohort
+    try:
+        status = EnrollmentStatus(status)
+    except ValueError:
+        raise InvalidInput(gettext("“%(value)s” is not a trainee status.", value=status),
+                           "status") from None
+    note = (note or "").strip()
+    reason = None
+    if status != EnrollmentStatus.ENROLLED:
+        on = _check_in_cohort(cohort, on, "on")
+    else:
+        on = None
+    if status == EnrollmentStatus.COMPLETED and (rate is None or rate < cohort.completion_threshold):
+        if not note:
+            raise InvalidInput(gettext("Attendance is %(rate)s, under %(threshold)d%%: write why "
+                                       "completion is granted anyway.",
+                                       rate="—" if rate is None else f"{rate:.1f}%",
+                                       threshold=cohort.completion_threshold), "note")
+    if status == EnrollmentStatus.DROPPED:
+        try:
+            reason = DropReason(drop_reason or "")
+        except ValueError:
+            raise InvalidInput(gettext("Choose why the trainee dropped out."),
+                               "drop_reason") from None
+    if status == EnrollmentStatus.EXPELLED and not note:
+        raise InvalidInput(gettext("Write why the trainee is expelled."), "note")
+    changes = audit.apply_changes(enrollment, {"status": status, "status_on": on,
+                                               "drop_reason": reason, "status_note": note})
+    if changes:
+        audit.record(actor, "roster.status_changed", enrollment, changes,
+                     label=f"{enrollment.user.name} <{enrollment.user.email}>",
+                     campus_id=cohort.campus_id)
+
+
+def record_deposit(actor: User, enrollment: Enrollment, action: str, on: date | None) -> None:
+    """Paid, refunded (on completion) or forfeited, with its date."""
+    cohort = enrollment.cohort
+    if not cohort.deposit_amount:
+        raise Conflict(gettext("This cohort asks no deposit."))
+    if on is None:
+        raise InvalidInput(gettext("Enter the date."), "on")
+    transitions = {
+        "paid": ((DepositStatus.DUE, DepositStatus.NOT_REQUIRED), DepositStatus.PAID),
+        "refunded": ((DepositStatus.PAID,), DepositStatus.REFUNDED),
+        "forfeited": ((DepositStatus.PAID,), DepositStatus.FORFEITED),
+    }
+    if action not in transitions:
+        raise InvalidInput(gettext("Unknown deposit action."), "action")
+    allowed, to = transitions[action]
+    if enrollment.deposit_status not in allowed:
+        raise Conflict(gettext("The deposit is “%(status)s”; it cannot be marked “%(to)s”.",
+                               status=deposit_label(enrollment.deposit_status),
+                               to=deposit_label(to)))
+    if to == DepositStatus.REFUNDED and enrollment.status not in COMPLETED:
+        raise Conflict(gettext("A deposit is returned on completion only."))
+    values: dict[str, Any] = {"deposit_status": to}
+    values["deposit_paid_on" if to == DepositStatus.PAID else "deposit_settled_on"] = on
+    changes = audit.apply_changes(enrollment, values)
+    audit.record(actor, "roster.deposit", enrollment, changes,
+                 label=f"{enrollment.user.name} <{enrollment.user.email}>",
+                 campus_id=cohort.campus_id)
+
+
+def refunds_due(cohort: Cohort) -> list[Enrollment]:
+    """Completed trainees whose paid deposit has not been returned yet."""
+    return list(db.session.scalars(
+        db.select(Enrollment).join(Enrollment.user)
+        .where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_(COMPLETED),
+               Enrollment.deposit_status == DepositStatus.PAID)
+        .order_by(User.name)))
+
+
+# --- export ---------------------------------------------------------------------------
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell starting with = + - @ would run as a formula in a spreadsheet."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
+    figures = summaries(cohort)
+    headers = [gettext("Name"), gettext("E-mail"), gettext("Status"), gettext("Status date"),
+               gettext("Attendance rate (%)"), gettext("Days taken"), gettext("Absent"),
+               gettext("Late"), gettext("Left early"), gettext("Excused"), gettext("Deposit")]
+    rows = []
+    for enrollment in roster(cohort):
+        summary = figures.get(enrollment.id, AttendanceSummary())
+        rows.append([neutralise(enrollment.user.name), neutralise(enrollment.user.email),
+                     enrollment_status_label(enrollment.status),
+                     enrollment.status_on.isoformat() if enrollment.status_on else "",
+                     round(summary.rate, 1) if summary.rate is not None else "",
+                     summary.days, summary.absent, summary.late, summary.left_early,
+                     summary.excused, deposit_label(enrollment.deposit_status)])
+    return headers, rows
+
+
+def export(actor: User, cohort: Cohort, fmt: str, reason: str) -> tuple[bytes, str, str]:
+    """The roster as CSV (UTF-8 with BOM) or XLSX; the download is logged with its reason."""
+    from flask_babel import force_locale
+
+    with force_locale("ko"):  # Korean headers, as the other offices expect
+        headers, rows = export_rows(cohort)
+    audit.record_access(actor, AccessAction.DOWNLOAD,
+                        gettext("Roster of %(cohort)s (%(n)d trainees)", cohort=cohort.label(),
+                                n=len(rows)),
+                        subject=cohort, detail=f"roster.{fmt}", reason=reason)
+    name = f"roster-{cohort.id}"
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet_ = book.active
+        sheet_.title = "명단"
+        sheet_.append(headers)
+        for row in rows:
+            sheet_.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return (buffer.getvalue(),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                f"{name}.xlsx")
+    text = io.StringIO()
+    text.write("\ufeff")
+    writer = csv.writer(text)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return text.getvalue().encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
+
+
+# --- labels ---------------------------------------------------------------------------
+
+
+def enrollment_status_label(status: EnrollmentStatus | str) -> str:
+    return {
+        EnrollmentStatus.ENROLLED: gettext("In training"),
+        EnrollmentStatus.COMPLETED: gettext("Completed"),
+        EnrollmentStatus.EARLY_EMPLOYED: gettext("Completed by early employment"),
+        EnrollmentStatus.DROPPED: gettext("Dropped out"),
+        EnrollmentStatus.EXPELLED: gettext("Expelled"),
+    }[EnrollmentStatus(status)]
+
+
+def attendance_label(status: AttendanceStatus | str) -> str:
+    return {
+        AttendanceStatus.PRESENT: gettext("Present"),
+        AttendanceStatus.LATE: gettext("Late"),
+        AttendanceStatus.LEFT_EARLY: gettext("Left early"),
+        AttendanceStatus.ABSENT: gettext("Absent"),
+        AttendanceStatus.EXCUSED: gettext("Excused (공가)"),
+    }[AttendanceStatus(status)]
+
+
+def deposit_label(status: DepositStatus | str) -> str:
+    return {
+        DepositStatus.NOT_REQUIRED: gettext("None"),
+        DepositStatus.DUE: gettext("Due"),
+        DepositStatus.PAID: gettext("Paid"),
+        DepositStatus.REFUNDED: gettext("Refunded"),
+        DepositStatus.FORFEITED: gettext("Forfeited"),
+    }[DepositStatus(status)]
+
+
+def drop_reason_label(reason: DropReason | str) -> str:
+    return {
+        DropReason.PERSONAL: gettext("Personal"),
+        DropReason.HEALTH: gettext("Health"),
+        DropReason.ABSENCE: gettext("Absence"),
+        DropReason.OTHER: gettext("Other"),
+    }[DropReason(reason)]
+
+
+def event_kind_label(kind: EventKind | str) -> str:
+    return {
+        EventKind.SPECIAL_LECTURE: gettext("HR special lecture (인사담당자 특강)"),
+        EventKind.COMPANY_VISIT: gettext("Company visit (본사 견학)"),
+        EventKind.HACKATHON: gettext("Hackathon"),
+        EventKind.COMPETITION: gettext("Competition"),
+        EventKind.JOB_FAIR: gettext("Job fair"),
+        EventKind.MATCHING_DAY: gettext("Matching day (매칭데이)"),
+        EventKind.OTHER: gettext("Other"),
+    }[EventKind(kind)]
+
+
+def trainee_enrollments(user: User) -> list[Enrollment]:
+    return list(db.session.scalars(db.select(Enrollment).where(Enrollment.user_id == user.id)
+                                   .order_by(Enrollment.enrolled_at.desc())))
+
+
+def trainee_attendance(enrollment: Enrollment) -> list[tuple[ClassDay, Attendance | None]]:
+    return [(day, record) for day, record in db.session.execute(
+        db.select(ClassDay, Attendance)
+        .outerjoin(Attendance, sa.and_(Attendance.class_day_id == ClassDay.id,
+                                       Attendance.enrollment_id == enrollment.id))
+        .where(ClassDay.cohort_id == enrollment.cohort_id)
+        .order_by(ClassDay.day)).all()]
+
+
+def log_trainee_view(actor: User, enrollment: Enrollment) -> None:
+    audit.record_access(actor, AccessAction.VIEW,
+                        f"{enrollment.user.name} <{enrollment.user.email}>", subject=enrollment,
+                        detail="cohorts.trainee")
+
+

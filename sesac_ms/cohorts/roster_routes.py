@@ -1,0 +1,354 @@
+"""Routes of a running cohort: calendar, events, roster, attendance, completion, deposits."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..auth.forms import ButtonForm
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import show_domain_error
+from ..models import (
+    AttendanceStatus,
+    ClassDay,
+    Cohort,
+    CohortEvent,
+    DropReason,
+    Enrollment,
+    EnrollmentStatus,
+    EventKind,
+    User,
+)
+from ..permissions import load_in_scope, require
+from . import bp, roster
+from .forms import (
+    ClassDayForm,
+    DepositForm,
+    EventForm,
+    RosterExportForm,
+    RosterRulesForm,
+    StatusForm,
+)
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _labels() -> dict:
+    return {"status_label": roster.enrollment_status_label,
+            "attendance_label": roster.attendance_label, "deposit_label": roster.deposit_label,
+            "drop_reason_label": roster.drop_reason_label, "flag_label": roster.flag_label,
+            "event_kind_label": roster.event_kind_label}
+
+
+def _in_cohort(model: type, object_id: int, cohort: Cohort):
+    obj = db.session.get(model, object_id)
+    if obj is None or obj.cohort_id != cohort.id:
+        abort(404)
+    return obj
+
+
+def _done(error: DomainError | None, success: str, target: str) -> ResponseReturnValue:
+    if error is not None:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(target)
+
+
+# --- calendar -------------------------------------------------------------------------
+
+
+@bp.get("/<int:cohort_id>/calendar")
+@require("roster.view")
+def calendar(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    event_form = EventForm()
+    event_form.kind.choices = [SelectChoice(k.value, roster.event_kind_label(k)) for k in EventKind]
+    return render_template(
+        "cohorts/calendar.html", cohort=cohort, days=roster.class_days(cohort),
+        events=roster.events(cohort), day_form=ClassDayForm(), event_form=event_form,
+        rules_form=RosterRulesForm(obj=cohort), button=ButtonForm(),
+        holidays=roster.korean_holidays(cohort.start_on, cohort.end_on),
+        today=roster.today_in_seoul(), **_labels())
+
+
+@bp.post("/<int:cohort_id>/calendar/generate")
+@require("calendar.manage")
+def generate_calendar(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    added, removed = roster.generate_class_days(_actor(), cohort)
+    db.session.commit()
+    flash(gettext("Class days generated: %(added)d added, %(removed)d removed.", added=added,
+                  removed=removed), "success")
+    return redirect(url_for("cohorts.calendar", cohort_id=cohort_id))
+
+
+@bp.post("/<int:cohort_id>/calendar/rules")
+@require("calendar.manage")
+def roster_rules(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = RosterRulesForm()
+    target = url_for("cohorts.calendar", cohort_id=cohort_id)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+        return redirect(target)
+    values = {name: getattr(form, name).data for name in (
+        "class_weekdays", "class_starts_at", "class_ends_at", "lates_per_absence",
+        "completion_threshold", "deposit_amount")}
+    values["deposit_amount"] = values["deposit_amount"] or 0
+    try:
+        roster.update_rules(_actor(), cohort, **values)
+    except DomainError as error:
+        return _done(error, "", target)
+    return _done(None, gettext("Roster rules saved."), target)
+
+
+@bp.post("/<int:cohort_id>/calendar/days")
+@require("calendar.manage")
+def add_day(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = ClassDayForm()
+    target = url_for("cohorts.calendar", cohort_id=cohort_id)
+    if not form.validate_on_submit():
+        flash(gettext("Enter a valid date."), "danger")
+        return redirect(target)
+    try:
+        roster.add_class_day(_actor(), cohort, form.day.data, form.note.data or "")
+    except DomainError as error:
+        return _done(error, "", target)
+    return _done(None, gettext("Class day added."), target)
+
+
+@bp.post("/<int:cohort_id>/calendar/days/<int:day_id>/cancel")
+@require("calendar.manage")
+def cancel_day(cohort_id: int, day_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    class_day = _in_cohort(ClassDay, day_id, cohort)
+    try:
+        roster.cancel_class_day(_actor(), class_day, request.form.get("note", ""))
+    except DomainError as error:
+        return _done(error, "", url_for("cohorts.calendar", cohort_id=cohort_id))
+    return _done(None, gettext("Class day cancelled."),
+                 url_for("cohorts.calendar", cohort_id=cohort_id))
+
+
+@bp.post("/<int:cohort_id>/events")
+@require("calendar.manage")
+def add_event(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = EventForm()
+    form.kind.choices = [SelectChoice(k.value, k.value) for k in EventKind]
+    target = url_for("cohorts.calendar", cohort_id=cohort_id)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+        return redirect(target)
+    try:
+        roster.create_event(
+            _actor(), cohort, kind=form.kind.data, title=form.title.data,
+            starts_at=form.starts_at.data.replace(tzinfo=SEOUL),
+            ends_at=form.ends_at.data.replace(tzinfo=SEOUL), place=form.place.data or "",
+            description=form.description.data or "")
+    except DomainError as error:
+        return _done(error, "", target)
+    return _done(None, gettext("Event added to the calendar."), target)
+
+
+@bp.post("/<int:cohort_id>/events/<int:event_id>/delete")
+@require("calendar.manage")
+def delete_event(cohort_id: int, event_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    event = _in_cohort(CohortEvent, event_id, cohort)
+    roster.delete_event(_actor(), event)
+    return _done(None, gettext("Event removed."), url_for("cohorts.calendar",
+                                                            cohort_id=cohort_id))
+
+
+# --- roster and attendance ------------------------------------------------------------
+
+
+SORTS = {
+    "name": lambda e, s: e.user.name,
+    "status": lambda e, s: e.status.value,
+    "rate": lambda e, s: (s.rate if s and s.rate is not None else 101.0),
+}
+
+
+@bp.get("/<int:cohort_id>/roster")
+@require("roster.view")
+def roster_page(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    enrollments = roster.roster(cohort)
+    figures = roster.summaries(cohort)
+    sort = request.args.get("sort", "name")
+    key = SORTS.get(sort, SORTS["name"])
+    enrollments.sort(key=lambda e: key(e, figures.get(e.id)))
+    return render_template("cohorts/roster.html", cohort=cohort, enrollments=enrollments,
+                           figures=figures, sort=sort, days=roster.class_days(cohort),
+                           today=roster.today_in_seoul(), **_labels())
+
+
+@bp.route("/<int:cohort_id>/roster/export", methods=["GET", "POST"])
+@require("roster.export")
+def export_roster(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    form = RosterExportForm()
+    if form.validate_on_submit():
+        content, mimetype, filename = roster.export(_actor(), cohort, form.format.data,
+                                                    form.reason.data)
+        db.session.commit()
+        return Response(content, mimetype=mimetype, headers={
+            "Content-Disposition": f"attachment; filename={filename}",
+            "Cache-Control": "no-store"})
+    return render_template("cohorts/roster_export.html", cohort=cohort, form=form)
+
+
+@bp.route("/<int:cohort_id>/attendance/<int:day_id>", methods=["GET", "POST"])
+@require("attendance.record")
+def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    class_day = _in_cohort(ClassDay, day_id, cohort)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        marks = {}
+        for name, value in request.form.items():
+            if name.startswith("status-") and name[7:].isdigit():
+                enrollment_id = int(name[7:])
+                marks[enrollment_id] = (value, request.form.get(f"note-{enrollment_id}", ""))
+        try:
+            changed = roster.record_attendance(_actor(), cohort, class_day, marks)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            db.session.commit()
+            flash(gettext("Attendance saved (%(n)d changed).", n=changed), "success")
+            return redirect(url_for("cohorts.roster_page", cohort_id=cohort_id))
+    return render_template("cohorts/attendance.html", cohort=cohort, class_day=class_day,
+                           rows=roster.sheet(cohort, class_day), statuses=list(AttendanceStatus),
+                           form=form, today=roster.today_in_seoul(), **_labels())
+
+
+def _status_form(enrollment: Enrollment) -> StatusForm:
+    form = StatusForm()
+    form.status.choices = [SelectChoice(s.value, roster.enrollment_status_label(s))
+                           for s in EnrollmentStatus]
+    form.drop_reason.choices = [SelectChoice("", "—")] + [
+        SelectChoice(r.value, roster.drop_reason_label(r)) for r in DropReason]
+    if request.method == "GET":
+        form.status.data = enrollment.status.value
+        form.on.data = enrollment.status_on
+        form.note.data = enrollment.status_note
+        form.drop_reason.data = enrollment.drop_reason.value if enrollment.drop_reason else ""
+    return form
+
+
+def _trainee_page(cohort: Cohort, enrollment: Enrollment, status_form: StatusForm,
+                  summary) -> ResponseReturnValue:
+    deposit_form = DepositForm()
+    deposit_form.action.choices = [SelectChoice("paid", gettext("Paid")),
+                                   SelectChoice("refunded", gettext("Refunded")),
+                                   SelectChoice("forfeited", gettext("Forfeited"))]
+    return render_template("cohorts/trainee.html", cohort=cohort, enrollment=enrollment,
+                           summary=summary, records=roster.trainee_attendance(enrollment),
+                           status_form=status_form, deposit_form=deposit_form, **_labels())
+
+
+@bp.get("/<int:cohort_id>/roster/<int:enrollment_id>")
+@require("roster.view")
+def trainee(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
+    roster.log_trainee_view(_actor(), enrollment)
+    db.session.commit()
+    return _trainee_page(cohort, enrollment, _status_form(enrollment),
+                         roster.summaries(cohort).get(enrollment.id))
+
+
+@bp.post("/<int:cohort_id>/roster/<int:enrollment_id>/status")
+@require("roster.manage")
+def trainee_status(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
+    summary = roster.summaries(cohort).get(enrollment.id)
+    form = _status_form(enrollment)
+    if form.validate_on_submit():
+        try:
+            roster.set_status(_actor(), enrollment, form.status.data, on=form.on.data,
+                              drop_reason=form.drop_reason.data, note=form.note.data or "",
+                              rate=summary.rate if summary else None)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("%(name)s is now “%(status)s”.", name=enrollment.user.name,
+                          status=roster.enrollment_status_label(enrollment.status)), "success")
+            return redirect(url_for("cohorts.trainee", cohort_id=cohort_id,
+                                    enrollment_id=enrollment_id))
+    return _trainee_page(cohort, enrollment, form, summary)
+
+
+@bp.post("/<int:cohort_id>/roster/<int:enrollment_id>/deposit")
+@require("roster.manage")
+def deposit(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
+    form = DepositForm()
+    form.action.choices = [SelectChoice(a, a) for a in ("paid", "refunded", "forfeited")]
+    target = url_for("cohorts.trainee", cohort_id=cohort_id, enrollment_id=enrollment_id)
+    if not form.validate_on_submit():
+        flash(gettext("Choose what happened to the deposit and its date."), "danger")
+        return redirect(target)
+    try:
+        roster.record_deposit(_actor(), enrollment, form.action.data, form.on.data)
+    except DomainError as error:
+        return _done(error, "", target)
+    return _done(None, gettext("Deposit updated."), target)
+
+
+@bp.get("/<int:cohort_id>/deposits")
+@require("roster.view")
+def deposits(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    return render_template("cohorts/deposits.html", cohort=cohort,
+                           due=roster.refunds_due(cohort), enrollments=roster.roster(cohort),
+                           **_labels())
+
+
+# --- the trainee's own page -----------------------------------------------------------
+
+
+@bp.get("/me")
+@require("trainee.self")
+def my_training() -> ResponseReturnValue:
+    user = _actor()
+    enrollments = roster.trainee_enrollments(user)
+    selected_id = request.args.get("enrollment", type=int)
+    enrollment = next((e for e in enrollments if e.id == selected_id),
+                      enrollments[0] if enrollments else None)
+    context = {}
+    if enrollment is not None:
+        cohort = enrollment.cohort
+        context = {
+            "cohort": cohort, "records": roster.trainee_attendance(enrollment),
+            "summary": roster.summaries(cohort).get(enrollment.id),
+            "events": roster.events(cohort),
+        }
+    return render_template("cohorts/me.html", enrollments=enrollments, enrollment=enrollment,
+                           **context, **_labels())
