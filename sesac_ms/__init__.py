@@ -183,9 +183,9 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, applications, auth, cohorts, main
+    from . import admin, applications, auth, cohorts, main, sessions
 
-    for blueprint in (main.bp, auth.bp, admin.bp, cohorts.bp, applications.bp):
+    for blueprint in (main.bp, auth.bp, admin.bp, cohorts.bp, applications.bp, sessions.bp):
         app.register_blueprint(blueprint)
 
 

@@ -43,6 +43,9 @@ RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 CONSENT_NOTICE_VERSION = "2026-11"
 APPLY_RATE_LIMIT = "10 per hour"
 
+# Length of a 1:1 session of each kind, in minutes.
+SESSION_MINUTES = {"mentoring": 60, "portfolio": 60, "mock_interview": 40, "career": 30}
+
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_TOKEN_LIFETIME = timedelta(hours=72)
 # argon2id cost; tests lower it.

@@ -62,6 +62,12 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "calendar.manage": frozenset({A, M}),
     "attendance.record": frozenset({A, M}),
     "trainee.self": frozenset({T}),
+    "schedule.view": ALL_ROLES,
+    "session.view": ALL_ROLES,
+    "session.book": frozenset({T}),
+    "session.participate": frozenset({C, ME, T}),
+    "session.manage": frozenset({C, ME}),
+    "coverage.view": frozenset({A, M, C}),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime
 
 import pytest
+import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import force_locale
 from openpyxl import Workbook
@@ -22,7 +23,14 @@ from sesac_ms.imports.reader import (
     parse_yes_no,
     read_table,
 )
-from sesac_ms.models import Application, AuditEntry, Education, EmploymentStatus, UploadedFile
+from sesac_ms.models import (
+    Application,
+    AuditEntry,
+    Education,
+    EmploymentStatus,
+    OutboxMessage,
+    UploadedFile,
+)
 from sesac_ms.models.applications import OUTSIDE_SEOUL
 
 HEADER = [
@@ -307,6 +315,48 @@ def test_xlsx_rows_are_numbered_as_excel_shows_them_and_dates_arrive_as_dates(ap
     assert table.rows[1].values["birth_date"] == "20011102"
 
 
+def test_the_preview_takes_english_headers_in_any_order_and_excel_numbers(app, make_cohort):
+    cohort = make_cohort()
+    header = [
+        " Consent",
+        "Motivation",
+        "EDUCATION",
+        "employment status",
+        "District",
+        "Phone",
+        "Birth Date",
+        "E-mail",
+        "Name ",
+        "note",
+    ]
+    row = [
+        "Y",
+        "배우고 싶습니다.",
+        "graduate",
+        "재직",
+        "서울특별시 강남구",
+        1012345678,
+        datetime(1995, 1, 31),
+        "Kim@Example.com",
+        "  김  하늘 ",
+        "memo",
+    ]
+    result = importing.preview(cohort, "en.xlsx", xlsx_bytes(header, [row]))
+    assert result.errors == []
+    assert result.unknown_headers == ["note"]
+    (only,) = result.rows
+    assert only.number == 2
+    details = only.details
+    assert (details.name, details.email, details.phone) == (
+        "김 하늘",
+        "kim@example.com",
+        "010-1234-5678",
+    )
+    assert (details.birth_date, details.district) == (date(1995, 1, 31), "강남구")
+    assert details.employment_status == EmploymentStatus.EMPLOYED
+    assert details.education == Education.GRADUATE and details.seoul_university is False
+
+
 # --- upload, preview, confirm ---------------------------------------------------------------
 
 
@@ -353,6 +403,7 @@ def test_a_manager_imports_the_same_file_in_every_format(client, login_as, make_
     assert min_.education == Education.COLLEGE and min_.portfolio_url == "https://github.com/min"
     db.session.refresh(stored)
     assert stored.imported_at is not None
+    assert db.session.scalar(db.select(sa.func.count()).select_from(OutboxMessage)) == 0
     entry = db.session.scalar(
         db.select(AuditEntry).where(AuditEntry.action == "applications.imported")
     )

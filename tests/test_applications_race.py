@@ -5,6 +5,14 @@ released together by a barrier and accept at once. The requests run in their thr
 own app contexts, so each has its own session and database connection, as gunicorn
 workers would. On SQLite the database is a file (WAL, busy timeout); with
 TEST_DATABASE_URL the same race runs on PostgreSQL.
+
+On SQLite this holds because pysqlite's legacy transaction control starts a transaction
+only at the first INSERT/UPDATE/DELETE: the conditional UPDATE of cohorts.seats_taken
+is then the transaction's first statement and waits for the write lock under
+busy_timeout. Were transactions begun at the first SELECT (SQLAlchemy's "emit BEGIN
+ourselves" recipe, or Python 3.12's autocommit=False), the UPDATE would have to upgrade a
+read snapshot, which SQLite refuses at once with "database is locked" (no busy wait),
+and these tests would fail with server errors; such a change needs BEGIN IMMEDIATE.
 """
 
 from __future__ import annotations
@@ -121,9 +129,18 @@ def test_twenty_managers_accepting_twenty_applicants_fill_exactly_the_five_place
         )
     )
     assert accepted == {ids[i] for i in winners}
-    assert len(set(db.session.scalars(
-        db.select(AuditEntry.actor_id).where(AuditEntry.action == "application.accepted")
-    ))) == CAPACITY  # each winner's own manager is recorded, once
+    assert (
+        len(
+            set(
+                db.session.scalars(
+                    db.select(AuditEntry.actor_id).where(
+                        AuditEntry.action == "application.accepted"
+                    )
+                )
+            )
+        )
+        == CAPACITY
+    )  # each winner's own manager is recorded, once
     still_open = db.session.scalar(
         db.select(sa.func.count())
         .select_from(Application)
@@ -158,4 +175,52 @@ def test_twenty_managers_accepting_the_same_applicant_accept_once(
             .where(AuditEntry.action == "application.accepted")
         )
         == 1
+    )
+
+
+def test_ten_accepted_applicants_withdrawing_at_once_offer_each_place_once(
+    app, make_user, make_open_cohort, make_application
+):
+    """Each freed place goes to a different waitlisted applicant; places nobody can take
+    are given back, so seats_taken still counts exactly who holds a place."""
+    from sesac_ms.applications import services
+    from sesac_ms.applications.tokens import token_for
+
+    cohort = make_open_cohort(capacity=10)
+    cohort_id = cohort.id
+    manager = make_user(Role.MANAGER)
+    accepted = [make_application(cohort) for _ in range(10)]
+    waiting = [make_application(cohort) for _ in range(4)]
+    for application in accepted:
+        services.accept(manager, application)
+    for application in waiting:
+        services.waitlist(manager, application)
+    db.session.commit()
+    tokens = [token_for(application.status_nonce) for application in accepted]
+    waiting_ids = {application.id for application in waiting}
+    clients = [app.test_client() for _ in tokens]
+    for client in clients:
+        with client.session_transaction() as session:
+            session["locale"] = "en"
+
+    results = race(clients, lambda i: f"/applications/status/{tokens[i]}/withdraw")
+
+    assert [status for status, _ in results] == [302] * len(tokens)
+    assert all(en("Your application is withdrawn.") in page for _, page in results)
+    offered = set(
+        db.session.scalars(
+            db.select(Application.id).where(
+                Application.cohort_id == cohort_id, Application.stage == Stage.OFFERED
+            )
+        )
+    )
+    assert offered == waiting_ids
+    assert stored(cohort_id) == (4, 0, 4)
+    assert (
+        db.session.scalar(
+            db.select(sa.func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "application.offered")
+        )
+        == 4
     )

@@ -15,8 +15,13 @@ from flask import Flask
 from sesac_ms.auth.services import issue_password_link
 from sesac_ms.extensions import db
 from sesac_ms.applications.tokens import token_for
+from sesac_ms.sessions.services import new_feed_link
 from sesac_ms.models import (
+    AvailabilitySlot,
     ClassDay,
+    CoachingSession,
+    FollowUp,
+    SessionKind,
     CohortEvent,
     CohortStaff,
     Enrollment,
@@ -74,6 +79,29 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
                         starts_at=utcnow() + timedelta(days=40),
                         ends_at=utcnow() + timedelta(days=40, hours=2))
     db.session.add_all([slot, upload, enrollment, class_day, event])
+    coordinator = make_user(Role.COORDINATOR)
+    db.session.add(CohortStaff(cohort_id=cohort.id, user_id=coordinator.id,
+                               role=StaffRole.COORDINATOR))
+    available = AvailabilitySlot(staff_id=coordinator.id, kind=SessionKind.MENTORING,
+                                 starts_at=utcnow() + timedelta(days=2, hours=3),
+                                 ends_at=utcnow() + timedelta(days=2, hours=4), location="상담실")
+    session = CoachingSession(cohort_id=cohort.id, trainee_id=trainee.id,
+                              staff_id=coordinator.id, kind=SessionKind.PORTFOLIO,
+                              starts_at=utcnow() - timedelta(hours=2),
+                              ends_at=utcnow() - timedelta(hours=1), location="상담실")
+    mentor_slot = AvailabilitySlot(staff_id=mentor.id, kind=SessionKind.MENTORING,
+                                   starts_at=utcnow() + timedelta(days=5, hours=3),
+                                   ends_at=utcnow() + timedelta(days=5, hours=4), location="온라인")
+    mentor_session = CoachingSession(cohort_id=cohort.id, trainee_id=trainee.id,
+                                     staff_id=mentor.id, kind=SessionKind.MENTORING,
+                                     starts_at=utcnow() - timedelta(hours=5),
+                                     ends_at=utcnow() - timedelta(hours=4), location="온라인")
+    db.session.add_all([available, session, mentor_slot, mentor_session])
+    db.session.flush()
+    follow_up = FollowUp(session_id=session.id, text="이력서 고치기")
+    mentor_follow_up = FollowUp(session_id=mentor_session.id, text="포트폴리오 정리")
+    db.session.add_all([follow_up, mentor_follow_up])
+    feed_link = new_feed_link(target)  # a user the walk never logs in as
     db.session.commit()
     return {
         "values": {
@@ -88,10 +116,19 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
             "enrollment_id": enrollment.id,
             "day_id": class_day.id,
             "event_id": event.id,
+            "session_id": session.id,
+            "follow_up_id": follow_up.id,
+            "sessions.slot_id": available.id,
+            "sessions.token": feed_link.rsplit("/", 1)[1].removesuffix(".ics"),
             "token": link.rsplit("/", 1)[1],
             # the applicant's private status link, for the applications blueprint
             "applications.token": token_for(application.status_nonce),
         },
+        # 1:1 sessions are seen by the people in them: these roles walk as those people.
+        "users": {Role.COORDINATOR: coordinator, Role.MENTOR: mentor, Role.TRAINEE: trainee},
+        "role_values": {Role.MENTOR: {"session_id": mentor_session.id,
+                                      "follow_up_id": mentor_follow_up.id,
+                                      "sessions.slot_id": mentor_slot.id}},
         "campus": campus,
         "other_campus": make_campus("중랑", name_en="Jungnang", district="중랑구"),
     }
@@ -121,10 +158,12 @@ def test_every_route_answers_every_role_as_the_table_says(app, make_user, world,
     for endpoint, _rule, method in routes(app):
         action = action_of(app, endpoint)
         client = app.test_client()
+        values = world["values"]
         if role is not None:
-            user = make_user(role)
+            user = world["users"].get(role) or make_user(role)
             assert login(client, user.email).status_code == 302
-        url = build_url(app, endpoint, world["values"])
+            values = {**values, **world["role_values"].get(role, {})}
+        url = build_url(app, endpoint, values)
         response = client.open(url, method=method, data={})
         allowed = action == PUBLIC or (role is not None and role in ACTIONS[action])
         if allowed:

@@ -127,7 +127,7 @@ EDUCATION_CHOICES = {
     Education.GRADUATE: ("대학원", "graduate"),
     Education.OTHER: ("기타", "other"),
 }
-OUTSIDE_SEOUL_SPELLINGS = frozenset(normalise_name(s) for s in ("서울 외", "서울외", OUTSIDE_SEOUL))
+OUTSIDE_SEOUL_SPELLINGS = frozenset(normalise_name(s) for s in ("서울 외", OUTSIDE_SEOUL))
 # "구로구" or "구로" (every stem is unique among the 25), also after "서울" or "서울특별시".
 _DISTRICTS = {normalise_name(d): d for d in SEOUL_DISTRICTS} | {
     normalise_name(d[:-1]): d for d in SEOUL_DISTRICTS
@@ -261,7 +261,7 @@ def preview(cohort: Cohort, filename: str, content: bytes) -> Preview:
         valid = not parser.errors
         if valid:
             try:  # the rules every application meets, the web form's too
-                details = services._check_details(details, today)
+                details = services.check_details(details, today)
             except InvalidInput as error:
                 valid = False
                 # A missing column was reported once, on the header row, not on every row.
@@ -351,6 +351,8 @@ def import_file(actor: User, cohort: Cohort, upload: UploadedFile) -> ImportResu
             cohort, row.details, consent=True, source="import", actor=actor, send_mail=False
         )
     result = ImportResult(created=len(checked.rows), skipped=len(checked.skipped))
+    # The applications now hold the data; the uploaded copy of it is not kept.
+    upload.content = b""
     audit.record(
         actor,
         "applications.imported",

@@ -12,6 +12,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..auth.forms import ButtonForm
+from ..auth.safe_next import safe_next
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
@@ -85,8 +86,9 @@ def bulk(cohort_id: int) -> ResponseReturnValue:
             flash(gettext("%(n)d applicant(s) changed.", n=done), "success")
         for message in refused:
             flash(message, "warning")
-    return redirect(request.form.get("back") or url_for("applications.pipeline",
-                                                         cohort_id=cohort_id))
+    # "back" keeps the pipeline's filters; only a path on this site, never another host.
+    return redirect(safe_next(request.form.get("back")) or url_for("applications.pipeline",
+                                                                    cohort_id=cohort_id))
 
 
 @bp.route("/cohorts/<int:cohort_id>/settings", methods=["GET", "POST"])

@@ -112,7 +112,7 @@ class ApplicantDetails:
     portfolio_url: str | None = None
 
 
-def _check_details(details: ApplicantDetails, today: date) -> ApplicantDetails:
+def check_details(details: ApplicantDetails, today: date) -> ApplicantDetails:
     name = " ".join((details.name or "").split())
     if not name:
         raise InvalidInput(gettext("Enter your name."), "name")
@@ -170,7 +170,7 @@ def submit_application(cohort: Cohort, details: ApplicantDetails, *, consent: bo
     if not consent:
         raise InvalidInput(gettext("Agree to the collection and use of personal data to "
                                    "apply."), "consent")
-    details = _check_details(details, today)
+    details = check_details(details, today)
     if _already_applied(cohort, details.email):
         raise Conflict(gettext("An application with this e-mail address was already sent to "
                                "this cohort. Use the link in its confirmation mail."), "email")

@@ -217,7 +217,11 @@ def roster(cohort: Cohort) -> list[Enrollment]:
 
 
 def sheet(cohort: Cohort, class_day: ClassDay) -> list[tuple[Enrollment, Attendance | None]]:
-    """The trainees to mark on a day, with what is already recorded."""
+    """The trainees to mark on a day, with what is already recorded.
+
+    Someone who has left is still listed for days up to the day they left, as
+    `record_attendance` lets those days be marked.
+    """
     rows = db.session.execute(
         db.select(Enrollment, Attendance).join(Enrollment.user)
         .outerjoin(Attendance, sa.and_(Attendance.enrollment_id == Enrollment.id,
@@ -225,7 +229,8 @@ def sheet(cohort: Cohort, class_day: ClassDay) -> list[tuple[Enrollment, Attenda
         .where(Enrollment.cohort_id == cohort.id)
         .order_by(User.name, Enrollment.id)).all()
     return [(enrollment, record) for enrollment, record in rows
-            if enrollment.status == EnrollmentStatus.ENROLLED or record is not None]
+            if enrollment.status == EnrollmentStatus.ENROLLED or record is not None
+            or (enrollment.status_on is not None and enrollment.status_on >= class_day.day)]
 
 
 def record_attendance(actor: User, cohort: Cohort, class_day: ClassDay,
@@ -354,7 +359,8 @@ def set_status(actor: User, enrollment: Enrollment, status: EnrollmentStatus | s
                rate: float | None = None) -> None:
     """Complete, complete by early employment, drop (date and reason) or expel a trainee.
 
-    Completion below the threshold needs a written override in `note`.
+    Completion below the threshold needs a written override in `note`; the rate is the
+    trainee's current one unless the caller passes it. Raises InvalidInput.
     """
     cohort = enrollment.cohort
     try:
@@ -368,6 +374,9 @@ def set_status(actor: User, enrollment: Enrollment, status: EnrollmentStatus | s
         on = _check_in_cohort(cohort, on, "on")
     else:
         on = None
+    if status == EnrollmentStatus.COMPLETED and rate is None:  # callers other than the page
+        summary = summaries(cohort).get(enrollment.id)
+        rate = summary.rate if summary else None
     if status == EnrollmentStatus.COMPLETED and (rate is None or rate < cohort.completion_threshold):
         if not note:
             raise InvalidInput(gettext("Attendance is %(rate)s, under %(threshold)d%%: write why "

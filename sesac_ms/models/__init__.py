@@ -13,6 +13,13 @@ from .audit import AuditEntry, PersonalDataAccess
 from .campus import Campus, Cohort, CohortStaff, CohortStatus, Course, StaffRole, Track
 from .mail import OutboxMessage
 from .people import PasswordToken, Role, User
+from .sessions import (
+    AvailabilitySlot,
+    CoachingSession,
+    FollowUp,
+    SessionKind,
+    SessionStatus,
+)
 from .roster import (
     Attendance,
     AttendanceStatus,
@@ -26,6 +33,11 @@ from .roster import (
 )
 
 __all__ = [
+    "AvailabilitySlot",
+    "CoachingSession",
+    "FollowUp",
+    "SessionKind",
+    "SessionStatus",
     "Attendance",
     "AttendanceStatus",
     "ClassDay",

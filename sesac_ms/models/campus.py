@@ -51,6 +51,8 @@ class Campus(db.Model):
     opened_on: Mapped[date | None]
     ai_specialised: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     partner_company: Mapped[str | None] = mapped_column(sa.String(100))
+    # A trainee may cancel a 1:1 session until this many hours before it.
+    session_cancel_cutoff_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     courses: Mapped[list[Course]] = relationship(back_populates="campus", lazy="raise")

@@ -46,6 +46,12 @@ class User(db.Model):
     # carries an older version stops working (see auth.sessions).
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Bumped by an UPDATE before a booking checks for overlaps: the row lock (PostgreSQL)
+    # or the write lock (SQLite) serialises racing bookings of the same person.
+    schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The private calendar feed: HMAC(SECRET_KEY, nonce), found by its SHA-256.
+    feed_nonce: Mapped[str | None] = mapped_column(sa.String(32))
+    feed_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

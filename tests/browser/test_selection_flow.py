@@ -121,8 +121,10 @@ def apply(page: Page, base_url: str, key: str) -> None:
     """An applicant opens the list of recruiting cohorts, picks 구로2기 and sends the form."""
     name, email, phone, birth_date = APPLICANTS[key]
     page.goto(f"{base_url}/applications/open")
-    expect(page.get_by_role("heading", name=t("Cohorts recruiting now"))).to_be_visible()
-    page.get_by_role("link", name=re.compile(re.escape(COHORT))).click()
+    expect(
+        page.get_by_role("heading", name=t("Cohorts recruiting now"), exact=True)
+    ).to_be_visible()
+    page.get_by_role("link", name=COHORT).click()
     expect(page.get_by_role("heading", name=t("Apply"), exact=True)).to_be_visible()
     page.get_by_label(t("Name"), exact=True).fill(name)
     page.get_by_label(t("E-mail"), exact=True).fill(email)
@@ -145,7 +147,7 @@ def submit_application(page: Page, key: str) -> None:
     expect(
         flash(page, t("Your application was received. We also mailed you the link to this page."))
     ).to_be_visible()
-    expect(page.get_by_role("heading", name=t("Your application"))).to_be_visible()
+    expect(page.get_by_role("heading", name=t("Your application"), exact=True)).to_be_visible()
     expect(page.get_by_text(APPLICANTS[key][0], exact=True)).to_be_visible()
     expect(stage_badge(page)).to_have_text(t("Submitted"))
 
@@ -156,13 +158,13 @@ def log_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.get_by_label(t("E-mail"), exact=True).fill(email)
     page.get_by_label(t("Password"), exact=True).fill(password)
     page.get_by_role("button", name=t("Log in")).click()
-    expect(page.get_by_role("heading", name=t("Dashboard"))).to_be_visible()
+    expect(page.get_by_role("heading", name=t("Dashboard"), exact=True)).to_be_visible()
 
 
 def open_applicant(page: Page, key: str) -> None:
     """From an applicant's page or the cohort's page, go to the pipeline and open one."""
     name = APPLICANTS[key][0]
-    page.get_by_role("link", name=re.compile(re.escape(COHORT))).first.click()
+    page.get_by_role("link", name=COHORT).first.click()
     expect(page.get_by_role("heading", name=t("Applicants"), exact=True)).to_be_visible()
     page.get_by_role("link", name=name, exact=True).click()
     expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
@@ -238,7 +240,9 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
 
         # An interview slot tomorrow at 10:00 (Seoul), with the manager as interviewer.
         manager.get_by_role("link", name=t("Interview slots")).click()
-        expect(manager.get_by_role("heading", name=t("Interview slots"))).to_be_visible()
+        expect(
+            manager.get_by_role("heading", name=t("Interview slots"), exact=True)
+        ).to_be_visible()
         tomorrow = datetime.now(SEOUL).date() + timedelta(days=1)
         manager.get_by_label(t("Interviewer"), exact=True).select_option(label=MANAGER[1])
         manager.get_by_label(t("Starts at"), exact=True).fill(f"{tomorrow:%Y-%m-%d}T10:00")
@@ -251,6 +255,7 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
         slot_row = manager.get_by_role("row").filter(has_text="새싹 구로캠퍼스 3층 면접실")
         expect(slot_row).to_contain_text(f"{tomorrow:%Y-%m-%d} 10:00–10:30")
         expect(slot_row).to_contain_text(t("Free"))
+        shot(manager, output_path, "04-interview-slots")
 
         # A: gets the slot, is scored and accepted.
         open_applicant(manager, "A")
@@ -259,10 +264,10 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
         expect(
             flash(manager, t("The interview time was mailed to %(name)s.", name=names["A"]))
         ).to_be_visible()
-        interview_card = manager.locator(".card").filter(
-            has=manager.get_by_text(t("Interview"), exact=True)
+        # The interview card shows the time, the interviewer and the place.
+        expect(manager.get_by_text(f"{tomorrow:%Y-%m-%d} 10:00 · {MANAGER[1]}")).to_contain_text(
+            "새싹 구로캠퍼스 3층 면접실"
         )
-        expect(interview_card).to_contain_text(f"{tomorrow:%Y-%m-%d} 10:00 · {MANAGER[1]}")
         mail_with_subject(
             live_app, emails["A"], t("[SeSAC] Your interview: %(cohort)s", cohort=COHORT)
         )
@@ -271,7 +276,7 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
         manager.get_by_role("button", name=t("Save my score")).click()
         expect(flash(manager, t("Your score was saved."))).to_be_visible()
         expect(manager.get_by_text(t("average %(avg).1f", avg=88.0))).to_be_visible()
-        shot(manager, output_path, "04-applicant-A-scored")
+        shot(manager, output_path, "05-applicant-A-scored")
         decide(manager, "A", t("Accept"), t("{name} is accepted."))
         expect(stage_badge(manager)).to_have_text(t("Accepted"))
 
@@ -305,7 +310,7 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
         expect(stage_badge(manager)).to_have_text(t("Rejected"))
         expect(manager.get_by_text(f"{t('Reason')}: {reason}")).to_be_visible()
 
-        manager.get_by_role("link", name=re.compile(re.escape(COHORT))).first.click()
+        manager.get_by_role("link", name=COHORT).first.click()
         expect(places).to_contain_text("2 / 2")
         for key, stage in (
             ("A", "Accepted"),
@@ -315,7 +320,7 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
         ):
             expect(pipeline_row(manager, key).locator(".badge")).to_have_text(t(stage))
         expect(pipeline_row(manager, "C")).to_contain_text("#1")
-        shot(manager, output_path, "05-pipeline-decided")
+        shot(manager, output_path, "06-pipeline-decided")
 
         # --- 3. A withdraws through the private link of the confirmation mail -------------
         a = applicant["A"]
@@ -327,7 +332,7 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
         expect(stage_badge(a)).to_have_text(t("Withdrawn"))
         expect(a.get_by_role("button", name=t("Withdraw my application"))).to_have_count(0)
         assert a_dialogs == [t("Withdraw your application? This cannot be undone.")]
-        shot(a, output_path, "06-status-withdrawn-phone")
+        shot(a, output_path, "07-status-withdrawn-phone")
 
         # --- 4. The freed place is offered to C, who takes it -----------------------------
         offer = mail_with_subject(
@@ -351,7 +356,7 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
                 )
             )
         ).to_be_visible()
-        shot(c, output_path, "07-status-offer-phone")
+        shot(c, output_path, "08-status-offer-phone")
         c.get_by_role("button", name=t("Take the place")).click()
         expect(flash(c, t("You took the place. See you at the start of training."))).to_be_visible()
         expect(stage_badge(c)).to_have_text(t("Accepted"))
@@ -373,22 +378,26 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
         ).to_be_visible()
         expect(stage_badge(manager)).to_have_text(t("Enrolled"))
         assert dialogs == [t("Enrol %(name)s and create the trainee account?", name=names["C"])]
-        shot(manager, output_path, "08-applicant-C-enrolled")
+        shot(manager, output_path, "09-applicant-C-enrolled")
 
         welcome = mail_with_subject(live_app, emails["C"], t("[SeSAC MS] Set your password"))
         c.goto(link_in(welcome, base))
-        expect(c.get_by_role("heading", name=t("Set your password"))).to_be_visible()
+        expect(c.get_by_role("heading", name=t("Set your password"), exact=True)).to_be_visible()
         c.get_by_label(t("New password"), exact=True).fill(NEW_PASSWORD)
         c.get_by_label(t("New password again"), exact=True).fill(NEW_PASSWORD)
         c.get_by_role("button", name=t("Set password")).click()
         expect(flash(c, t("Your password is set. Log in with it now."))).to_be_visible()
         log_in(c, base, emails["C"], NEW_PASSWORD)
         expect(flash(c, t("Welcome, %(name)s.", name=names["C"]))).to_be_visible()
+        shot(c, output_path, "10-trainee-dashboard-phone")
         c.get_by_role("button", name=t("Menu")).click()
         trainee_nav = c.get_by_role("navigation", name=t("Main navigation"))
         expect(trainee_nav.get_by_role("link", name=t("Dashboard"), exact=True)).to_be_visible()
         expect(trainee_nav.get_by_role("link", name=t("Cohorts"), exact=True)).to_have_count(0)
-        shot(c, output_path, "09-trainee-dashboard-phone")
+        trainee_nav.get_by_role("link", name=t("My training"), exact=True).click()
+        expect(c.get_by_role("heading", name=t("My training"), exact=True)).to_be_visible()
+        expect(c.get_by_role("heading", name=COHORT, exact=True)).to_be_visible()
+        shot(c, output_path, "11-trainee-my-training-phone")
     finally:
         for context in phones.values():
             context.close()

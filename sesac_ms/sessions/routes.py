@@ -1,0 +1,363 @@
+"""Routes of the sessions blueprint."""
+
+from __future__ import annotations
+
+from calendar import Calendar
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..auth.forms import ButtonForm
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import show_domain_error
+from ..models import AvailabilitySlot, CoachingSession, Cohort, FollowUp, User
+from ..permissions import PUBLIC, load_in_scope, require
+from . import bp, services
+from .forms import LogForm, QuickLogForm, ReasonForm, RescheduleForm, ScheduleForm, SlotForm
+
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=SEOUL) if value is not None else None
+
+
+def _labels() -> dict:
+    return {"kind_label": services.kind_label, "status_label": services.status_label}
+
+
+def _month(value: str | None) -> date:
+    today = datetime.now(SEOUL).date()
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return today.replace(day=1)
+
+
+@bp.get("/")
+@require("schedule.view")
+def schedule() -> ResponseReturnValue:
+    user = _actor()
+    month = _month(request.args.get("month"))
+    weeks = Calendar(firstweekday=6).monthdatescalendar(month.year, month.month)
+    items = services.agenda(user, weeks[0][0], weeks[-1][-1])
+    by_day: dict[date, list] = {}
+    for item in items:
+        by_day.setdefault(item.starts_at.astimezone(SEOUL).date(), []).append(item)
+    today = datetime.now(SEOUL).date()
+    upcoming = services.agenda(user, today, today + timedelta(days=14))
+    return render_template(
+        "sessions/schedule.html", month=month, weeks=weeks, by_day=by_day, today=today,
+        upcoming=upcoming, previous=(month - timedelta(days=1)).replace(day=1),
+        following=(month + timedelta(days=32)).replace(day=1),
+        follow_ups=services.open_follow_ups(user) if user.role.value == "trainee" else [],
+        feed=services.feed_link(user), button=ButtonForm(), **_labels())
+
+
+@bp.post("/feed-link")
+@require("schedule.view")
+def create_feed_link() -> ResponseReturnValue:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.new_feed_link(_actor())
+    db.session.commit()
+    flash(gettext("Your private calendar link is ready; an older link no longer works."),
+          "success")
+    return redirect(url_for("sessions.schedule"))
+
+
+@bp.post("/feed-link/revoke")
+@require("schedule.view")
+def revoke_feed_link() -> ResponseReturnValue:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.revoke_feed(_actor())
+    db.session.commit()
+    flash(gettext("Your calendar link is revoked."), "success")
+    return redirect(url_for("sessions.schedule"))
+
+
+@bp.get("/feed/<token>.ics")
+@require(PUBLIC)
+def feed(token: str) -> ResponseReturnValue:
+    user = services.user_for_feed(token)
+    if user is None:
+        abort(404)
+    return Response(services.ical(user), mimetype="text/calendar; charset=utf-8",
+                    headers={"Cache-Control": "private, max-age=300",
+                             "Content-Disposition": "inline; filename=sesac.ics"})
+
+
+# --- trainee booking ---------------------------------------------------------------------
+
+
+@bp.get("/book")
+@require("session.book")
+def book() -> ResponseReturnValue:
+    return render_template("sessions/book.html", slots=services.open_slots_for(_actor()),
+                           button=ButtonForm(), **_labels())
+
+
+@bp.post("/book/<int:slot_id>")
+@require("session.book")
+def book_slot(slot_id: int) -> ResponseReturnValue:
+    slot = db.get_or_404(AvailabilitySlot, slot_id)
+    if not services.slot_of_my_cohort(_actor(), slot):
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        session = services.book_slot(_actor(), slot)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("sessions.book"))
+    db.session.commit()
+    flash(gettext("Booked: %(kind)s with %(name)s.", kind=services.kind_label(session.kind),
+                  name=session.staff.name), "success")
+    return redirect(url_for("sessions.show", session_id=session.id))
+
+
+# --- staff: availability, scheduling, logging --------------------------------------------
+
+
+@bp.route("/slots", methods=["GET", "POST"])
+@require("session.manage")
+def slots() -> ResponseReturnValue:
+    form = SlotForm()
+    if form.validate_on_submit():
+        try:
+            created = services.publish_slots(_actor(), kind=form.kind.data,
+                                             starts_at=_local(form.starts_at.data),
+                                             location=form.location.data, weeks=form.weeks.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("%(n)d time(s) published.", n=len(created)), "success")
+            return redirect(url_for("sessions.slots"))
+    return render_template("sessions/slots.html", form=form,
+                           slots=services.my_slots(_actor()), button=ButtonForm(), **_labels())
+
+
+@bp.post("/slots/<int:slot_id>/delete")
+@require("session.manage")
+def delete_slot(slot_id: int) -> ResponseReturnValue:
+    slot = db.get_or_404(AvailabilitySlot, slot_id)
+    if slot.staff_id != _actor().id:
+        abort(404)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_slot(_actor(), slot)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(gettext("Time removed."), "success")
+    return redirect(url_for("sessions.slots"))
+
+
+def _trainee_choices(form_field) -> dict[str, tuple[User, Cohort]]:
+    options = {f"{user.id}:{cohort.id}": (user, cohort)
+               for user, cohort in services.trainees_for(_actor())}
+    form_field.choices = [SelectChoice("", gettext("Choose…"))] + [
+        SelectChoice(key, f"{user.name} · {cohort.label()}") for key, (user, cohort) in
+        options.items()]
+    return options
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@require("session.manage")
+def new() -> ResponseReturnValue:
+    form = ScheduleForm()
+    options = _trainee_choices(form.trainee)
+    if form.validate_on_submit():
+        trainee, cohort = options.get(form.trainee.data, (None, None))
+        try:
+            session = services.schedule(_actor(), trainee=trainee, cohort=cohort,
+                                        kind=form.kind.data, starts_at=_local(form.starts_at.data),
+                                        minutes=form.minutes.data, location=form.location.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Session scheduled; %(name)s was told by mail.", name=trainee.name),
+                  "success")
+            return redirect(url_for("sessions.show", session_id=session.id))
+    return render_template("sessions/new.html", form=form)
+
+
+@bp.route("/log", methods=["GET", "POST"])
+@require("session.manage")
+def quick_log() -> ResponseReturnValue:
+    form = QuickLogForm()
+    options = _trainee_choices(form.trainee)
+    if request.method == "GET" and not form.starts_at.data:
+        now = datetime.now(SEOUL).replace(second=0, microsecond=0, tzinfo=None)
+        form.starts_at.data = now - timedelta(minutes=30)
+    if form.validate_on_submit():
+        trainee, cohort = options.get(form.trainee.data, (None, None))
+        try:
+            entry = services.SessionLog(form.summary.data, form.staff_notes.data or "",
+                                        form.links.data or "",
+                                        services.parse_follow_ups(form.follow_up_lines.data))
+            session = services.log_unscheduled(
+                _actor(), trainee=trainee, cohort=cohort, kind=form.kind.data,
+                starts_at=_local(form.starts_at.data), minutes=form.minutes.data,
+                location=form.location.data, entry=entry)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Session logged."), "success")
+            return redirect(url_for("sessions.show", session_id=session.id))
+    return render_template("sessions/quick_log.html", form=form)
+
+
+# --- one session --------------------------------------------------------------------------
+
+
+def _load(session_id: int) -> CoachingSession:
+    session = db.session.get(CoachingSession, session_id)
+    if session is None or not services.can_see(_actor(), session):
+        abort(404)
+    return session
+
+
+@bp.get("/<int:session_id>")
+@require("session.view")
+def show(session_id: int) -> ResponseReturnValue:
+    session = _load(session_id)
+    follow_ups = db.session.scalars(db.select(FollowUp).where(FollowUp.session_id == session.id)
+                                    .order_by(FollowUp.id)).all()
+    log_form = LogForm(obj=session)
+    return render_template(
+        "sessions/show.html", session=session, follow_ups=follow_ups,
+        notes_visible=services.can_see_notes(_actor(), session),
+        is_staff=_actor().id == session.staff_id, is_trainee=_actor().id == session.trainee_id,
+        log_form=log_form, reason_form=ReasonForm(), reschedule_form=RescheduleForm(),
+        button=ButtonForm(), now=datetime.now(SEOUL), **_labels())
+
+
+def _staff_session(session_id: int) -> CoachingSession:
+    session = _load(session_id)
+    if session.staff_id != _actor().id:
+        abort(403)
+    return session
+
+
+def _finish(error: DomainError | None, success: str, session_id: int) -> ResponseReturnValue:
+    if error is not None:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("sessions.show", session_id=session_id))
+
+
+@bp.post("/<int:session_id>/cancel")
+@require("session.participate")
+def cancel(session_id: int) -> ResponseReturnValue:
+    session = _load(session_id)
+    if _actor().id not in (session.staff_id, session.trainee_id):
+        abort(403)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _finish(DomainError(gettext("Give the reason for cancelling.")), "", session_id)
+    try:
+        services.cancel(_actor(), session, form.reason.data)
+    except DomainError as error:
+        return _finish(error, "", session_id)
+    return _finish(None, gettext("Session cancelled; the other person was told by mail."),
+                   session_id)
+
+
+@bp.post("/<int:session_id>/reschedule")
+@require("session.manage")
+def reschedule(session_id: int) -> ResponseReturnValue:
+    session = _staff_session(session_id)
+    form = RescheduleForm()
+    if not form.validate_on_submit():
+        return _finish(DomainError(gettext("Enter the new time.")), "", session_id)
+    try:
+        services.reschedule(_actor(), session, _local(form.starts_at.data))
+    except DomainError as error:
+        return _finish(error, "", session_id)
+    return _finish(None, gettext("Session moved; the trainee was told by mail."), session_id)
+
+
+@bp.post("/<int:session_id>/mark")
+@require("session.manage")
+def mark(session_id: int) -> ResponseReturnValue:
+    session = _staff_session(session_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        services.mark(_actor(), session, request.form.get("status", ""))
+    except (DomainError, ValueError) as error:
+        return _finish(error if isinstance(error, DomainError) else DomainError(
+            gettext("Mark a session completed or no-show.")), "", session_id)
+    return _finish(None, gettext("Session marked “%(status)s”.",
+                                 status=services.status_label(session.status)), session_id)
+
+
+@bp.post("/<int:session_id>/log")
+@require("session.manage")
+def log(session_id: int) -> ResponseReturnValue:
+    session = _staff_session(session_id)
+    form = LogForm()
+    if not form.validate_on_submit():
+        return _finish(DomainError(gettext("Write the summary the trainee sees.")), "",
+                       session_id)
+    try:
+        services.log(_actor(), session, services.SessionLog(
+            form.summary.data, form.staff_notes.data or "", form.links.data or "",
+            services.parse_follow_ups(form.follow_up_lines.data)))
+    except DomainError as error:
+        return _finish(error, "", session_id)
+    return _finish(None, gettext("Session logged."), session_id)
+
+
+@bp.post("/follow-ups/<int:follow_up_id>/done")
+@require("session.participate")
+def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
+    follow_up = db.get_or_404(FollowUp, follow_up_id)
+    session = _load(follow_up.session_id)
+    if _actor().id not in (session.staff_id, session.trainee_id):
+        abort(403)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.complete_follow_up(_actor(), follow_up)
+    db.session.commit()
+    flash(gettext("Follow-up done."), "success")
+    return redirect(request.referrer if request.referrer and request.referrer.startswith(
+        request.host_url) else url_for("sessions.show", session_id=session.id))
+
+
+@bp.get("/coverage/<int:cohort_id>")
+@require("coverage.view")
+def coverage(cohort_id: int) -> ResponseReturnValue:
+    cohort = load_in_scope(Cohort, cohort_id)
+    rows, missing, no_show_rate = services.coverage(cohort)
+    return render_template("sessions/coverage.html", cohort=cohort, rows=rows, missing=missing,
+                           no_show_rate=no_show_rate, contact=services.to_contact(cohort),
+                           kinds=list(services.SessionKind), **_labels())
+
+
