@@ -183,9 +183,10 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, applications, auth, cohorts, main, sessions
+    from . import admin, applications, auth, cohorts, main, placements, reports, sessions
 
-    for blueprint in (main.bp, auth.bp, admin.bp, cohorts.bp, applications.bp, sessions.bp):
+    for blueprint in (main.bp, auth.bp, admin.bp, cohorts.bp, applications.bp, sessions.bp,
+                      placements.bp, reports.bp):
         app.register_blueprint(blueprint)
 
 
@@ -209,6 +210,21 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )
+    app.jinja_env.filters["audit_value"] = _audit_value
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else ""
     )
+
+
+def _audit_value(value: Any) -> Any:
+    """An audit log value as people read it: ISO datetimes in Asia/Seoul, ∅ for nothing."""
+    from datetime import datetime as _datetime
+
+    if value is None:
+        return "∅"
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        try:
+            return format_datetime(_datetime.fromisoformat(value), "yyyy-MM-dd HH:mm")
+        except ValueError:
+            return value
+    return value

@@ -81,6 +81,17 @@ def send_mail_command(limit: int) -> None:
         sys.exit(1)
 
 
+@mail_cli.command("reminders")
+def send_reminders_command() -> None:
+    """Queue the reminder of each 1:1 session starting tomorrow in Seoul (meant for a daily
+    cron); a session already reminded is skipped, so running it twice sends nothing twice."""
+    from .sessions.services import send_reminders
+
+    count = send_reminders()
+    db.session.commit()
+    click.echo(f"{count} session reminder(s) queued")
+
+
 applications_cli = AppGroup("applications", help="Applicant selection.")
 
 
@@ -92,6 +103,72 @@ def expire_offers_command() -> None:
     lapsed = expire_offers()
     db.session.commit()
     click.echo(f"{lapsed} offer(s) lapsed")
+
+
+report_cli = AppGroup("report", help="The employment and certification reports (formats.md).")
+
+
+def _write_report(content: bytes, output: str | None) -> None:
+    if output:
+        with open(output, "wb") as file:
+            file.write(content)
+        click.echo(f"written to {output}", err=True)
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+
+
+def _campus_option(name: str | None) -> int | None:
+    if not name:
+        return None
+    campus = find_campus(name)
+    if campus is None:
+        raise click.BadParameter(f"no campus is named {name!r}", param_hint="--campus")
+    return campus.id
+
+
+@report_cli.command("employment")
+@click.option("--by", type=click.Choice(["campus", "course", "cohort"]), default="campus",
+              show_default=True, help="Grouping level.")
+@click.option("--campus", "campus_name", help="Only this campus (Korean or English name).")
+@click.option("--year", type=click.IntRange(2000, 2100), help="Cohorts ending in this year.")
+@click.option("--within-days", type=click.IntRange(min=0),
+              help="Count only outcomes dated up to the cohort's end date plus N days.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output (needed for xlsx on a tty).")
+def employment_report_command(by: str, campus_name: str | None, year: int | None,
+                              within_days: int | None, fmt: str, output: str | None) -> None:
+    """Employment rate: completed, excluded, target, employed, founded, rate."""
+    from .reports import services
+
+    if fmt == "xlsx" and not output and sys.stdout.isatty():
+        raise click.BadParameter("xlsx is binary: give --output FILE", param_hint="--format")
+    rows = services.employment_report(services.EmploymentFilters(
+        by=by, campus_id=_campus_option(campus_name), year=year, within_days=within_days))
+    _write_report(services.render(services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt),
+                  output)
+
+
+@report_cli.command("certifications")
+@click.option("--by", type=click.Choice(["exam", "campus"]), default="exam", show_default=True,
+              help="One row per exam, or per campus and exam.")
+@click.option("--campus", "campus_name", help="Only trainees of this campus.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True))
+def certification_report_command(by: str, campus_name: str | None, fmt: str,
+                                 output: str | None) -> None:
+    """Certification pass rates: campus, exam, candidates, passed, rate."""
+    from .reports import services
+
+    if fmt == "xlsx" and not output and sys.stdout.isatty():
+        raise click.BadParameter("xlsx is binary: give --output FILE", param_hint="--format")
+    rows = services.certification_report(by_campus=by == "campus",
+                                         campus_id=_campus_option(campus_name))
+    _write_report(services.render(services.CERTIFICATION_COLUMNS, [r.as_dict() for r in rows],
+                                  fmt), output)
 
 
 def _print_demo_logins(accounts: list[tuple[str, str]]) -> None:
@@ -131,5 +208,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(applications_cli)
+    app.cli.add_command(report_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(demo_data_if_empty_command)

@@ -23,9 +23,12 @@ from .models import (
     Cohort,
     CohortEvent,
     CohortStaff,
+    Company,
     Course,
     Enrollment,
     InterviewSlot,
+    Outcome,
+    Referral,
     Role,
     UploadedFile,
     User,
@@ -68,6 +71,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "session.participate": frozenset({C, ME, T}),
     "session.manage": frozenset({C, ME}),
     "coverage.view": frozenset({A, M, C}),
+    "placement.view": frozenset({A, M, C}),
+    "placement.record": frozenset({A, C}),
+    "placement.import": frozenset({A, M, C}),
+    "report.view": frozenset({A, M, C}),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -118,6 +125,10 @@ def campus_of(obj: Any) -> int | None:
         return obj.course.campus_id
     if isinstance(obj, Application):
         return obj.cohort.course.campus_id
+    if isinstance(obj, Outcome | Referral):
+        return obj.enrollment.cohort.course.campus_id
+    if isinstance(obj, Company):
+        return obj.campus_id
     if isinstance(obj, Enrollment | ClassDay | CohortEvent):
         cohort = db.session.get(Cohort, obj.cohort_id)
         return cohort.course.campus_id if cohort else None

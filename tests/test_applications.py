@@ -731,6 +731,27 @@ def test_the_pipeline_sorts_by_score_and_counts_stages_and_the_ratio(
     assert "90.0" in html and "75.0" in html
 
 
+def test_the_pipeline_pages_by_fifty_and_keeps_the_filters(client, manager, make_open_cohort):
+    cohort = make_open_cohort(capacity=60)
+    for n in range(53):
+        services.submit_application(
+            cohort,
+            _details(name=f"Page {n:02d}", email=f"page{n}@example.com"),
+            consent=True,
+            source="import",
+            send_mail=False,
+        )
+    db.session.commit()
+
+    first = client.get(f"/applications/cohorts/{cohort.id}?stage=submitted&sort=name")
+
+    assert names_on(first) == [f"Page {n:02d}" for n in range(50)]
+    assert en("%(total)d in all", total=53) in text(first)
+    link = unescape(re.search(r'href="([^"]*page=2[^"]*)"', first.get_data(as_text=True))[1])
+    assert "stage=submitted" in link and "sort=name" in link
+    assert names_on(client.get(link)) == ["Page 50", "Page 51", "Page 52"]
+
+
 def test_the_pipeline_runs_as_many_queries_for_13_applications_as_for_3(
     client, manager, cohort, make_application, make_user, count_queries
 ):
@@ -1238,6 +1259,43 @@ def test_accepting_beyond_capacity_is_refused_by_the_service(
     assert_seats_consistent(cohort, 1)
     with pytest.raises(Conflict):
         services.accept(manager, reload(first))  # already accepted
+
+
+def _accepted_behind_the_sessions_back(application: Application) -> None:
+    """Another manager accepts the applicant in their own transaction, meanwhile."""
+    with db.engine.begin() as other:
+        other.execute(
+            sa.update(Cohort)
+            .where(Cohort.id == application.cohort_id)
+            .values(seats_taken=Cohort.seats_taken + 1)
+        )
+        other.execute(
+            sa.update(Application)
+            .where(Application.id == application.id)
+            .values(stage=Stage.ACCEPTED)
+        )
+
+
+@pytest.mark.parametrize("step", ["reject", "withdraw"])
+def test_a_step_taken_on_a_stale_stage_never_leaks_a_place(manager, cohort, make_application, step):
+    """The page was loaded while the applicant was in the interview; before the step is
+    stored, another manager accepts them. The step must not move them from 'accepted'
+    as if they held no place: either it is refused or the place is given back."""
+    application = make_application(cohort, stage=Stage.INTERVIEW)
+    assert application.stage == Stage.INTERVIEW  # loaded, as the request would
+    _accepted_behind_the_sessions_back(application)
+
+    try:
+        if step == "reject":
+            services.reject(manager, application, "Not a fit")
+        else:
+            services.withdraw(application)
+    except Conflict:
+        db.session.rollback()
+    else:
+        db.session.commit()
+
+    assert_seats_consistent(cohort, 1 if reload(application).stage == Stage.ACCEPTED else 0)
 
 
 # --- the waitlist moves up -------------------------------------------------------------

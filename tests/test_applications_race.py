@@ -26,8 +26,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
 
+from sesac_ms.applications import services
+from sesac_ms.applications.tokens import token_for
 from sesac_ms.extensions import db
-from sesac_ms.models import Application, AuditEntry, Cohort, Role, Stage
+from sesac_ms.models import Application, AuditEntry, Cohort, OutboxMessage, Role, Stage
 from sesac_ms.models.applications import HOLDS_SEAT
 from tests.conftest import login
 
@@ -51,11 +53,22 @@ def logged_in_managers(app: Flask, make_user, n: int) -> list[FlaskClient]:
     return clients
 
 
-def race(clients: list[FlaskClient], url_of: Callable[[int], str]) -> list[tuple[int, str]]:
+def anonymous_clients(app: Flask, n: int) -> list[FlaskClient]:
+    """n visitors (applicants) reading in English."""
+    clients = [app.test_client() for _ in range(n)]
+    for client in clients:
+        with client.session_transaction() as session:
+            session["locale"] = "en"
+    return clients
+
+
+def race(
+    clients: list[FlaskClient], url_of: Callable[[int], str], data: dict | None = None
+) -> list[tuple[int, str]]:
     """POST url_of(i) from client i, all released at once; then follow the redirect.
 
-    Returns (status of the POST, text of the page it led to) per worker; any exception
-    in a worker fails the test with the worker's traceback.
+    Returns (status of the POST, text of the page it led to or answered) per worker;
+    any exception in a worker fails the test with the worker's traceback.
     """
     barrier = threading.Barrier(len(clients))
     results: list[tuple[int, str] | None] = [None] * len(clients)
@@ -65,11 +78,9 @@ def race(clients: list[FlaskClient], url_of: Callable[[int], str]) -> list[tuple
         try:
             client = clients[i]
             barrier.wait(timeout=60)
-            response = client.post(url_of(i), data={"reason": f"race {i}"})
-            page = ""
-            if response.status_code == 302:
-                page = unescape(client.get(response.location).get_data(as_text=True))
-            results[i] = (response.status_code, page)
+            response = client.post(url_of(i), data=data or {"reason": f"race {i}"})
+            page = client.get(response.location) if response.status_code == 302 else response
+            results[i] = (response.status_code, unescape(page.get_data(as_text=True)))
         except BaseException as error:  # reported in the main thread
             errors.append(error)
             barrier.abort()
@@ -183,9 +194,6 @@ def test_ten_accepted_applicants_withdrawing_at_once_offer_each_place_once(
 ):
     """Each freed place goes to a different waitlisted applicant; places nobody can take
     are given back, so seats_taken still counts exactly who holds a place."""
-    from sesac_ms.applications import services
-    from sesac_ms.applications.tokens import token_for
-
     cohort = make_open_cohort(capacity=10)
     cohort_id = cohort.id
     manager = make_user(Role.MANAGER)
@@ -198,10 +206,7 @@ def test_ten_accepted_applicants_withdrawing_at_once_offer_each_place_once(
     db.session.commit()
     tokens = [token_for(application.status_nonce) for application in accepted]
     waiting_ids = {application.id for application in waiting}
-    clients = [app.test_client() for _ in tokens]
-    for client in clients:
-        with client.session_transaction() as session:
-            session["locale"] = "en"
+    clients = anonymous_clients(app, len(tokens))
 
     results = race(clients, lambda i: f"/applications/status/{tokens[i]}/withdraw")
 
@@ -223,4 +228,70 @@ def test_ten_accepted_applicants_withdrawing_at_once_offer_each_place_once(
             .where(AuditEntry.action == "application.offered")
         )
         == 4
+    )
+
+
+def test_accepting_and_rejecting_the_same_applicants_at_once_keeps_the_count(
+    app, make_user, make_open_cohort, make_application
+):
+    """Ten applicants, each accepted by one manager and rejected by another at the same
+    moment: whichever comes second, seats_taken still counts who holds a place."""
+    cohort = make_open_cohort(capacity=10)
+    cohort_id = cohort.id
+    ids = [make_application(cohort).id for _ in range(10)]
+    clients = logged_in_managers(app, make_user, 2 * len(ids))
+
+    def url(i: int) -> str:
+        return f"/applications/{ids[i // 2]}/{'accept' if i % 2 == 0 else 'reject'}"
+
+    results = race(clients, url)
+
+    assert [status for status, _ in results] == [302] * len(clients)
+    seats, accepted, held = stored(cohort_id)
+    assert seats == held == accepted
+
+
+def test_the_same_application_sent_five_times_at_once_is_stored_once(app, make_open_cohort):
+    """A double (here fivefold) submit: one application, the others told it exists."""
+    cohort = make_open_cohort()
+    cohort_id = cohort.id
+    clients = anonymous_clients(app, 5)
+    data = {
+        "name": "Double Click",
+        "email": "double@example.com",
+        "phone": "010-1234-5678",
+        "birth_date": "2000-03-15",
+        "district": "구로구",
+        "employment_status": "unemployed",
+        "education": "university",
+        "motivation": "Twice, by accident.",
+        "consent": "y",
+    }
+
+    results = race(clients, lambda i: f"/applications/apply/{cohort_id}", data)
+
+    statuses = [status for status, _ in results]
+    pages = [page for _, page in results]
+    assert sorted(statuses) == [200, 200, 200, 200, 302]
+    duplicate = en(
+        "An application with this e-mail address was already sent to this cohort. "
+        "Use the link in its confirmation mail."
+    )
+    assert sum(duplicate in page for page in pages) == 4
+    db.session.expire_all()
+    assert (
+        db.session.scalar(
+            db.select(sa.func.count())
+            .select_from(Application)
+            .where(Application.email == "double@example.com")
+        )
+        == 1
+    )
+    assert (
+        db.session.scalar(
+            db.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.recipient == "double@example.com")
+        )
+        == 1
     )

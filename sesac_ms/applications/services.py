@@ -318,11 +318,17 @@ def next_stage(application: Application) -> Stage | None:
 
 def _move(application: Application, to: Stage, allowed_from: tuple[Stage, ...],
           **values: Any) -> Stage:
-    """Change the stage only if nobody changed it meanwhile; return the stage it had."""
+    """Change the stage only if nobody changed it meanwhile; return the stage it had.
+
+    The UPDATE requires the very stage the caller saw, not just any allowed one: callers
+    decide from it (does the applicant hold a place?), so a reject or withdrawal racing
+    an accept must be refused rather than leave the accepted place counted for ever.
+    """
     before = application.stage
     result = db.session.execute(
         sa.update(Application)
-        .where(Application.id == application.id, Application.stage.in_(allowed_from))
+        .where(Application.id == application.id, Application.stage == before,
+               Application.stage.in_(allowed_from))
         .values(stage=to, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
@@ -470,7 +476,7 @@ def offer_next(actor: User | None, cohort: Cohort, today: date | None = None) ->
         expires = today + timedelta(days=cohort.offer_days)
         try:
             before = _move(candidate, Stage.OFFERED, (Stage.WAITLISTED,),
-                           offer_expires_on=expires)
+                           offer_expires_on=expires, waitlist_rank=None)
         except Conflict:
             _release_seat(cohort)
             continue

@@ -370,19 +370,16 @@ def set_status(actor: User, enrollment: Enrollment, status: EnrollmentStatus | s
                            "status") from None
     note = (note or "").strip()
     reason = None
-    if status != EnrollmentStatus.ENROLLED:
-        on = _check_in_cohort(cohort, on, "on")
-    else:
-        on = None
+    on = _check_in_cohort(cohort, on, "on") if status != EnrollmentStatus.ENROLLED else None
     if status == EnrollmentStatus.COMPLETED and rate is None:  # callers other than the page
         summary = summaries(cohort).get(enrollment.id)
         rate = summary.rate if summary else None
-    if status == EnrollmentStatus.COMPLETED and (rate is None or rate < cohort.completion_threshold):
-        if not note:
-            raise InvalidInput(gettext("Attendance is %(rate)s, under %(threshold)d%%: write why "
-                                       "completion is granted anyway.",
-                                       rate="—" if rate is None else f"{rate:.1f}%",
-                                       threshold=cohort.completion_threshold), "note")
+    below = rate is None or rate < cohort.completion_threshold
+    if status == EnrollmentStatus.COMPLETED and below and not note:
+        raise InvalidInput(gettext("Attendance is %(rate)s, under %(threshold)d%%: write why "
+                                   "completion is granted anyway.",
+                                   rate="—" if rate is None else f"{rate:.1f}%",
+                                   threshold=cohort.completion_threshold), "note")
     if status == EnrollmentStatus.DROPPED:
         try:
             reason = DropReason(drop_reason or "")

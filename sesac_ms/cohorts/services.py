@@ -118,6 +118,9 @@ def _check_cohort(
         raise InvalidInput(gettext("The cohort number must be 1 or more."), "number")
     if capacity is None or capacity < 1:
         raise InvalidInput(gettext("Enter a capacity above zero."), "capacity")
+    if cohort is not None and capacity < cohort.seats_taken:
+        raise InvalidInput(gettext("%(n)d places are already taken: the capacity cannot be "
+                                   "lower.", n=cohort.seats_taken), "capacity")
     if recruit_end_on < recruit_start_on:
         raise InvalidInput(gettext("Recruiting cannot close before it opens."), "recruit_end_on")
     if start_on < recruit_end_on:

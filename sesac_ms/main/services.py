@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AuditEntry, Campus, Cohort, CohortStaff, CohortStatus, Course, Role, User
+from ..models import (
+    Application,
+    AuditEntry,
+    Campus,
+    Cohort,
+    CohortStaff,
+    CohortStatus,
+    Course,
+    Role,
+    User,
+)
+from ..models.applications import IN_SELECTION
 from ..permissions import scope_campus
+
+SEOUL = ZoneInfo("Asia/Seoul")
+ACTIVE_STATUSES = (CohortStatus.RECRUITING, CohortStatus.SELECTING, CohortStatus.IN_PROGRESS)
+
+
+@dataclass
+class CampusGlance:
+    campus: Campus
+    running: int = 0
+    in_selection: int = 0
+    rate_30: Any = None  # reports.EmploymentRow
+    rate_all: Any = None
 
 
 @dataclass
@@ -18,47 +44,119 @@ class Dashboard:
     user_counts: dict[str, int] = field(default_factory=dict)
     campus_count: int = 0
     recent_audit: list[AuditEntry] = field(default_factory=list)
-
-
-ACTIVE_STATUSES = (CohortStatus.RECRUITING, CohortStatus.SELECTING, CohortStatus.IN_PROGRESS)
+    campuses: list[CampusGlance] = field(default_factory=list)
+    total_30: Any = None
+    total_all: Any = None
+    sessions_today: list = field(default_factory=list)
+    upcoming: list = field(default_factory=list)
+    without_outcome: dict[int, int] = field(default_factory=dict)
+    follow_ups: list = field(default_factory=list)
+    attendance: Any = None
+    enrollment: Any = None
 
 
 def dashboard_for(user: User) -> Dashboard:
     board = Dashboard()
-    cohorts = (
-        db.select(Cohort)
-        .join(Cohort.course)
-        .where(Cohort.status.in_(ACTIVE_STATUSES))
-        .order_by(Cohort.start_on, Cohort.id)
-    )
+    _cohorts(board, user)
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        _campus_glance(board, user)
+    if user.role == Role.ADMIN:
+        board.campus_count = db.session.scalar(db.select(sa.func.count(Campus.id))) or 0
+        board.recent_audit = list(db.session.scalars(
+            db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)))
+    if user.role in (Role.ADMIN, Role.MANAGER):
+        stmt = db.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
+        if user.role == Role.MANAGER:
+            stmt = stmt.where(User.campus_id == user.campus_id)
+        board.user_counts = {str(role): n for role, n in db.session.execute(stmt)}
+    if user.role in (Role.COORDINATOR, Role.MENTOR, Role.TRAINEE):
+        _sessions(board, user)
+    if user.role == Role.COORDINATOR:
+        from ..placements.services import without_outcome
+
+        board.without_outcome = without_outcome(user, datetime.now(SEOUL).date())
+    if user.role == Role.TRAINEE:
+        _trainee(board, user)
+    return board
+
+
+def _cohorts(board: Dashboard, user: User) -> None:
+    cohorts = (db.select(Cohort).join(Cohort.course).where(Cohort.status.in_(ACTIVE_STATUSES))
+               .order_by(Cohort.start_on, Cohort.id))
     counts = db.select(Cohort.status, sa.func.count()).join(Cohort.course).group_by(Cohort.status)
-    if user.role in (Role.MENTOR, Role.TRAINEE):
-        assigned = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
-        cohorts = cohorts.where(Cohort.id.in_(assigned))
-        counts = counts.where(Cohort.id.in_(assigned))
+    if user.role == Role.TRAINEE:
+        from ..models import Enrollment
+
+        mine = db.select(Enrollment.cohort_id).where(Enrollment.user_id == user.id)
+        cohorts = db.select(Cohort).where(Cohort.id.in_(mine)).order_by(Cohort.start_on)
+        counts = counts.where(Cohort.id.in_(mine))
+    elif user.role == Role.MENTOR:
+        mine = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
+        cohorts = cohorts.where(Cohort.id.in_(mine))
+        counts = counts.where(Cohort.id.in_(mine))
     else:
         cohorts = scope_campus(cohorts, Course.campus_id, user)
         counts = scope_campus(counts, Course.campus_id, user)
     board.cohorts = list(db.session.scalars(cohorts.limit(50)))
     board.cohort_counts = {str(status): n for status, n in db.session.execute(counts)}
-    if user.role == Role.ADMIN:
-        board.campus_count = db.session.scalar(db.select(sa.func.count(Campus.id))) or 0
-        board.user_counts = {
-            str(role): n
-            for role, n in db.session.execute(
-                db.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
-            )
-        }
-        board.recent_audit = list(
-            db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8))
-        )
-    elif user.role == Role.MANAGER:
-        board.user_counts = {
-            str(role): n
-            for role, n in db.session.execute(
-                db.select(User.role, sa.func.count())
-                .where(User.active, User.campus_id == user.campus_id)
-                .group_by(User.role)
-            )
-        }
-    return board
+
+
+def _campus_glance(board: Dashboard, user: User) -> None:
+    """Per campus: running cohorts, applicants in selection, employment rates (SQL)."""
+    from ..reports.services import EmploymentFilters, employment_report
+
+    campus_id = None if user.role == Role.ADMIN else user.campus_id
+    campuses = db.select(Campus).order_by(Campus.opening_order.nulls_last(), Campus.name_ko)
+    if campus_id:
+        campuses = campuses.where(Campus.id == campus_id)
+    glance = {c.name_ko: CampusGlance(c) for c in db.session.scalars(campuses)}
+    running = db.session.execute(
+        db.select(Campus.name_ko, sa.func.count(Cohort.id)).join(Course, Course.campus_id ==
+                                                                 Campus.id)
+        .join(Cohort, Cohort.course_id == Course.id)
+        .where(Cohort.status == CohortStatus.IN_PROGRESS).group_by(Campus.name_ko)).all()
+    selecting = db.session.execute(
+        db.select(Campus.name_ko, sa.func.count(Application.id))
+        .join(Course, Course.campus_id == Campus.id).join(Cohort, Cohort.course_id == Course.id)
+        .join(Application, Application.cohort_id == Cohort.id)
+        .where(Application.stage.in_(IN_SELECTION)).group_by(Campus.name_ko)).all()
+    for name, n in running:
+        if name in glance:
+            glance[name].running = n
+    for name, n in selecting:
+        if name in glance:
+            glance[name].in_selection = n
+    within = employment_report(EmploymentFilters(by="campus", campus_id=campus_id,
+                                                 within_days=30))
+    overall = employment_report(EmploymentFilters(by="campus", campus_id=campus_id))
+    for row in within[:-1]:
+        if row.campus in glance:
+            glance[row.campus].rate_30 = row
+    for row in overall[:-1]:
+        if row.campus in glance:
+            glance[row.campus].rate_all = row
+    board.campuses = list(glance.values())
+    board.total_30, board.total_all = within[-1], overall[-1]
+
+
+def _sessions(board: Dashboard, user: User) -> None:
+    from ..sessions.services import sessions_of
+
+    today = datetime.now(SEOUL).date()
+    begin = datetime.combine(today, time(), SEOUL)
+    board.sessions_today = sessions_of(user, start=begin, end=begin + timedelta(days=1))
+    board.upcoming = sessions_of(user, start=begin + timedelta(days=1),
+                                 end=begin + timedelta(days=15))[:10]
+
+
+def _trainee(board: Dashboard, user: User) -> None:
+    from ..cohorts.roster import summaries, trainee_enrollments
+    from ..sessions.services import open_follow_ups
+
+    board.follow_ups = open_follow_ups(user)
+    enrollments = trainee_enrollments(user)
+    if enrollments:
+        board.enrollment = enrollments[0]
+        board.attendance = summaries(enrollments[0].cohort).get(enrollments[0].id)
+
+

@@ -13,6 +13,21 @@ from .audit import AuditEntry, PersonalDataAccess
 from .campus import Campus, Cohort, CohortStaff, CohortStatus, Course, StaffRole, Track
 from .mail import OutboxMessage
 from .people import PasswordToken, Role, User
+from .outcomes import (
+    CertificationAttempt,
+    Company,
+    EmploymentType,
+    Exam,
+    ExclusionReason,
+    Outcome,
+    OutcomeKind,
+    Referral,
+    ReferralStatus,
+    RetentionCheck,
+    RetentionResult,
+    Verification,
+    VerificationState,
+)
 from .sessions import (
     AvailabilitySlot,
     CoachingSession,
@@ -33,6 +48,19 @@ from .roster import (
 )
 
 __all__ = [
+    "CertificationAttempt",
+    "Company",
+    "EmploymentType",
+    "Exam",
+    "ExclusionReason",
+    "Outcome",
+    "OutcomeKind",
+    "Referral",
+    "ReferralStatus",
+    "RetentionCheck",
+    "RetentionResult",
+    "Verification",
+    "VerificationState",
     "AvailabilitySlot",
     "CoachingSession",
     "FollowUp",

@@ -40,6 +40,8 @@ def _month(value: str | None) -> date:
     today = datetime.now(SEOUL).date()
     try:
         year, month = (int(part) for part in (value or "").split("-"))
+        if not 1900 <= year <= 2999:  # the page steps a month either way: no date overflow
+            raise ValueError(value)
         return date(year, month, 1)
     except ValueError:
         return today.replace(day=1)

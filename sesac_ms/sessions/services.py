@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import force_locale, format_datetime, gettext, pgettext
 
 from .. import audit, mail
 from ..errors import Conflict, InvalidInput, NotAllowed
@@ -283,7 +283,10 @@ def book_slot(trainee: User, slot: AvailabilitySlot) -> CoachingSession:
                       "slot_id")
     _check_free(trainee, slot.staff, enrollment.cohort, slot.starts_at, slot.ends_at)
     # A cancelled booking keeps its slot_id; free it so the unique key admits this one.
-    db.session.execute(sa.update(CoachingSession).where(CoachingSession.slot_id == slot.id)
+    # Only a cancelled or missed one: the key stays a last guard against a double booking.
+    db.session.execute(sa.update(CoachingSession)
+                       .where(CoachingSession.slot_id == slot.id,
+                              CoachingSession.status.not_in(OCCUPYING))
                        .values(slot_id=None).execution_options(synchronize_session=False))
     session = CoachingSession(cohort_id=enrollment.cohort_id, trainee_id=trainee.id,
                               staff_id=slot.staff_id, kind=slot.kind,
@@ -402,11 +405,15 @@ def log(actor: User, session: CoachingSession, entry: SessionLog) -> None:
     for text, due_on in entry.follow_ups or []:
         db.session.add(FollowUp(session_id=session.id, text=text[:500], due_on=due_on))
         changes.setdefault("follow_ups", []).append(text[:100])
-    if session.status in (SessionStatus.SCHEDULED, SessionStatus.REQUESTED):
+    # Like mark(): a session is completed only once it has started (notes may come before).
+    if (session.status in (SessionStatus.SCHEDULED, SessionStatus.REQUESTED)
+            and session.starts_at <= utcnow()):
         changes.update(audit.apply_changes(session, {"status": SessionStatus.COMPLETED}))
     db.session.flush()
     if changes:
         _audit(actor, "session.logged", session, changes)
+    # Staff notes alone are nothing the trainee can read: no mail for them.
+    if changes.keys() - {"staff_notes"}:
         _notify(session, "logged", to_staff=False)
 
 
@@ -507,7 +514,8 @@ def agenda(user: User, start: date, end: date) -> list[AgendaItem]:
     begin = datetime.combine(start, time(), SEOUL)
     finish = datetime.combine(end + timedelta(days=1), time(), SEOUL)
     items = [AgendaItem(s.starts_at, s.ends_at, "session",
-                        f"{kind_label(s.kind)} · {s.staff.name if user.id == s.trainee_id else s.trainee.name}",
+                        f"{kind_label(s.kind)} · "
+                        f"{s.staff.name if user.id == s.trainee_id else s.trainee.name}",
                         s.location, s)
              for s in sessions_of(user, start=begin, end=finish)]
     if user.role == Role.TRAINEE:
@@ -581,6 +589,8 @@ def user_for_feed(token: str) -> User | None:
 
 def ical(user: User) -> bytes:
     """The user's agenda from 30 days ago to 180 days ahead as iCalendar (RFC 5545)."""
+    import hashlib
+
     from icalendar import Calendar, Event
 
     today = datetime.now(SEOUL).date()
@@ -592,8 +602,11 @@ def ical(user: User) -> bytes:
     with force_locale(user.locale):
         for item in agenda(user, today - timedelta(days=30), today + timedelta(days=180)):
             event = Event()
+            # Stable across processes (hash() of a str is salted per process): calendar
+            # apps match events by UID, so a changing one duplicates the event.
+            digest = hashlib.sha256(item.title.encode()).hexdigest()[:16]
             uid = (f"session-{item.session.id}" if item.session is not None
-                   else f"{item.kind}-{item.starts_at.timestamp():.0f}-{abs(hash(item.title))}")
+                   else f"{item.kind}-{item.starts_at.timestamp():.0f}-{digest}")
             event.add("uid", f"{uid}@sesac-ms")
             event.add("summary", item.title)
             event.add("dtstart", item.starts_at.astimezone(SEOUL))
@@ -604,6 +617,7 @@ def ical(user: User) -> bytes:
             if item.session is not None and item.session.summary:
                 event.add("description", item.session.summary)
             calendar.add_component(event)
+    calendar.add_missing_timezones()  # RFC 5545: a VTIMEZONE for every TZID used
     return calendar.to_ical()
 
 
@@ -714,7 +728,7 @@ def status_label(status: SessionStatus | str) -> str:
     return {
         SessionStatus.REQUESTED: gettext("Requested"),
         SessionStatus.SCHEDULED: gettext("Scheduled"),
-        SessionStatus.COMPLETED: gettext("Completed"),
+        SessionStatus.COMPLETED: pgettext("session", "Completed"),
         SessionStatus.CANCELLED: gettext("Cancelled"),
         SessionStatus.NO_SHOW: gettext("No-show"),
     }[SessionStatus(status)]

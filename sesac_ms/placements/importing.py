@@ -1,0 +1,1163 @@
+"""Importing trainee records (교육생 이력) and certification attempts (자격증 응시) from CSV or XLSX.
+
+The formats are those of docs/formats.md. Both imports are all or nothing: the preview
+checks every row and reports every problem by row and column; the import runs the
+preview again, refuses the whole file if anything is wrong, and only then writes.
+Rows are matched with what is stored (records by campus + course + cohort number +
+e-mail, attempts by e-mail + exam + date), so importing the same file twice changes
+nothing the second time: no new rows, no audit entries, no outcome history.
+
+Services flush, never commit; the caller commits, or rolls back after any error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from .. import audit
+from ..applications.importing import ImportRefused
+from ..applications.services import normalise_phone, today_in_seoul
+from ..auth.services import create_user
+from ..errors import Conflict, DomainError, InvalidInput, NotAllowed
+from ..extensions import db
+from ..imports.reader import Cell, CellError, Column, Row, RowError, RowParser, Table, read_table
+from ..models import (
+    Campus,
+    CertificationAttempt,
+    Cohort,
+    CohortStatus,
+    Course,
+    DropReason,
+    EmploymentType,
+    Enrollment,
+    EnrollmentStatus,
+    Exam,
+    ExclusionReason,
+    Outcome,
+    OutcomeKind,
+    Role,
+    Track,
+    UploadedFile,
+    User,
+)
+from ..models.types import utcnow
+from . import services
+from .services import COMPLETED, OutcomeData
+
+__all__ = ["ImportRefused"]  # raised by the imports below; defined with the applicant import
+
+RECORDS = "records"
+CERTIFICATIONS = "certifications"
+KINDS = (RECORDS, CERTIFICATIONS)
+
+# What importing a row does to what is stored.
+NEW = "new"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+
+_DATE_HELP = _l("A date: 2025-08-29, 2025.08.29, 2025/08/29, 20250829 or an Excel date")
+
+RECORD_COLUMNS = [
+    Column("campus", "campus", "캠퍼스", True, _l("The campus name as stored, e.g. 구로 or Guro")),
+    Column("course", "course", "과정명", True, _l("The course title")),
+    Column("cohort", "cohort", "기수", True, _l("The cohort number: 3 or 3기")),
+    Column(
+        "cohort_start",
+        "cohort_start",
+        "교육시작일",
+        False,
+        _l("For a cohort not stored yet: its first day of training (a date)"),
+    ),
+    Column(
+        "cohort_end",
+        "cohort_end",
+        "교육종료일",
+        False,
+        _l("For a cohort not stored yet: its last day of training (a date)"),
+    ),
+    Column(
+        "name",
+        "name",
+        "성명",
+        True,
+        _l("Full name; used when the person has no account yet (an account keeps its name)"),
+    ),
+    Column(
+        "email",
+        "email",
+        "이메일",
+        True,
+        _l("A valid address; it identifies the person (a trainee account is made if needed)"),
+    ),
+    Column("phone", "phone", "연락처", False, _l("010-1234-5678 or 01012345678; checked, not kept")),
+    Column("birth_date", "birth_date", "생년월일", False, _l("A date; checked, not kept")),
+    Column(
+        "status",
+        "status",
+        "수료상태",
+        True,
+        _l("교육중/in_training, 수료/completed, 중도탈락/dropped"),
+    ),
+    Column(
+        "status_date",
+        "status_date",
+        "수료일",
+        False,
+        _l("For completed and dropped trainees: the date of completion or of dropping out"),
+    ),
+    Column(
+        "outcome",
+        "outcome",
+        "취업상태",
+        False,
+        _l(
+            "Completed trainees only: 취업/employed, 창업/founded, 취업제외/excluded; "
+            "empty = none yet"
+        ),
+    ),
+    Column("company", "company", "회사명", False, _l("For employed and founded: the company")),
+    Column("job_title", "job_title", "직무", False, _l("The job")),
+    Column("industry", "industry", "업종", False, _l("e.g. 제조, 컨설팅, 게임, 에너지")),
+    Column(
+        "employment_type",
+        "employment_type",
+        "고용형태",
+        False,
+        _l("정규직/permanent, 계약직/contract, 인턴/intern, 프리랜서/freelance"),
+    ),
+    Column(
+        "insured",
+        "insured",
+        "고용보험",
+        False,
+        _l("Y or N: the job is covered by employment insurance (empty: Y for employed)"),
+    ),
+    Column(
+        "outcome_date",
+        "outcome_date",
+        "취업일",
+        False,
+        _l("For employed, founded and excluded: the start of the job or business, or the date "
+           "of the exclusion"),
+    ),
+    Column(
+        "exclusion_reason",
+        "exclusion_reason",
+        "제외사유",
+        False,
+        _l(
+            "For excluded: 진학/further_study, 입대/military, 출국/emigration, 기타/other "
+            "(질병/illness needs the trainee's consent: record it in the outcome form)"
+        ),
+    ),
+]
+
+CERTIFICATION_COLUMNS = [
+    Column("email", "email", "이메일", True, _l("The e-mail address of a trainee already known")),
+    Column("exam", "exam", "자격증", True, _l("The exam, e.g. AI-900")),
+    Column("exam_date", "exam_date", "응시일", True, _DATE_HELP),
+    Column("result", "result", "결과", True, _l("합격/pass or 불합격/fail")),
+    Column("score", "score", "점수", False, _l("Optional: a whole number")),
+]
+
+COLUMNS = {RECORDS: RECORD_COLUMNS, CERTIFICATIONS: CERTIFICATION_COLUMNS}
+
+# Korean and English spellings first: those two are named in the error.
+STATUS_CHOICES = {
+    EnrollmentStatus.ENROLLED: ("교육중", "in_training"),
+    EnrollmentStatus.COMPLETED: ("수료", "completed"),
+    EnrollmentStatus.DROPPED: ("중도탈락", "dropped"),
+}
+OUTCOME_CHOICES = {
+    OutcomeKind.EMPLOYED: ("취업", "employed"),
+    OutcomeKind.FOUNDED: ("창업", "founded"),
+    OutcomeKind.EXCLUDED: ("취업제외", "excluded"),
+}
+EMPLOYMENT_TYPE_CHOICES = {
+    EmploymentType.PERMANENT: ("정규직", "permanent"),
+    EmploymentType.CONTRACT: ("계약직", "contract"),
+    EmploymentType.INTERN: ("인턴", "intern"),
+    EmploymentType.FREELANCE: ("프리랜서", "freelance"),
+}
+EXCLUSION_CHOICES = {
+    ExclusionReason.FURTHER_STUDY: ("진학", "further_study"),
+    ExclusionReason.MILITARY: ("입대", "military"),
+    ExclusionReason.ILLNESS: ("질병", "illness"),
+    ExclusionReason.EMIGRATION: ("출국", "emigration"),
+    ExclusionReason.OTHER: ("기타", "other"),
+}
+RESULT_CHOICES = {True: ("합격", "pass", "passed"), False: ("불합격", "fail", "failed")}
+
+MAX_SCORE = 1_000_000
+# check_outcome names its fields; the file names its columns.
+_OUTCOME_FIELDS = {
+    "kind": "outcome",
+    "outcome_on": "outcome_date",
+    "company": "company",
+    "employment_type": "employment_type",
+    "exclusion_reason": "exclusion_reason",
+    "health_consent": "exclusion_reason",
+}
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+@dataclass
+class RecordRow:
+    """One checked row of a records file, with what is stored for it (None: not yet)."""
+
+    number: int
+    campus: str  # as stored, or as it will be created
+    course: str
+    cohort: int
+    name: str
+    email: str
+    status: EnrollmentStatus
+    status_on: date | None
+    outcome: OutcomeData | None
+    change: str = UNCHANGED
+    account_name: str | None = None  # the stored account's name, when the person has one
+    campus_key: tuple = ()
+    cohort_key: tuple = ()
+    campus_obj: Campus | None = field(default=None, repr=False)
+    course_obj: Course | None = field(default=None, repr=False)
+    cohort_obj: Cohort | None = field(default=None, repr=False)
+    user: User | None = field(default=None, repr=False)
+    enrollment: Enrollment | None = field(default=None, repr=False)
+    current: Outcome | None = field(default=None, repr=False)
+
+
+@dataclass
+class AttemptRow:
+    """One checked row of a certifications file."""
+
+    number: int
+    email: str
+    exam: str
+    exam_on: date
+    passed: bool
+    score: int | None
+    trainee: User = field(repr=False)
+    change: str = UNCHANGED
+
+
+@dataclass
+class NewCohort:
+    """A cohort the import creates: its dates come from its rows."""
+
+    campus: str
+    course: str
+    number: int
+    start_on: date | None = None
+    end_on: date | None = None
+    rows: list[int] = field(default_factory=list)
+
+    @property
+    def capacity(self) -> int:
+        return max(len(self.rows), 1)
+
+
+@dataclass
+class Preview:
+    kind: str
+    filename: str
+    rows: list[Any] = field(default_factory=list)  # RecordRow or AttemptRow, when no error
+    errors: list[RowError] = field(default_factory=list)
+    unknown_headers: list[str] = field(default_factory=list)
+    new_campuses: list[str] = field(default_factory=list)
+    new_courses: list[tuple[str, str]] = field(default_factory=list)  # (campus, title)
+    new_cohorts: dict[tuple, NewCohort] = field(default_factory=dict)
+    new_accounts: int = 0
+
+    @property
+    def can_import(self) -> bool:
+        return not self.errors
+
+    def count(self, change: str) -> int:
+        return sum(1 for row in self.rows if row.change == change)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(row.change != UNCHANGED for row in self.rows)
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    campuses: int = 0
+    courses: int = 0
+    cohorts: int = 0
+    accounts: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def as_dict(self) -> dict[str, int]:
+        keys = ("created", "updated", "unchanged")
+        if self.kind == RECORDS:
+            keys += ("campuses", "courses", "cohorts", "accounts")
+        return {key: getattr(self, key) for key in keys}
+
+
+# --- cell parsers ---------------------------------------------------------------------------
+
+_COHORT_NUMBER = re.compile(r"(?:제\s*)?(\d{1,4})\s*기?")
+
+
+def parse_cohort_number(cell: Cell) -> int:
+    """3, 3기 (also 제3기); raises CellError."""
+    text = cell.isoformat() if isinstance(cell, date) else cell.strip()
+    match = _COHORT_NUMBER.fullmatch(text)
+    if match is None or int(match[1]) < 1:
+        raise CellError(gettext("“%(value)s” is not a cohort number: write 3 or 3기.", value=text))
+    return int(match[1])
+
+
+def parse_phone(cell: Cell) -> str:
+    text = cell if isinstance(cell, str) else ""
+    # A number-typed Excel cell drops the leading zero: 1012345678 was 010-1234-5678.
+    if text.isdigit() and text.startswith("1") and len(text) in (9, 10):
+        text = "0" + text
+    try:
+        return normalise_phone(text)
+    except InvalidInput as error:
+        raise CellError(error.message) from None
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _sorted(errors: list[RowError]) -> list[RowError]:
+    """By row (the file as a whole first); a row's own errors keep their order."""
+    return sorted(errors, key=lambda error: error.row or 0)
+
+
+def _limited(actor: User | None) -> bool:
+    """Staff other than admins import rows of their own campus only; the CLI (None) any."""
+    return actor is not None and actor.role != Role.ADMIN
+
+
+def _people(emails: set[str]) -> dict[str, User]:
+    found: dict[str, User] = {}
+    for chunk in _chunks(sorted(emails)):
+        for user in db.session.scalars(db.select(User).where(User.email.in_(chunk))):
+            found[user.email] = user
+    return found
+
+
+def _need(parser: RowParser, key: str, value: Any, message: str) -> None:
+    """An error for a cell required by the row's other cells, unless it was already wrong."""
+    if value in (None, "") and parser.raw(key) == "":
+        parser.error(key, message)
+
+
+# --- what is stored -------------------------------------------------------------------------
+
+
+class _Stored:
+    """Campuses, courses and cohorts as stored, each loaded once per import."""
+
+    def __init__(self) -> None:
+        campuses = list(db.session.scalars(db.select(Campus)))
+        self._by_korean = {campus.name_ko: campus for campus in campuses}
+        self._by_english = {campus.name_en.casefold(): campus for campus in campuses}
+        self._courses: dict[int, dict[str, Course]] = {}
+        self._cohorts: dict[int, dict[int, Cohort]] = {}
+
+    def campus(self, name: str) -> Campus | None:
+        """By its Korean name, or its English name in any case."""
+        return self._by_korean.get(name) or self._by_english.get(name.casefold())
+
+    def course(self, campus: Campus, title: str) -> Course | None:
+        if campus.id not in self._courses:
+            self._courses[campus.id] = {
+                course.title: course
+                for course in db.session.scalars(
+                    db.select(Course).where(Course.campus_id == campus.id)
+                )
+            }
+        return self._courses[campus.id].get(title)
+
+    def cohort(self, course: Course, number: int) -> Cohort | None:
+        if course.id not in self._cohorts:
+            self._cohorts[course.id] = {
+                cohort.number: cohort
+                for cohort in db.session.scalars(
+                    db.select(Cohort).where(Cohort.course_id == course.id)
+                )
+            }
+        return self._cohorts[course.id].get(number)
+
+
+# --- trainee records: reading ---------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    row: Row
+    parser: RowParser
+    campus: str
+    course: str
+    number: int | None
+    cohort_start: date | None
+    cohort_end: date | None
+    name: str
+    email: str | None
+    status: EnrollmentStatus | None
+    status_on: date | None
+    outcome: OutcomeData | None
+
+
+def _read_record(table: Table, row: Row) -> _Parsed:
+    parser = RowParser(table, row)
+    parsed = _Parsed(
+        row=row,
+        parser=parser,
+        campus=_words(parser.text("campus", max_length=50)),
+        course=_words(parser.text("course", max_length=200)),
+        number=parser.value("cohort", parse_cohort_number),
+        cohort_start=parser.date("cohort_start"),
+        cohort_end=parser.date("cohort_end"),
+        name=_words(parser.text("name", max_length=100)),
+        email=parser.email("email"),
+        status=parser.choice("status", STATUS_CHOICES),
+        status_on=parser.date("status_date"),
+        outcome=None,
+    )
+    parser.value("phone", parse_phone)  # checked; an account has no phone to keep it in
+    parser.date("birth_date")  # checked; likewise
+    if parsed.status in (EnrollmentStatus.COMPLETED, EnrollmentStatus.DROPPED):
+        _need(
+            parser,
+            "status_date",
+            parsed.status_on,
+            gettext("Required for completed and dropped trainees: the date of completion "
+                    "or of dropping out."),
+        )
+    parsed.outcome = _read_outcome(parser, parsed.status)
+    return parsed
+
+
+def _read_outcome(parser: RowParser, status: EnrollmentStatus | None) -> OutcomeData | None:
+    kind = parser.choice("outcome", OUTCOME_CHOICES)
+    company = _words(parser.text("company", max_length=200))
+    job_title = _words(parser.text("job_title", max_length=200))
+    industry = _words(parser.text("industry", max_length=100))
+    employment_type = parser.choice("employment_type", EMPLOYMENT_TYPE_CHOICES)
+    insured = parser.yes_no("insured")
+    outcome_on = parser.date("outcome_date")
+    reason = parser.choice("exclusion_reason", EXCLUSION_CHOICES)
+    if kind is None:
+        return None
+    if status is not None and status != EnrollmentStatus.COMPLETED:
+        parser.error(
+            "outcome",
+            gettext(
+                "Only completed (수료) trainees have an outcome; this row's status is "
+                "“%(status)s”: leave the outcome empty.",
+                status="/".join(STATUS_CHOICES[status]),
+            ),
+        )
+    if kind in (OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED):
+        _need(parser, "company", company, gettext("Required for 취업/employed and 창업/founded."))
+    _need(
+        parser,
+        "outcome_date",
+        outcome_on,
+        gettext("Required for 취업/employed, 창업/founded and 취업제외/excluded: the start of "
+                "the job or business, or the date of the exclusion."),
+    )
+    if kind == OutcomeKind.EXCLUDED:
+        _need(parser, "exclusion_reason", reason, gettext("Required for 취업제외/excluded."))
+        if reason == ExclusionReason.ILLNESS:
+            # Health data needs the trainee's own, separate consent, which a file cannot
+            # carry: such an exclusion is recorded in the outcome form, with the consent.
+            parser.error(
+                "exclusion_reason",
+                gettext(
+                    "An illness exclusion is health data: it needs the trainee's separate "
+                    "consent, which a file cannot carry. Leave this row's outcome empty and "
+                    "record the exclusion in the trainee's outcome form with that consent."
+                ),
+            )
+    if kind == OutcomeKind.EMPLOYED and insured is None:
+        insured = True  # formats.md: Y unless the file says otherwise
+    data = OutcomeData(
+        kind=kind,
+        outcome_on=outcome_on,
+        company=company,
+        job_title=job_title,
+        industry=industry,
+        employment_type=employment_type,
+        insured=insured,
+        exclusion_reason=reason,
+    )
+    if not parser.errors:
+        try:  # the rules every outcome meets, the web form's too
+            _outcome_values(data)
+        except DomainError as error:
+            parser.error(_OUTCOME_FIELDS.get(error.field or "", "outcome"), error.message)
+    return data
+
+
+def _outcome_values(data: OutcomeData) -> dict[str, Any]:
+    """The outcome's column values as record_outcome would store them (raises its errors)."""
+    probe = Enrollment(status=EnrollmentStatus.COMPLETED)  # transient, never added
+    return services.check_outcome(probe, data)
+
+
+def _outcome_changes(current: Outcome | None, data: OutcomeData) -> bool:
+    if current is None:
+        return True
+    values = _outcome_values(data)
+    return any(getattr(current, key) != values[key] for key in services.COMPARED)
+
+
+def _enrollment_values(enrollment: Enrollment | None, row: RecordRow) -> dict[str, Any]:
+    """The enrollment's status as the row gives it.
+
+    A stored status that the file's word covers is kept: 수료 covers completion by early
+    employment (조기취업), 중도탈락 covers expulsion (제적); a stored drop reason is kept too.
+    """
+    stored = enrollment.status if enrollment is not None else None
+    status = row.status
+    if status == EnrollmentStatus.COMPLETED and stored in COMPLETED:
+        status = stored
+    elif status == EnrollmentStatus.DROPPED and stored == EnrollmentStatus.EXPELLED:
+        status = stored
+    values: dict[str, Any] = {
+        "status": status,
+        "status_on": None if status == EnrollmentStatus.ENROLLED else row.status_on,
+    }
+    if status == EnrollmentStatus.DROPPED:
+        kept = enrollment.drop_reason if enrollment is not None else None
+        values["drop_reason"] = kept or DropReason.OTHER
+    elif status != EnrollmentStatus.EXPELLED:
+        values["drop_reason"] = None
+    return values
+
+
+def preview_records(filename: str, content: bytes, *, actor: User | None = None) -> Preview:
+    """Read a trainee-records file and check every row against what is stored; write nothing.
+
+    `actor` None is the system (the CLI): every campus. Raises reader.UnreadableFile when
+    the file is no table at all; every other problem is in Preview.errors.
+    """
+    table = read_table(filename, content, RECORD_COLUMNS)
+    preview = Preview(
+        RECORDS, filename, errors=list(table.errors), unknown_headers=table.unknown_headers
+    )
+    today = today_in_seoul()
+    stored = _Stored()
+    limited = _limited(actor)
+    parsed = [_read_record(table, row) for row in table.rows]
+    people = _people({p.email for p in parsed if p.email})
+
+    first_of: dict[tuple, int] = {}
+    new_names: dict[str, tuple[str, int]] = {}  # e-mail of a new person -> (name, row)
+    cohort_rows: dict[tuple, list[_Parsed]] = {}
+    rows: dict[int, RecordRow] = {}
+    for item in parsed:
+        parser = item.parser
+        campus = course = cohort = None
+        campus_key: tuple = ()
+        if item.campus:
+            campus = stored.campus(item.campus)
+            if limited and (campus is None or campus.id != actor.campus_id):
+                parser.error(
+                    "campus",
+                    gettext(
+                        "Not your campus: you may import rows of %(campus)s only.",
+                        campus=actor.campus.name_ko if actor.campus else "—",
+                    ),
+                )
+            campus_key = ("id", campus.id) if campus else ("new", item.campus.casefold())
+        if campus is not None and item.course:
+            course = stored.course(campus, item.course)
+        if course is not None and item.number is not None:
+            cohort = stored.cohort(course, item.number)
+        cohort_key: tuple = ()
+        if campus_key and item.course and item.number is not None:
+            cohort_key = (campus_key, item.course, item.number)
+            cohort_rows.setdefault(cohort_key, []).append(item)
+        if cohort is not None:
+            for key, given, kept in (
+                ("cohort_start", item.cohort_start, cohort.start_on),
+                ("cohort_end", item.cohort_end, cohort.end_on),
+            ):
+                if given is not None and given != kept:
+                    parser.error(
+                        key,
+                        gettext(
+                            "Cohort %(n)d of this course is stored with %(date)s: correct the "
+                            "date, or leave it empty.",
+                            n=cohort.number,
+                            date=kept.isoformat(),
+                        ),
+                    )
+        user = people.get(item.email) if item.email else None
+        if user is not None and user.role != Role.TRAINEE:
+            parser.error(
+                "email",
+                gettext(
+                    "%(email)s belongs to a staff account; only trainees can be imported.",
+                    email=item.email,
+                ),
+            )
+        elif user is None and item.email and item.name:
+            name, first = new_names.setdefault(item.email, (item.name, item.row.number))
+            if name != item.name:
+                parser.error(
+                    "name",
+                    gettext(
+                        "Row %(row)d gives this e-mail address another name (%(name)s).",
+                        row=first,
+                        name=name,
+                    ),
+                )
+        if cohort_key and item.email:
+            key = (cohort_key, item.email)
+            if key in first_of:
+                parser.error(
+                    "email",
+                    gettext(
+                        "This trainee is also on row %(row)d for the same cohort.",
+                        row=first_of[key],
+                    ),
+                )
+            else:
+                first_of[key] = item.row.number
+        if item.status is not None and item.email and item.name and cohort_key:
+            rows[item.row.number] = RecordRow(
+                number=item.row.number,
+                campus=campus.name_ko if campus else item.campus,
+                course=course.title if course else item.course,
+                cohort=item.number,
+                name=item.name,
+                email=item.email,
+                status=item.status,
+                status_on=item.status_on if item.status != EnrollmentStatus.ENROLLED else None,
+                outcome=item.outcome,
+                account_name=user.name if user else None,
+                campus_key=campus_key,
+                cohort_key=cohort_key,
+                campus_obj=campus,
+                course_obj=course,
+                cohort_obj=cohort,
+                user=user,
+            )
+
+    # Cohorts to create: their dates from their rows, which must agree.
+    for key, items in cohort_rows.items():
+        first = items[0]
+        campus = stored.campus(first.campus)
+        course = stored.course(campus, first.course) if campus else None
+        existing = stored.cohort(course, first.number) if course else None
+        if existing is not None:
+            dates = (existing.start_on, existing.end_on)
+        else:
+            new = NewCohort(first.campus, first.course, first.number,
+                            rows=[item.row.number for item in items])
+            for item in items:
+                for attribute, column in (("start_on", "cohort_start"), ("end_on", "cohort_end")):
+                    given = getattr(item, column)
+                    kept = getattr(new, attribute)
+                    if given is None:
+                        continue
+                    if kept is None:
+                        setattr(new, attribute, given)
+                    elif given != kept:
+                        item.parser.error(
+                            column,
+                            gettext(
+                                "An earlier row gives this new cohort %(date)s.",
+                                date=kept.isoformat(),
+                            ),
+                        )
+            for attribute, column in (("start_on", "cohort_start"), ("end_on", "cohort_end")):
+                if getattr(new, attribute) is None:
+                    for item in items:
+                        _need(
+                            item.parser,
+                            column,
+                            None,
+                            gettext(
+                                "Cohort %(n)d of “%(course)s” at %(campus)s is not stored yet: "
+                                "give its start and end dates to create it.",
+                                n=new.number,
+                                course=new.course,
+                                campus=new.campus,
+                            ),
+                        )
+            if new.start_on and new.end_on and new.end_on < new.start_on:
+                first.parser.error(
+                    "cohort_end", gettext("The cohort cannot end before it starts.")
+                )
+            preview.new_cohorts[key] = new
+            dates = (new.start_on, new.end_on)
+        start_on = dates[0]
+        for item in items:
+            if item.status_on is None or item.status not in (
+                EnrollmentStatus.COMPLETED,
+                EnrollmentStatus.DROPPED,
+            ):
+                continue
+            if start_on is not None and item.status_on < start_on:
+                item.parser.error(
+                    "status_date",
+                    gettext(
+                        "This is before the cohort starts (%(date)s).", date=start_on.isoformat()
+                    ),
+                )
+            elif item.status_on > today:
+                item.parser.error("status_date", gettext("This date is in the future."))
+
+    for item in parsed:
+        preview.errors.extend(item.parser.errors)
+    if not table.rows:
+        preview.errors.append(
+            RowError(None, "", gettext("The file has no trainee rows under its header."))
+        )
+    preview.errors = _sorted(preview.errors)
+    if preview.errors:
+        return preview
+
+    preview.rows = [rows[item.row.number] for item in parsed]
+    _compare_records(preview.rows)
+    preview.new_campuses = list(
+        dict.fromkeys(row.campus for row in preview.rows if row.campus_obj is None)
+    )
+    preview.new_courses = list(
+        dict.fromkeys((row.campus, row.course) for row in preview.rows if row.course_obj is None)
+    )
+    preview.new_accounts = len({row.email for row in preview.rows if row.user is None})
+    return preview
+
+
+def _compare_records(rows: list[RecordRow]) -> None:
+    """Find each row's stored enrollment and current outcome, and what importing changes."""
+    cohort_ids = sorted({row.cohort_obj.id for row in rows if row.cohort_obj and row.user})
+    user_ids = sorted({row.user.id for row in rows if row.cohort_obj and row.user})
+    enrollments: dict[tuple[int, int], Enrollment] = {}
+    for chunk in _chunks(user_ids) if cohort_ids else ():
+        for enrollment in db.session.scalars(
+            db.select(Enrollment).where(
+                Enrollment.cohort_id.in_(cohort_ids), Enrollment.user_id.in_(chunk)
+            )
+        ):
+            enrollments[(enrollment.cohort_id, enrollment.user_id)] = enrollment
+    current: dict[int, Outcome] = {}
+    for chunk in _chunks(sorted(e.id for e in enrollments.values())):
+        for outcome in db.session.scalars(
+            db.select(Outcome).where(Outcome.enrollment_id.in_(chunk), Outcome.is_current)
+        ):
+            current[outcome.enrollment_id] = outcome
+    for row in rows:
+        if row.cohort_obj is not None and row.user is not None:
+            row.enrollment = enrollments.get((row.cohort_obj.id, row.user.id))
+        if row.enrollment is None:
+            row.change = NEW
+            continue
+        row.current = current.get(row.enrollment.id)
+        values = _enrollment_values(row.enrollment, row)
+        changed = any(getattr(row.enrollment, key) != value for key, value in values.items())
+        if row.outcome is not None and row.status == EnrollmentStatus.COMPLETED:
+            changed = changed or _outcome_changes(row.current, row.outcome)
+        row.change = UPDATED if changed else UNCHANGED
+
+
+# --- trainee records: writing ---------------------------------------------------------------
+
+
+class _RecordWriter:
+    """Writes checked rows: the campus, course, cohort and account each row needs, once."""
+
+    def __init__(self, actor: User | None, preview: Preview, result: ImportResult) -> None:
+        self.actor = actor
+        self.preview = preview
+        self.result = result
+        self.today = today_in_seoul()
+        self.campuses: dict[tuple, Campus] = {}
+        self.courses: dict[tuple, Course] = {}
+        self.cohorts: dict[tuple, Cohort] = {}
+        self.people: dict[str, User] = {}
+
+    def campus(self, row: RecordRow) -> Campus:
+        if row.campus_obj is not None:
+            return row.campus_obj
+        if row.campus_key not in self.campuses:
+            campus = Campus(name_ko=row.campus, name_en=row.campus, district="")
+            db.session.add(campus)
+            db.session.flush()
+            audit.record(
+                self.actor,
+                "campus.created",
+                campus,
+                {"name_ko": [None, campus.name_ko], "name_en": [None, campus.name_en],
+                 "source": "import"},
+                label=campus.name_ko,
+                campus_id=campus.id,
+            )
+            self.campuses[row.campus_key] = campus
+            self.result.campuses += 1
+        return self.campuses[row.campus_key]
+
+    def course(self, row: RecordRow) -> Course:
+        if row.course_obj is not None:
+            return row.course_obj
+        key = (row.campus_key, row.course)
+        if key not in self.courses:
+            campus = self.campus(row)
+            course = Course(campus_id=campus.id, title=row.course, track=Track.AI_CORE_SW)
+            db.session.add(course)
+            db.session.flush()
+            audit.record(
+                self.actor,
+                "course.created",
+                course,
+                {"title": [None, course.title], "track": [None, course.track],
+                 "campus_id": [None, campus.id], "source": "import"},
+                label=course.title,
+                campus_id=campus.id,
+            )
+            self.courses[key] = course
+            self.result.courses += 1
+        return self.courses[key]
+
+    def cohort(self, row: RecordRow) -> Cohort:
+        if row.cohort_obj is not None:
+            return row.cohort_obj
+        if row.cohort_key not in self.cohorts:
+            course = self.course(row)
+            new = self.preview.new_cohorts[row.cohort_key]
+            # Made from history: its recruiting window is its first day (the constraints
+            # want one), its status follows its dates.
+            values = {
+                "number": new.number,
+                "recruit_start_on": new.start_on,
+                "recruit_end_on": new.start_on,
+                "start_on": new.start_on,
+                "end_on": new.end_on,
+                "capacity": new.capacity,
+                "status": CohortStatus.FINISHED
+                if new.end_on < self.today
+                else CohortStatus.IN_PROGRESS,
+            }
+            cohort = Cohort(course_id=course.id, **values)
+            db.session.add(cohort)
+            db.session.flush()
+            audit.record(
+                self.actor,
+                "cohort.created",
+                cohort,
+                {**{k: [None, v] for k, v in values.items()}, "source": "import"},
+                label=cohort.label(),
+                campus_id=course.campus_id,
+            )
+            self.cohorts[row.cohort_key] = cohort
+            self.result.cohorts += 1
+        return self.cohorts[row.cohort_key]
+
+    def person(self, row: RecordRow, campus: Campus) -> User:
+        if row.user is not None:
+            return row.user
+        if row.email not in self.people:
+            # No password and no mail: the person sets one through "forgot password", or
+            # staff send a link, when they need to log in.
+            self.people[row.email] = create_user(
+                self.actor,
+                email=row.email,
+                name=row.name,
+                role=Role.TRAINEE,
+                campus=campus,
+                password=None,
+                send_link=False,
+            )
+            self.result.accounts += 1
+        return self.people[row.email]
+
+    def write(self, row: RecordRow) -> None:
+        if row.change == UNCHANGED:
+            self.result.unchanged += 1
+            return
+        cohort = self.cohort(row)
+        person = self.person(row, self.campus(row))
+        label = f"{person.name} <{person.email}>"
+        enrollment = row.enrollment
+        values = _enrollment_values(enrollment, row)
+        changed = False
+        if enrollment is None:
+            enrollment = Enrollment(cohort_id=cohort.id, user_id=person.id, **values)
+            db.session.add(enrollment)
+            db.session.flush()
+            audit.record(
+                self.actor,
+                "roster.enrolled",
+                enrollment,
+                {"user": [None, person.email], **{k: [None, v] for k, v in values.items()},
+                 "source": "import"},
+                label=label,
+                campus_id=cohort.campus_id,
+            )
+        else:
+            changes = audit.apply_changes(enrollment, values)
+            if changes:
+                changed = True
+                audit.record(
+                    self.actor,
+                    "roster.status_changed",
+                    enrollment,
+                    {**changes, "source": "import"},
+                    label=label,
+                    campus_id=cohort.campus_id,
+                )
+        if row.outcome is not None and enrollment.status in COMPLETED:
+            recorded = services.record_outcome(self.actor, enrollment, row.outcome,
+                                               source="import")
+            changed = changed or recorded is not None
+        if row.enrollment is None:
+            self.result.created += 1
+        elif changed:
+            self.result.updated += 1
+        else:
+            self.result.unchanged += 1
+
+
+def import_records(actor: User | None, filename: str, content: bytes) -> ImportResult:
+    """Import a trainee-records file, all or nothing.
+
+    `actor` None is the system (the CLI). Raises reader.UnreadableFile, or ImportRefused
+    carrying every error by row and column; then nothing is written that the caller's
+    rollback would not undo. Flushes, never commits.
+    """
+    preview = preview_records(filename, content, actor=actor)
+    if preview.errors:
+        raise ImportRefused(preview.errors)
+    result = ImportResult(RECORDS)
+    writer = _RecordWriter(actor, preview, result)
+    errors: list[RowError] = []
+    for row in preview.rows:
+        try:
+            writer.write(row)
+        except DomainError as error:  # a rule the preview did not foresee
+            errors.append(RowError(row.number, "", error.message))
+    if errors:
+        raise ImportRefused(errors)
+    return result
+
+
+# --- certification attempts -----------------------------------------------------------------
+
+
+def _in_campus(trainees: list[User], campus_id: int | None) -> set[int]:
+    """The trainees who belong to the campus, or are enrolled in one of its cohorts."""
+    ids = {user.id for user in trainees if user.campus_id == campus_id}
+    others = sorted(user.id for user in trainees if user.id not in ids)
+    for chunk in _chunks(others):
+        ids.update(
+            db.session.scalars(
+                db.select(Enrollment.user_id)
+                .join(Cohort, Cohort.id == Enrollment.cohort_id)
+                .join(Course, Course.id == Cohort.course_id)
+                .where(Enrollment.user_id.in_(chunk), Course.campus_id == campus_id)
+            )
+        )
+    return ids
+
+
+def preview_certifications(filename: str, content: bytes, *,
+                           actor: User | None = None) -> Preview:
+    """Read a certifications file and check every row; write nothing.
+
+    Raises reader.UnreadableFile when the file is no table at all.
+    """
+    table = read_table(filename, content, CERTIFICATION_COLUMNS)
+    preview = Preview(
+        CERTIFICATIONS, filename, errors=list(table.errors), unknown_headers=table.unknown_headers
+    )
+    today = today_in_seoul()
+    parsed = []
+    for row in table.rows:
+        parser = RowParser(table, row)
+        email = parser.email("email")
+        exam = _words(parser.text("exam", max_length=100))
+        exam_on = parser.date("exam_date")
+        passed = parser.choice("result", RESULT_CHOICES)
+        score = parser.integer("score")
+        if exam_on is not None and exam_on > today:
+            parser.error("exam_date", gettext("This date is in the future."))
+        if score is not None and not 0 <= score <= MAX_SCORE:
+            parser.error(
+                "score", gettext("A score is a whole number from 0 to %(max)d.", max=MAX_SCORE)
+            )
+        parsed.append((row, parser, email, exam, exam_on, passed, score))
+    people = _people({item[2] for item in parsed if item[2]})
+    trainees = [user for user in people.values() if user.role == Role.TRAINEE]
+    limited = _limited(actor)
+    allowed = _in_campus(trainees, actor.campus_id) if limited else {u.id for u in trainees}
+
+    first_of: dict[tuple, int] = {}
+    rows = []
+    for row, parser, email, exam, exam_on, passed, score in parsed:
+        trainee = people.get(email) if email else None
+        if email and (trainee is None or trainee.id not in allowed):
+            parser.error(
+                "email",
+                gettext("No trainee of your campus has this e-mail address: import their "
+                        "records first.")
+                if limited
+                else gettext("No trainee has this e-mail address: import their records first."),
+            )
+            trainee = None
+        if trainee is not None and exam and exam_on is not None:
+            key = (trainee.id, exam.upper(), exam_on)
+            if key in first_of:
+                parser.error(
+                    "exam",
+                    gettext("Row %(row)d gives the same exam on the same day.",
+                            row=first_of[key]),
+                )
+            else:
+                first_of[key] = row.number
+        preview.errors.extend(parser.errors)
+        if not parser.errors and trainee is not None and passed is not None:
+            rows.append(AttemptRow(row.number, email, exam, exam_on, passed, score, trainee))
+    if not table.rows:
+        preview.errors.append(
+            RowError(None, "", gettext("The file has no exam rows under its header."))
+        )
+    preview.errors = _sorted(preview.errors)
+    if preview.errors:
+        return preview
+
+    stored: dict[tuple, CertificationAttempt] = {}
+    for chunk in _chunks(sorted({row.trainee.id for row in rows})):
+        for attempt in db.session.scalars(
+            db.select(CertificationAttempt).where(CertificationAttempt.user_id.in_(chunk))
+        ):
+            stored[(attempt.user_id, attempt.exam.name.upper(), attempt.exam_on)] = attempt
+    for row in rows:
+        attempt = stored.get((row.trainee.id, row.exam.upper(), row.exam_on))
+        if attempt is None:
+            row.change = NEW
+        elif attempt.passed != row.passed or attempt.score != row.score:
+            row.change = UPDATED
+    preview.rows = rows
+    return preview
+
+
+def import_certifications(actor: User | None, filename: str, content: bytes) -> ImportResult:
+    """Import a certifications file, all or nothing (see import_records)."""
+    preview = preview_certifications(filename, content, actor=actor)
+    if preview.errors:
+        raise ImportRefused(preview.errors)
+    result = ImportResult(CERTIFICATIONS)
+    errors: list[RowError] = []
+    for row in preview.rows:
+        try:
+            recorded = services.record_attempt(
+                actor, row.trainee, row.exam, row.exam_on, row.passed, row.score
+            )
+        except DomainError as error:
+            errors.append(RowError(row.number, "", error.message))
+            continue
+        if recorded is None:
+            result.unchanged += 1
+        elif row.change == NEW:
+            result.created += 1
+        else:
+            result.updated += 1
+    if errors:
+        raise ImportRefused(errors)
+    return result
+
+
+PREVIEWS = {RECORDS: preview_records, CERTIFICATIONS: preview_certifications}
+IMPORTS = {RECORDS: import_records, CERTIFICATIONS: import_certifications}
+
+
+def preview(kind: str, filename: str, content: bytes, *, actor: User | None = None) -> Preview:
+    return PREVIEWS[kind](filename, content, actor=actor)
+
+
+# --- uploads from the web -------------------------------------------------------------------
+
+
+def store_upload(actor: User, kind: str, filename: str, content: bytes) -> UploadedFile:
+    """Keep an uploaded file until its import is confirmed, replacing the actor's earlier
+    unconfirmed upload of the same kind (personal data is kept no longer than needed)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown upload kind {kind!r}")
+    db.session.execute(
+        sa.delete(UploadedFile)
+        .where(
+            UploadedFile.kind == kind,
+            UploadedFile.uploaded_by_id == actor.id,
+            UploadedFile.imported_at.is_(None),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    upload = UploadedFile(
+        kind=kind, filename=filename[:255], content=content, uploaded_by_id=actor.id,
+        target_id=None,
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def import_upload(actor: User, upload: UploadedFile) -> ImportResult:
+    """Import a stored upload, all or nothing, and mark it imported.
+
+    Raises NotAllowed (another user's upload), Conflict (not a records or certifications
+    upload, or already imported), reader.UnreadableFile, or ImportRefused. Flushes only.
+    """
+    if upload.kind not in KINDS:
+        raise Conflict(gettext("This upload is not a trainee-records or certifications file."))
+    if upload.uploaded_by_id != actor.id:
+        raise NotAllowed(
+            gettext(
+                "Only the person who uploaded a file can confirm its import: "
+                "upload it again yourself."
+            )
+        )
+    # One conditional UPDATE claims the upload, so a double click cannot import it twice;
+    # a refusal below rolls the claim back with the rest.
+    claimed = db.session.execute(
+        sa.update(UploadedFile)
+        .where(UploadedFile.id == upload.id, UploadedFile.imported_at.is_(None))
+        .values(imported_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise Conflict(gettext("This file was already imported."))
+    result = IMPORTS[upload.kind](actor, upload.filename, upload.content)
+    upload.content = b""  # the stored records now hold the data; the copy is not kept
+    if result.changed:
+        audit.record(
+            actor,
+            f"placements.{upload.kind}_imported",
+            upload,
+            {**result.as_dict(), "file": upload.filename},
+            label=upload.filename,
+            campus_id=actor.campus_id,
+        )
+    return result

@@ -1,0 +1,265 @@
+"""Routes of the placements blueprint: outcomes, retention, certifications, referrals."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import show_domain_error
+from ..models import Company, Enrollment, EnrollmentStatus, Outcome, Referral, User
+from ..permissions import load_in_scope, require
+from . import bp, services
+from .forms import (
+    EMPLOYMENT_TYPE_LABELS,
+    EXCLUSION_LABELS,
+    OUTCOME_LABELS,
+    REFERRAL_LABELS,
+    RETENTION_LABELS,
+    STATE_LABELS,
+    VERIFICATION_LABELS,
+    AttemptForm,
+    CompanyForm,
+    OutcomeForm,
+    ReferralForm,
+    ReferralStatusForm,
+    RetentionForm,
+    VerifyForm,
+)
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _labels() -> dict:
+    return {"outcome_labels": OUTCOME_LABELS, "type_labels": EMPLOYMENT_TYPE_LABELS,
+            "exclusion_labels": EXCLUSION_LABELS, "verification_labels": VERIFICATION_LABELS,
+            "state_labels": STATE_LABELS, "retention_labels": RETENTION_LABELS,
+            "referral_labels": REFERRAL_LABELS, "may_see_health": services.may_see_health(_actor())}
+
+
+@bp.get("/")
+@require("placement.view")
+def index() -> ResponseReturnValue:
+    cohort_id = request.args.get("cohort_id", type=int)
+    rows = services.completed_trainees(_actor(), cohort_id)
+    missing = request.args.get("missing") == "1"
+    if missing:
+        rows = [(e, o) for e, o in rows if o is None]
+    return render_template("placements/index.html", rows=rows, missing=missing,
+                           waiting=services.without_outcome(_actor(), date.today()), **_labels())
+
+
+def _trainee_page(enrollment: Enrollment, outcome_form: OutcomeForm) -> ResponseReturnValue:
+    history = services.outcome_history(enrollment)
+    return render_template(
+        "placements/trainee.html", enrollment=enrollment, history=history,
+        current=next((o for o in history if o.is_current), None),
+        checks=services.retention_checks(history), outcome_form=outcome_form,
+        verify_form=VerifyForm(), retention_form=RetentionForm(), attempt_form=AttemptForm(),
+        attempts=services.attempts_of(enrollment.user), **_labels())
+
+
+@bp.get("/<int:enrollment_id>")
+@require("placement.view")
+def trainee(enrollment_id: int) -> ResponseReturnValue:
+    enrollment = load_in_scope(Enrollment, enrollment_id)
+    services.log_view(_actor(), enrollment)
+    db.session.commit()
+    return _trainee_page(enrollment, OutcomeForm())
+
+
+@bp.post("/<int:enrollment_id>/outcome")
+@require("placement.record")
+def record_outcome(enrollment_id: int) -> ResponseReturnValue:
+    enrollment = load_in_scope(Enrollment, enrollment_id)
+    form = OutcomeForm()
+    if form.validate_on_submit():
+        data = services.OutcomeData(
+            kind=form.kind.data, outcome_on=form.outcome_on.data, company=form.company.data or "",
+            job_title=form.job_title.data or "", industry=form.industry.data or "",
+            employment_type=form.employment_type.data or None,
+            insured={"y": True, "n": False}.get(form.insured.data),
+            salary_band=form.salary_band.data or "",
+            exclusion_reason=form.exclusion_reason.data or None,
+            health_consent=form.health_consent.data, evidence=form.evidence.data or "",
+            verification=form.verification.data or None,
+            verification_state=form.verification_state.data)
+        try:
+            outcome = services.record_outcome(_actor(), enrollment, data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Outcome recorded.") if outcome else
+                  gettext("Nothing changed: this is already the current outcome."), "success")
+            return redirect(url_for("placements.trainee", enrollment_id=enrollment_id))
+    return _trainee_page(enrollment, form)
+
+
+def _outcome(outcome_id: int) -> Outcome:
+    return load_in_scope(Outcome, outcome_id)
+
+
+def _back(outcome: Outcome, error: DomainError | None, success: str) -> ResponseReturnValue:
+    if error is not None:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("placements.trainee", enrollment_id=outcome.enrollment_id))
+
+
+@bp.post("/outcomes/<int:outcome_id>/verify")
+@require("placement.record")
+def verify(outcome_id: int) -> ResponseReturnValue:
+    outcome = _outcome(outcome_id)
+    form = VerifyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.set_verification(_actor(), outcome, form.verification.data or None,
+                                  form.verification_state.data)
+    except DomainError as error:
+        return _back(outcome, error, "")
+    return _back(outcome, None, gettext("Verification saved."))
+
+
+@bp.post("/outcomes/<int:outcome_id>/retention")
+@require("placement.record")
+def retention(outcome_id: int) -> ResponseReturnValue:
+    outcome = _outcome(outcome_id)
+    form = RetentionForm()
+    if not form.validate_on_submit():
+        return _back(outcome, DomainError(gettext("Enter the check date and result.")), "")
+    try:
+        services.record_retention(_actor(), outcome, int(form.months.data),
+                                  form.checked_on.data, form.result.data, form.note.data or "")
+    except DomainError as error:
+        return _back(outcome, error, "")
+    return _back(outcome, None, gettext("Retention check saved."))
+
+
+@bp.post("/<int:enrollment_id>/certifications")
+@require("placement.record")
+def record_attempt(enrollment_id: int) -> ResponseReturnValue:
+    enrollment = load_in_scope(Enrollment, enrollment_id)
+    form = AttemptForm()
+    target = url_for("placements.trainee", enrollment_id=enrollment_id)
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+        return redirect(target)
+    try:
+        services.record_attempt(_actor(), enrollment.user, form.exam.data, form.exam_on.data,
+                                form.result.data == "pass", form.score.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(gettext("Exam attempt recorded."), "success")
+    return redirect(target)
+
+
+# --- companies and referrals ------------------------------------------------------------
+
+
+@bp.route("/companies", methods=["GET", "POST"])
+@require("placement.view")
+def companies() -> ResponseReturnValue:
+    from ..cohorts.services import campuses_for
+    from ..permissions import can
+
+    form = CompanyForm()
+    form.campus_id.choices = [SelectChoice(c.id, c.name_ko) for c in campuses_for(_actor())]
+    if request.method == "GET" and _actor().campus_id:
+        form.campus_id.data = _actor().campus_id
+    if request.method == "POST":
+        if not can("placement.record"):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                company = services.create_company(
+                    _actor(), campus_id=form.campus_id.data, name=form.name.data,
+                    industry=form.industry.data or "", contact_name=form.contact_name.data or "",
+                    contact_email=form.contact_email.data or "",
+                    contact_phone=form.contact_phone.data or "", openings=form.openings.data or "")
+            except DomainError as error:
+                db.session.rollback()
+                show_domain_error(form, error)
+            else:
+                db.session.commit()
+                flash(gettext("Company %(name)s added.", name=company.name), "success")
+                return redirect(url_for("placements.companies"))
+    return render_template("placements/companies.html", form=form,
+                           companies=services.companies(_actor()))
+
+
+def _referral_form() -> ReferralForm:
+    form = ReferralForm()
+    trainees = [(e, o) for e, o in services.completed_trainees(_actor())]
+    enrolled = db.session.scalars(
+        db.select(Enrollment).where(Enrollment.status == EnrollmentStatus.ENROLLED)).all()
+    choices = {e.id: e for e, _ in trainees}
+    choices.update({e.id: e for e in enrolled if services.in_scope_enrollment(_actor(), e)})
+    form.enrollment_id.choices = [SelectChoice(e.id, f"{e.user.name} · {e.cohort.label()}")
+                                  for e in choices.values()]
+    form.company_id.choices = [SelectChoice(c.id, c.name) for c in services.companies(_actor())]
+    return form
+
+
+@bp.route("/referrals", methods=["GET", "POST"])
+@require("placement.view")
+def referrals() -> ResponseReturnValue:
+    from ..permissions import can
+
+    form = _referral_form()
+    if request.method == "POST":
+        if not can("placement.record"):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.refer(_actor(), load_in_scope(Enrollment, form.enrollment_id.data),
+                               load_in_scope(Company, form.company_id.data),
+                               position=form.position.data or "", consent=form.consent.data,
+                               note=form.note.data or "")
+            except DomainError as error:
+                db.session.rollback()
+                show_domain_error(form, error)
+            else:
+                db.session.commit()
+                flash(gettext("Referral recorded."), "success")
+                return redirect(url_for("placements.referrals"))
+    return render_template("placements/referrals.html", form=form,
+                           referrals=services.referrals(_actor()),
+                           status_form=ReferralStatusForm(), **_labels())
+
+
+@bp.post("/referrals/<int:referral_id>/status")
+@require("placement.record")
+def referral_status(referral_id: int) -> ResponseReturnValue:
+    referral = load_in_scope(Referral, referral_id)
+    form = ReferralStatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.advance_referral(_actor(), referral, form.status.data,
+                                  started_on=form.started_on.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(gettext("Referral updated."), "success")
+    return redirect(url_for("placements.referrals"))

@@ -1,0 +1,398 @@
+"""Placement use-cases: outcomes (one current, history kept), retention checks,
+company referrals and certification attempts.
+
+Only completed trainees (수료 or 조기취업) have outcomes. An illness exclusion is health
+data: it needs the trainee's separate consent and its reason is shown only to the
+coordinators of the campus and to admins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext
+
+from .. import audit
+from ..errors import Conflict, InvalidInput, NotAllowed
+from ..extensions import db
+from ..models import (
+    CertificationAttempt,
+    Cohort,
+    Company,
+    EmploymentType,
+    Enrollment,
+    EnrollmentStatus,
+    Exam,
+    ExclusionReason,
+    Outcome,
+    OutcomeKind,
+    Referral,
+    ReferralStatus,
+    RetentionCheck,
+    RetentionResult,
+    Role,
+    User,
+    Verification,
+    VerificationState,
+)
+from ..models.audit import AccessAction
+from ..models.types import utcnow
+
+COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
+
+
+@dataclass
+class OutcomeData:
+    kind: OutcomeKind | str
+    outcome_on: date | None
+    company: str = ""
+    job_title: str = ""
+    industry: str = ""
+    employment_type: EmploymentType | str | None = None
+    insured: bool | None = None
+    salary_band: str = ""
+    exclusion_reason: ExclusionReason | str | None = None
+    health_consent: bool = False
+    evidence: str = ""
+    verification: Verification | str | None = None
+    verification_state: VerificationState | str = VerificationState.UNVERIFIED
+
+
+def _enum(enum, value, field: str, message: str):
+    if value in (None, ""):
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidInput(message, field) from None
+
+
+def check_outcome(enrollment: Enrollment, data: OutcomeData) -> dict:
+    """The outcome's column values, or InvalidInput naming the field."""
+    if enrollment.status not in COMPLETED:
+        raise Conflict(gettext("Only completed trainees have an outcome; %(name)s is not "
+                               "completed.", name=enrollment.user.name))
+    kind = _enum(OutcomeKind, data.kind, "kind", gettext("Choose the outcome."))
+    if kind is None:
+        raise InvalidInput(gettext("Choose the outcome."), "kind")
+    if data.outcome_on is None:
+        raise InvalidInput(gettext("Enter the date (job or business start, or exclusion)."),
+                           "outcome_on")
+    if data.outcome_on > date.today().replace(year=date.today().year + 1):
+        raise InvalidInput(gettext("The date is too far in the future."), "outcome_on")
+    company = (data.company or "").strip()
+    if kind in (OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED) and not company:
+        raise InvalidInput(gettext("Enter the company or business name."), "company")
+    reason = _enum(ExclusionReason, data.exclusion_reason, "exclusion_reason",
+                   gettext("Choose the reason for the exclusion."))
+    if kind == OutcomeKind.EXCLUDED and reason is None:
+        raise InvalidInput(gettext("Choose the reason for the exclusion."), "exclusion_reason")
+    if kind == OutcomeKind.EXCLUDED and reason == ExclusionReason.ILLNESS and not (
+            data.health_consent):
+        raise InvalidInput(gettext("An illness exclusion is health data: record it only with "
+                                   "the trainee's separate consent."), "health_consent")
+    employment_type = _enum(EmploymentType, data.employment_type, "employment_type",
+                            gettext("Choose the employment type."))
+    insured = data.insured
+    if kind == OutcomeKind.EMPLOYED and insured is None:
+        insured = employment_type != EmploymentType.FREELANCE
+    return {
+        "kind": kind, "outcome_on": data.outcome_on,
+        "company": company or None if kind != OutcomeKind.EXCLUDED else None,
+        "job_title": (data.job_title or "").strip() or None,
+        "industry": (data.industry or "").strip() or None,
+        "employment_type": employment_type if kind == OutcomeKind.EMPLOYED else None,
+        "insured": insured if kind == OutcomeKind.EMPLOYED else None,
+        "salary_band": (data.salary_band or "").strip() or None,
+        "exclusion_reason": reason if kind == OutcomeKind.EXCLUDED else None,
+        "health_consent_at": utcnow() if reason == ExclusionReason.ILLNESS else None,
+        "evidence": (data.evidence or "").strip(),
+        "verification": _enum(Verification, data.verification, "verification",
+                              gettext("Choose how it was verified.")),
+        "verification_state": _enum(VerificationState, data.verification_state,
+                                    "verification_state", gettext("Choose the state."))
+        or VerificationState.UNVERIFIED,
+    }
+
+
+def current_outcome(enrollment: Enrollment) -> Outcome | None:
+    return db.session.scalar(db.select(Outcome).where(Outcome.enrollment_id == enrollment.id,
+                                                      Outcome.is_current))
+
+
+COMPARED = ("kind", "outcome_on", "company", "job_title", "industry", "employment_type",
+            "insured", "exclusion_reason")
+
+
+def record_outcome(actor: User | None, enrollment: Enrollment, data: OutcomeData, *,
+                   source: str = "web") -> Outcome | None:
+    """Make this the trainee's current outcome; the previous one is kept as history.
+
+    Returns None when the data equals the current outcome (an import run twice).
+    """
+    values = check_outcome(enrollment, data)
+    current = current_outcome(enrollment)
+    if current is not None and all(getattr(current, k) == values[k] for k in COMPARED):
+        return None
+    if current is not None:
+        current.is_current = False
+        db.session.flush()  # the partial unique index admits one current outcome
+    outcome = Outcome(enrollment_id=enrollment.id, source=source,
+                      recorded_by_id=actor.id if actor else None, **values)
+    db.session.add(outcome)
+    db.session.flush()
+    shown = {k: values[k] for k in COMPARED}
+    if values["exclusion_reason"] == ExclusionReason.ILLNESS:
+        shown["exclusion_reason"] = "(sensitive)"
+    audit.record(actor, "outcome.recorded", outcome,
+                 {k: [getattr(current, k, None) if current else None, v]
+                  for k, v in shown.items()},
+                 label=f"{enrollment.user.name} <{enrollment.user.email}>",
+                 campus_id=enrollment.cohort.campus_id)
+    return outcome
+
+
+def outcome_history(enrollment: Enrollment) -> list[Outcome]:
+    return list(db.session.scalars(db.select(Outcome).where(
+        Outcome.enrollment_id == enrollment.id).order_by(Outcome.id.desc())))
+
+
+def may_see_health(user: User) -> bool:
+    """Health data (an illness exclusion) is for coordinators and admins only."""
+    return user.role in (Role.ADMIN, Role.COORDINATOR)
+
+
+def set_verification(actor: User, outcome: Outcome, method: str | None, state: str) -> None:
+    values = {"verification": _enum(Verification, method, "verification",
+                                    gettext("Choose how it was verified.")),
+              "verification_state": _enum(VerificationState, state, "verification_state",
+                                          gettext("Choose the state."))}
+    if values["verification_state"] is None:
+        raise InvalidInput(gettext("Choose the state."), "verification_state")
+    changes = audit.apply_changes(outcome, values)
+    if changes:
+        audit.record(actor, "outcome.verified", outcome, changes,
+                     label=outcome.enrollment.user.email,
+                     campus_id=outcome.enrollment.cohort.campus_id)
+
+
+# --- retention --------------------------------------------------------------------------
+
+
+def record_retention(actor: User, outcome: Outcome, months: int, checked_on: date | None,
+                     result: str, note: str = "") -> RetentionCheck:
+    if outcome.kind != OutcomeKind.EMPLOYED:
+        raise Conflict(gettext("Retention is checked for jobs only."))
+    if months not in (6, 12):
+        raise InvalidInput(gettext("Retention is checked at 6 or 12 months."), "months")
+    if checked_on is None or checked_on < outcome.outcome_on:
+        raise InvalidInput(gettext("The check date must be after the job started."),
+                           "checked_on")
+    verdict = _enum(RetentionResult, result, "result", gettext("Choose the result."))
+    if verdict is None:
+        raise InvalidInput(gettext("Choose the result."), "result")
+    check = db.session.scalar(db.select(RetentionCheck).where(
+        RetentionCheck.outcome_id == outcome.id, RetentionCheck.months == months))
+    if check is None:
+        check = RetentionCheck(outcome_id=outcome.id, months=months, checked_on=checked_on,
+                               result=verdict, note=note.strip()[:300],
+                               recorded_by_id=actor.id)
+        db.session.add(check)
+    else:
+        check.checked_on, check.result, check.note = checked_on, verdict, note.strip()[:300]
+    db.session.flush()
+    audit.record(actor, "outcome.retention", outcome, {"months": months, "result": str(verdict)},
+                 label=outcome.enrollment.user.email,
+                 campus_id=outcome.enrollment.cohort.campus_id)
+    return check
+
+
+def retention_checks(outcomes: list[Outcome]) -> dict[int, list[RetentionCheck]]:
+    ids = [o.id for o in outcomes]
+    grouped: dict[int, list[RetentionCheck]] = {}
+    if ids:
+        for check in db.session.scalars(db.select(RetentionCheck).where(
+                RetentionCheck.outcome_id.in_(ids)).order_by(RetentionCheck.months)):
+            grouped.setdefault(check.outcome_id, []).append(check)
+    return grouped
+
+
+# --- the coordinator's list --------------------------------------------------------------
+
+
+def completed_trainees(user: User, cohort_id: int | None = None) -> list[tuple[Enrollment,
+                                                                                Outcome | None]]:
+    """Completed trainees in the user's scope with their current outcome (two joins, one query)."""
+    from ..models import Course
+
+    stmt = (db.select(Enrollment, Outcome)
+            .join(Cohort, Cohort.id == Enrollment.cohort_id)
+            .join(Course, Course.id == Cohort.course_id)
+            .outerjoin(Outcome, sa.and_(Outcome.enrollment_id == Enrollment.id,
+                                        Outcome.is_current))
+            .where(Enrollment.status.in_(COMPLETED))
+            .order_by(Cohort.end_on.desc(), Enrollment.id))
+    if user.role != Role.ADMIN:
+        stmt = stmt.where(Course.campus_id == user.campus_id)
+    if cohort_id:
+        stmt = stmt.where(Cohort.id == cohort_id)
+    return [(e, o) for e, o in db.session.execute(stmt.limit(2000)).all()]
+
+
+def without_outcome(user: User, today: date) -> dict[int, int]:
+    """Completed trainees with no outcome yet, 30/90/180 days or more after completion."""
+    counts = {30: 0, 90: 0, 180: 0}
+    for enrollment, outcome in completed_trainees(user):
+        if outcome is not None:
+            continue
+        ended = enrollment.status_on or enrollment.cohort.end_on
+        for days in counts:
+            if (today - ended).days >= days:
+                counts[days] += 1
+    return counts
+
+
+def in_scope_enrollment(user: User, enrollment: Enrollment) -> bool:
+    return user.role == Role.ADMIN or enrollment.cohort.campus_id == user.campus_id
+
+
+def log_view(actor: User, enrollment: Enrollment) -> None:
+    audit.record_access(actor, AccessAction.VIEW,
+                        f"{enrollment.user.name} <{enrollment.user.email}>",
+                        subject=enrollment, detail="placements.outcome")
+
+
+# --- companies and referrals -------------------------------------------------------------
+
+
+def create_company(actor: User, *, campus_id: int, name: str, industry: str = "",
+                   contact_name: str = "", contact_email: str = "", contact_phone: str = "",
+                   openings: str = "") -> Company:
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput(gettext("Enter the company name."), "name")
+    if db.session.scalar(db.select(Company.id).where(Company.campus_id == campus_id,
+                                                     Company.name == name)):
+        raise Conflict(gettext("This campus already has a company named %(name)s.", name=name),
+                       "name")
+    company = Company(campus_id=campus_id, name=name[:200], industry=industry.strip()[:100],
+                      contact_name=contact_name.strip()[:100],
+                      contact_email=contact_email.strip()[:254],
+                      contact_phone=contact_phone.strip()[:30], openings=openings.strip())
+    db.session.add(company)
+    db.session.flush()
+    audit.record(actor, "company.created", company, {"name": [None, name]}, label=name,
+                 campus_id=campus_id)
+    return company
+
+
+def companies(user: User) -> list[Company]:
+    stmt = db.select(Company).order_by(Company.name)
+    if user.role != Role.ADMIN:
+        stmt = stmt.where(Company.campus_id == user.campus_id)
+    return list(db.session.scalars(stmt))
+
+
+def refer(actor: User, enrollment: Enrollment, company: Company, *, position: str,
+          consent: bool, note: str = "") -> Referral:
+    """Propose a trainee to a company; sharing their data needs their consent."""
+    if not consent:
+        raise InvalidInput(gettext("A referral shares the trainee's data with the company: "
+                                   "record it only with the trainee's consent."), "consent")
+    if company.campus_id != enrollment.cohort.campus_id:
+        raise NotAllowed(gettext("Choose a company of this campus."), "company_id")
+    referral = Referral(enrollment_id=enrollment.id, company_id=company.id,
+                        position=(position or "").strip()[:200], sharing_consent_at=utcnow(),
+                        note=(note or "").strip(), created_by_id=actor.id)
+    db.session.add(referral)
+    db.session.flush()
+    audit.record(actor, "referral.created", referral,
+                 {"company": [None, company.name], "position": [None, referral.position]},
+                 label=enrollment.user.email, campus_id=company.campus_id)
+    audit.record_access(actor, AccessAction.CHANGE, enrollment.user.email, subject=enrollment,
+                        detail=f"shared with {company.name}")
+    return referral
+
+
+REFERRAL_NEXT = {
+    ReferralStatus.PROPOSED: (ReferralStatus.SENT, ReferralStatus.NOT_HIRED),
+    ReferralStatus.SENT: (ReferralStatus.INTERVIEW, ReferralStatus.NOT_HIRED),
+    ReferralStatus.INTERVIEW: (ReferralStatus.HIRED, ReferralStatus.NOT_HIRED),
+}
+
+
+def advance_referral(actor: User, referral: Referral, to: str, *, started_on: date | None = None
+                     ) -> None:
+    """proposed → sent → interview → hired | not hired; a hire becomes the employment outcome."""
+    target = _enum(ReferralStatus, to, "status", gettext("Unknown referral status."))
+    if target not in REFERRAL_NEXT.get(referral.status, ()):
+        raise Conflict(gettext("This referral cannot move to that step."))
+    changes = audit.apply_changes(referral, {"status": target})
+    audit.record(actor, "referral.updated", referral, changes,
+                 label=referral.enrollment.user.email, campus_id=referral.company.campus_id)
+    if target == ReferralStatus.HIRED:
+        if started_on is None:
+            raise InvalidInput(gettext("Enter the date the job starts."), "started_on")
+        record_outcome(actor, referral.enrollment, OutcomeData(
+            kind=OutcomeKind.EMPLOYED, outcome_on=started_on, company=referral.company.name,
+            job_title=referral.position, industry=referral.company.industry,
+            evidence=gettext("Hired through a referral")))
+
+
+def referrals(user: User) -> list[Referral]:
+    stmt = db.select(Referral).join(Referral.company).order_by(Referral.updated_at.desc())
+    if user.role != Role.ADMIN:
+        stmt = stmt.where(Company.campus_id == user.campus_id)
+    return list(db.session.scalars(stmt.limit(500)))
+
+
+# --- certifications ----------------------------------------------------------------------
+
+
+def exam_named(name: str, *, create: bool = False) -> Exam | None:
+    name = " ".join((name or "").split())
+    exam = db.session.scalar(db.select(Exam).where(sa.func.upper(Exam.name) == name.upper()))
+    if exam is None and create and name:
+        exam = Exam(name=name[:100])
+        db.session.add(exam)
+        db.session.flush()
+    return exam
+
+
+def record_attempt(actor: User | None, trainee: User, exam_name: str, exam_on: date | None,
+                   passed: bool, score: int | None = None) -> CertificationAttempt | None:
+    """Record an exam attempt; the same trainee, exam and date again changes nothing new."""
+    if trainee.role != Role.TRAINEE:
+        raise InvalidInput(gettext("Certifications are recorded for trainees."), "email")
+    if not (exam_name or "").strip():
+        raise InvalidInput(gettext("Enter the exam."), "exam")
+    if exam_on is None:
+        raise InvalidInput(gettext("Enter the exam date."), "exam_on")
+    if score is not None and score < 0:
+        raise InvalidInput(gettext("A score cannot be negative."), "score")
+    exam = exam_named(exam_name, create=True)
+    attempt = db.session.scalar(db.select(CertificationAttempt).where(
+        CertificationAttempt.user_id == trainee.id, CertificationAttempt.exam_id == exam.id,
+        CertificationAttempt.exam_on == exam_on))
+    if attempt is not None:
+        if attempt.passed == passed and attempt.score == score:
+            return None
+        changes = audit.apply_changes(attempt, {"passed": passed, "score": score})
+    else:
+        attempt = CertificationAttempt(user_id=trainee.id, exam_id=exam.id, exam_on=exam_on,
+                                       passed=passed, score=score)
+        db.session.add(attempt)
+        changes = {"exam": [None, exam.name], "passed": [None, passed], "score": [None, score]}
+    db.session.flush()
+    audit.record(actor, "certification.recorded", attempt, changes, label=trainee.email,
+                 campus_id=trainee.campus_id)
+    return attempt
+
+
+def attempts_of(trainee: User) -> list[CertificationAttempt]:
+    return list(db.session.scalars(db.select(CertificationAttempt).where(
+        CertificationAttempt.user_id == trainee.id).order_by(CertificationAttempt.exam_on)))
+
+

@@ -1,0 +1,80 @@
+"""The report pages: employment rate and certifications, with filters, charts and downloads."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from ..errors import DomainError
+from ..models import Role, User
+from ..permissions import require
+from . import bp, services
+
+DAY_MARKS = [0, 30, 60, 90, 180]
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _campus_filter() -> int | None:
+    """Admins choose; everyone else sees their own campus only."""
+    user = _actor()
+    if user.role == Role.ADMIN:
+        return request.args.get("campus_id", type=int)
+    return user.campus_id
+
+
+def _download(columns, rows, fmt: str, name: str) -> ResponseReturnValue:
+    try:
+        content = services.render(columns, rows, fmt)
+    except DomainError:
+        abort(400)
+    return Response(content, mimetype=services.MIMETYPES[fmt], headers={
+        "Content-Disposition": f"attachment; filename={name}.{fmt}"})
+
+
+@bp.get("/employment")
+@require("report.view")
+def employment() -> ResponseReturnValue:
+    from ..cohorts.services import campuses_for
+
+    by = request.args.get("by", "campus")
+    by = by if by in services.LEVELS else "campus"
+    within = request.args.get("within_days", type=int)
+    filters = services.EmploymentFilters(
+        by=by, campus_id=_campus_filter(), year=request.args.get("year", type=int),
+        within_days=within if within is not None and within >= 0 else None)
+    rows = services.employment_report(filters)
+    fmt = request.args.get("format")
+    if fmt:
+        return _download(services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt,
+                         "employment")
+    cohorts = services.reported_cohorts(filters)
+    curves = services.employed_by_days([c.id for c in cohorts], DAY_MARKS)
+    campus_rows = rows[:-1] if by == "campus" else services.employment_report(
+        services.EmploymentFilters(by="campus", campus_id=filters.campus_id, year=filters.year,
+                                   within_days=filters.within_days))[:-1]
+    return render_template(
+        "reports/employment.html", rows=rows, filters=filters, campuses=campuses_for(_actor()),
+        campus_rows=campus_rows, cohorts=cohorts, curves=curves, day_marks=DAY_MARKS,
+        years=range(date.today().year, 2020, -1), retention=services.retention_rates(
+            filters.campus_id))
+
+
+@bp.get("/certifications")
+@require("report.view")
+def certifications() -> ResponseReturnValue:
+    from ..cohorts.services import campuses_for
+
+    by_campus = request.args.get("by") == "campus"
+    rows = services.certification_report(by_campus=by_campus, campus_id=_campus_filter())
+    fmt = request.args.get("format")
+    if fmt:
+        return _download(services.CERTIFICATION_COLUMNS, [r.as_dict() for r in rows], fmt,
+                         "certifications")
+    return render_template("reports/certifications.html", rows=rows, by_campus=by_campus,
+                           campuses=campuses_for(_actor()), campus_id=_campus_filter())
