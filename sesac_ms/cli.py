@@ -7,7 +7,7 @@ import sys
 import click
 import sqlalchemy as sa
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .errors import DomainError
 from .extensions import db
@@ -171,6 +171,59 @@ def certification_report_command(by: str, campus_name: str | None, fmt: str,
                                   fmt), output)
 
 
+def _run_import(kind: str, path: str) -> None:
+    """Import a file as the system (no acting user): every error to stderr, or the counts."""
+    import os
+
+    from .imports.reader import UnreadableFile
+    from .placements import importing
+
+    with open(path, "rb") as file:
+        content = file.read()
+    try:
+        result = importing.IMPORTS[kind](None, os.path.basename(path), content)
+    except importing.ImportRefused as refused:
+        db.session.rollback()
+        for error in refused.errors:
+            where = "file" if error.row is None else f"row {error.row}"
+            if error.column:
+                where += f", column {error.column}"
+            click.echo(f"{where}: {error.message}", err=True)
+        click.echo(f"Nothing was imported: {len(refused.errors)} error(s).", err=True)
+        sys.exit(1)
+    except (UnreadableFile, DomainError) as error:
+        db.session.rollback()
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    counts = result.as_dict()
+    line = "created {created}, updated {updated}, unchanged {unchanged}".format(**counts)
+    if kind == importing.RECORDS:
+        line += (
+            " (new: {campuses} campus(es), {courses} course(s), {cohorts} cohort(s), "
+            "{accounts} trainee account(s))".format(**counts)
+        )
+    click.echo(line)
+
+
+@click.command("import-records")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@with_appcontext
+def import_records_command(file: str) -> None:
+    """Import trainee records (교육생 이력, docs/formats.md) from a CSV or XLSX FILE, all or
+    nothing; rows already stored are matched, so importing a file again changes nothing."""
+    _run_import("records", file)
+
+
+@click.command("import-certifications")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@with_appcontext
+def import_certifications_command(file: str) -> None:
+    """Import certification attempts (자격증 응시) of known trainees from a CSV or XLSX FILE,
+    all or nothing."""
+    _run_import("certifications", file)
+
+
 def _print_demo_logins(accounts: list[tuple[str, str]]) -> None:
     from .demo import DEMO_PASSWORD
 
@@ -209,5 +262,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(mail_cli)
     app.cli.add_command(applications_cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(import_records_command)
+    app.cli.add_command(import_certifications_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(demo_data_if_empty_command)

@@ -18,6 +18,11 @@ from sesac_ms.applications.tokens import token_for
 from sesac_ms.sessions.services import new_feed_link
 from sesac_ms.models import (
     AvailabilitySlot,
+    Company,
+    EnrollmentStatus,
+    Outcome,
+    OutcomeKind,
+    Referral,
     ClassDay,
     CoachingSession,
     FollowUp,
@@ -102,6 +107,17 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
     mentor_follow_up = FollowUp(session_id=mentor_session.id, text="포트폴리오 정리")
     db.session.add_all([follow_up, mentor_follow_up])
     feed_link = new_feed_link(target)  # a user the walk never logs in as
+    graduate = make_user(Role.TRAINEE, email="graduate@sesac.example")
+    completed = Enrollment(cohort_id=cohort.id, user_id=graduate.id,
+                           status=EnrollmentStatus.COMPLETED, status_on=cohort.end_on)
+    company = Company(campus_id=campus.id, name="한빛제조", industry="제조")
+    db.session.add_all([completed, company])
+    db.session.flush()
+    outcome = Outcome(enrollment_id=completed.id, kind=OutcomeKind.EMPLOYED, company="한빛제조",
+                      outcome_on=cohort.end_on, insured=True)
+    referral = Referral(enrollment_id=completed.id, company_id=company.id,
+                        sharing_consent_at=utcnow())
+    db.session.add_all([outcome, referral])
     db.session.commit()
     return {
         "values": {
@@ -117,6 +133,8 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
             "day_id": class_day.id,
             "event_id": event.id,
             "session_id": session.id,
+            "outcome_id": outcome.id,
+            "referral_id": referral.id,
             "follow_up_id": follow_up.id,
             "sessions.slot_id": available.id,
             "sessions.token": feed_link.rsplit("/", 1)[1].removesuffix(".ics"),
@@ -183,7 +201,8 @@ def test_every_route_answers_every_role_as_the_table_says(app, make_user, world,
 
 
 SCOPED_PARAMETERS = {"course_id", "cohort_id", "staff_id", "application_id", "slot_id",
-                     "upload_id", "enrollment_id", "day_id", "event_id"}
+                     "upload_id", "enrollment_id", "day_id", "event_id", "outcome_id",
+                     "referral_id"}
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.COORDINATOR, Role.MENTOR, Role.TRAINEE])

@@ -186,8 +186,10 @@ def enrol(make_user) -> Callable[..., Enrollment]:
 
 
 @pytest.fixture
-def manager(login_as) -> User:
-    return login_as(Role.MANAGER, name="박매니저")
+def manager(login_as, client) -> User:
+    user = login_as(Role.MANAGER, name="박매니저")
+    client.get("/")  # read the welcome message, so a page shows only what the test caused
+    return user
 
 
 @pytest.fixture

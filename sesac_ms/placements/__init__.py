@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("placements", __name__, url_prefix="/placements")
 
-from . import routes  # noqa: E402,F401
+from . import import_routes, routes  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Forms of the placements blueprint."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -24,7 +25,7 @@ from ..models import (
     VerificationState,
 )
 
-OUTCOME_LABELS = {OutcomeKind.EMPLOYED: _l("Employed"), OutcomeKind.FOUNDED: _l("Founded a business"),
+OUTCOME_LABELS = {OutcomeKind.EMPLOYED: lazy_pgettext("outcome", "Employed"), OutcomeKind.FOUNDED: _l("Founded a business"),
                   OutcomeKind.EXCLUDED: _l("Excluded from the employment target")}
 EMPLOYMENT_TYPE_LABELS = {EmploymentType.PERMANENT: _l("Permanent"),
                           EmploymentType.CONTRACT: _l("Contract"),
@@ -114,6 +115,8 @@ class ReferralForm(FlaskForm):
     enrollment_id = SelectField(_l("Trainee"), coerce=int, validators=[DataRequired()])
     company_id = SelectField(_l("Company"), coerce=int, validators=[DataRequired()])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
+    matching_day_id = SelectField(_l("Matching day (매칭데이)"), coerce=int,
+                                  validators=[Optional()])
     consent = BooleanField(_l("The trainee agreed to share their data with this company"))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 

@@ -1,4 +1,4 @@
-"""Importing trainee records (교육생 이력) and certification attempts (자격증 응시) from CSV or XLSX.
+"""Importing trainee records (교육생 이력) and certification attempts (자격증 응시), CSV or XLSX.
 
 The formats are those of docs/formats.md. Both imports are all or nothing: the preview
 checks every row and reports every problem by row and column; the import runs the
@@ -23,7 +23,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from .. import audit
-from ..applications.importing import ImportRefused
+from ..applications.importing import ImportRefused  # one refusal for every import
 from ..applications.services import normalise_phone, today_in_seoul
 from ..auth.services import create_user
 from ..errors import Conflict, DomainError, InvalidInput, NotAllowed
@@ -39,7 +39,6 @@ from ..models import (
     EmploymentType,
     Enrollment,
     EnrollmentStatus,
-    Exam,
     ExclusionReason,
     Outcome,
     OutcomeKind,
@@ -51,8 +50,6 @@ from ..models import (
 from ..models.types import utcnow
 from . import services
 from .services import COMPLETED, OutcomeData
-
-__all__ = ["ImportRefused"]  # raised by the imports below; defined with the applicant import
 
 RECORDS = "records"
 CERTIFICATIONS = "certifications"
@@ -97,7 +94,9 @@ RECORD_COLUMNS = [
         True,
         _l("A valid address; it identifies the person (a trainee account is made if needed)"),
     ),
-    Column("phone", "phone", "연락처", False, _l("010-1234-5678 or 01012345678; checked, not kept")),
+    Column(
+        "phone", "phone", "연락처", False, _l("010-1234-5678 or 01012345678; checked, not kept")
+    ),
     Column("birth_date", "birth_date", "생년월일", False, _l("A date; checked, not kept")),
     Column(
         "status",
@@ -145,8 +144,10 @@ RECORD_COLUMNS = [
         "outcome_date",
         "취업일",
         False,
-        _l("For employed, founded and excluded: the start of the job or business, or the date "
-           "of the exclusion"),
+        _l(
+            "For employed, founded and excluded: the start of the job or business, or the date "
+            "of the exclusion"
+        ),
     ),
     Column(
         "exclusion_reason",
@@ -450,8 +451,10 @@ def _read_record(table: Table, row: Row) -> _Parsed:
             parser,
             "status_date",
             parsed.status_on,
-            gettext("Required for completed and dropped trainees: the date of completion "
-                    "or of dropping out."),
+            gettext(
+                "Required for completed and dropped trainees: the date of completion "
+                "or of dropping out."
+            ),
         )
     parsed.outcome = _read_outcome(parser, parsed.status)
     return parsed
@@ -483,8 +486,10 @@ def _read_outcome(parser: RowParser, status: EnrollmentStatus | None) -> Outcome
         parser,
         "outcome_date",
         outcome_on,
-        gettext("Required for 취업/employed, 창업/founded and 취업제외/excluded: the start of "
-                "the job or business, or the date of the exclusion."),
+        gettext(
+            "Required for 취업/employed, 창업/founded and 취업제외/excluded: the start of "
+            "the job or business, or the date of the exclusion."
+        ),
     )
     if kind == OutcomeKind.EXCLUDED:
         _need(parser, "exclusion_reason", reason, gettext("Required for 취업제외/excluded."))
@@ -540,9 +545,10 @@ def _enrollment_values(enrollment: Enrollment | None, row: RecordRow) -> dict[st
     """
     stored = enrollment.status if enrollment is not None else None
     status = row.status
-    if status == EnrollmentStatus.COMPLETED and stored in COMPLETED:
-        status = stored
-    elif status == EnrollmentStatus.DROPPED and stored == EnrollmentStatus.EXPELLED:
+    covered = (status == EnrollmentStatus.COMPLETED and stored in COMPLETED) or (
+        status == EnrollmentStatus.DROPPED and stored == EnrollmentStatus.EXPELLED
+    )
+    if covered:
         status = stored
     values: dict[str, Any] = {
         "status": status,
@@ -675,8 +681,9 @@ def preview_records(filename: str, content: bytes, *, actor: User | None = None)
         if existing is not None:
             dates = (existing.start_on, existing.end_on)
         else:
-            new = NewCohort(first.campus, first.course, first.number,
-                            rows=[item.row.number for item in items])
+            new = NewCohort(
+                first.campus, first.course, first.number, rows=[item.row.number for item in items]
+            )
             for item in items:
                 for attribute, column in (("start_on", "cohort_start"), ("end_on", "cohort_end")):
                     given = getattr(item, column)
@@ -709,9 +716,7 @@ def preview_records(filename: str, content: bytes, *, actor: User | None = None)
                             ),
                         )
             if new.start_on and new.end_on and new.end_on < new.start_on:
-                first.parser.error(
-                    "cohort_end", gettext("The cohort cannot end before it starts.")
-                )
+                first.parser.error("cohort_end", gettext("The cohort cannot end before it starts."))
             preview.new_cohorts[key] = new
             dates = (new.start_on, new.end_on)
         start_on = dates[0]
@@ -812,8 +817,11 @@ class _RecordWriter:
                 self.actor,
                 "campus.created",
                 campus,
-                {"name_ko": [None, campus.name_ko], "name_en": [None, campus.name_en],
-                 "source": "import"},
+                {
+                    "name_ko": [None, campus.name_ko],
+                    "name_en": [None, campus.name_en],
+                    "source": "import",
+                },
                 label=campus.name_ko,
                 campus_id=campus.id,
             )
@@ -834,8 +842,12 @@ class _RecordWriter:
                 self.actor,
                 "course.created",
                 course,
-                {"title": [None, course.title], "track": [None, course.track],
-                 "campus_id": [None, campus.id], "source": "import"},
+                {
+                    "title": [None, course.title],
+                    "track": [None, course.track],
+                    "campus_id": [None, campus.id],
+                    "source": "import",
+                },
                 label=course.title,
                 campus_id=campus.id,
             )
@@ -913,8 +925,11 @@ class _RecordWriter:
                 self.actor,
                 "roster.enrolled",
                 enrollment,
-                {"user": [None, person.email], **{k: [None, v] for k, v in values.items()},
-                 "source": "import"},
+                {
+                    "user": [None, person.email],
+                    **{k: [None, v] for k, v in values.items()},
+                    "source": "import",
+                },
                 label=label,
                 campus_id=cohort.campus_id,
             )
@@ -931,8 +946,7 @@ class _RecordWriter:
                     campus_id=cohort.campus_id,
                 )
         if row.outcome is not None and enrollment.status in COMPLETED:
-            recorded = services.record_outcome(self.actor, enrollment, row.outcome,
-                                               source="import")
+            recorded = services.record_outcome(self.actor, enrollment, row.outcome, source="import")
             changed = changed or recorded is not None
         if row.enrollment is None:
             self.result.created += 1
@@ -984,8 +998,7 @@ def _in_campus(trainees: list[User], campus_id: int | None) -> set[int]:
     return ids
 
 
-def preview_certifications(filename: str, content: bytes, *,
-                           actor: User | None = None) -> Preview:
+def preview_certifications(filename: str, content: bytes, *, actor: User | None = None) -> Preview:
     """Read a certifications file and check every row; write nothing.
 
     Raises reader.UnreadableFile when the file is no table at all.
@@ -1022,8 +1035,9 @@ def preview_certifications(filename: str, content: bytes, *,
         if email and (trainee is None or trainee.id not in allowed):
             parser.error(
                 "email",
-                gettext("No trainee of your campus has this e-mail address: import their "
-                        "records first.")
+                gettext(
+                    "No trainee of your campus has this e-mail address: import their records first."
+                )
                 if limited
                 else gettext("No trainee has this e-mail address: import their records first."),
             )
@@ -1033,8 +1047,7 @@ def preview_certifications(filename: str, content: bytes, *,
             if key in first_of:
                 parser.error(
                     "exam",
-                    gettext("Row %(row)d gives the same exam on the same day.",
-                            row=first_of[key]),
+                    gettext("Row %(row)d gives the same exam on the same day.", row=first_of[key]),
                 )
             else:
                 first_of[key] = row.number
@@ -1117,7 +1130,10 @@ def store_upload(actor: User, kind: str, filename: str, content: bytes) -> Uploa
         .execution_options(synchronize_session=False)
     )
     upload = UploadedFile(
-        kind=kind, filename=filename[:255], content=content, uploaded_by_id=actor.id,
+        kind=kind,
+        filename=filename[:255],
+        content=content,
+        uploaded_by_id=actor.id,
         target_id=None,
     )
     db.session.add(upload)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -32,6 +33,9 @@ from .forms import (
     RetentionForm,
     VerifyForm,
 )
+
+
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def _actor() -> User:
@@ -125,7 +129,7 @@ def verify(outcome_id: int) -> ResponseReturnValue:
     outcome = _outcome(outcome_id)
     form = VerifyForm()
     if not form.validate_on_submit():
-        abort(400)
+        return _back(outcome, DomainError(gettext("Choose the state.")), "")
     try:
         services.set_verification(_actor(), outcome, form.verification.data or None,
                                   form.verification_state.data)
@@ -175,35 +179,46 @@ def record_attempt(enrollment_id: int) -> ResponseReturnValue:
 # --- companies and referrals ------------------------------------------------------------
 
 
-@bp.route("/companies", methods=["GET", "POST"])
-@require("placement.view")
-def companies() -> ResponseReturnValue:
+def _company_form() -> CompanyForm:
     from ..cohorts.services import campuses_for
-    from ..permissions import can
 
     form = CompanyForm()
     form.campus_id.choices = [SelectChoice(c.id, c.name_ko) for c in campuses_for(_actor())]
     if request.method == "GET" and _actor().campus_id:
         form.campus_id.data = _actor().campus_id
-    if request.method == "POST":
-        if not can("placement.record"):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                company = services.create_company(
-                    _actor(), campus_id=form.campus_id.data, name=form.name.data,
-                    industry=form.industry.data or "", contact_name=form.contact_name.data or "",
-                    contact_email=form.contact_email.data or "",
-                    contact_phone=form.contact_phone.data or "", openings=form.openings.data or "")
-            except DomainError as error:
-                db.session.rollback()
-                show_domain_error(form, error)
-            else:
-                db.session.commit()
-                flash(gettext("Company %(name)s added.", name=company.name), "success")
-                return redirect(url_for("placements.companies"))
+    return form
+
+
+def _companies_page(form: CompanyForm) -> ResponseReturnValue:
     return render_template("placements/companies.html", form=form,
                            companies=services.companies(_actor()))
+
+
+@bp.get("/companies")
+@require("placement.view")
+def companies() -> ResponseReturnValue:
+    return _companies_page(_company_form())
+
+
+@bp.post("/companies")
+@require("placement.record")
+def create_company() -> ResponseReturnValue:
+    form = _company_form()
+    if form.validate_on_submit():
+        try:
+            company = services.create_company(
+                _actor(), campus_id=form.campus_id.data, name=form.name.data,
+                industry=form.industry.data or "", contact_name=form.contact_name.data or "",
+                contact_email=form.contact_email.data or "",
+                contact_phone=form.contact_phone.data or "", openings=form.openings.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Company %(name)s added.", name=company.name), "success")
+            return redirect(url_for("placements.companies"))
+    return _companies_page(form)
 
 
 def _referral_form() -> ReferralForm:
@@ -216,34 +231,43 @@ def _referral_form() -> ReferralForm:
     form.enrollment_id.choices = [SelectChoice(e.id, f"{e.user.name} · {e.cohort.label()}")
                                   for e in choices.values()]
     form.company_id.choices = [SelectChoice(c.id, c.name) for c in services.companies(_actor())]
+    form.matching_day_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(e.id, f"{e.starts_at.astimezone(SEOUL):%Y-%m-%d} {e.title}")
+        for e in services.matching_days(_actor())]
     return form
 
 
-@bp.route("/referrals", methods=["GET", "POST"])
-@require("placement.view")
-def referrals() -> ResponseReturnValue:
-    from ..permissions import can
-
-    form = _referral_form()
-    if request.method == "POST":
-        if not can("placement.record"):
-            abort(403)
-        if form.validate_on_submit():
-            try:
-                services.refer(_actor(), load_in_scope(Enrollment, form.enrollment_id.data),
-                               load_in_scope(Company, form.company_id.data),
-                               position=form.position.data or "", consent=form.consent.data,
-                               note=form.note.data or "")
-            except DomainError as error:
-                db.session.rollback()
-                show_domain_error(form, error)
-            else:
-                db.session.commit()
-                flash(gettext("Referral recorded."), "success")
-                return redirect(url_for("placements.referrals"))
+def _referrals_page(form: ReferralForm) -> ResponseReturnValue:
     return render_template("placements/referrals.html", form=form,
                            referrals=services.referrals(_actor()),
                            status_form=ReferralStatusForm(), **_labels())
+
+
+@bp.get("/referrals")
+@require("placement.view")
+def referrals() -> ResponseReturnValue:
+    return _referrals_page(_referral_form())
+
+
+@bp.post("/referrals")
+@require("placement.record")
+def create_referral() -> ResponseReturnValue:
+    form = _referral_form()
+    if form.validate_on_submit():
+        try:
+            services.refer(_actor(), load_in_scope(Enrollment, form.enrollment_id.data),
+                           load_in_scope(Company, form.company_id.data),
+                           position=form.position.data or "", consent=form.consent.data,
+                           note=form.note.data or "",
+                           matching_day_id=form.matching_day_id.data or None)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Referral recorded."), "success")
+            return redirect(url_for("placements.referrals"))
+    return _referrals_page(form)
 
 
 @bp.post("/referrals/<int:referral_id>/status")
@@ -252,7 +276,8 @@ def referral_status(referral_id: int) -> ResponseReturnValue:
     referral = load_in_scope(Referral, referral_id)
     form = ReferralStatusForm()
     if not form.validate_on_submit():
-        abort(400)
+        flash(gettext("Choose the next step."), "danger")
+        return redirect(url_for("placements.referrals"))
     try:
         services.advance_referral(_actor(), referral, form.status.data,
                                   started_on=form.started_on.data)

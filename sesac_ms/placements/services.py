@@ -295,17 +295,34 @@ def companies(user: User) -> list[Company]:
     return list(db.session.scalars(stmt))
 
 
+def matching_days(user: User) -> list:
+    """Matching-day events (매칭데이) of the user's campus, newest first."""
+    from ..models import CohortEvent, Course, EventKind
+
+    stmt = (db.select(CohortEvent).join(Cohort, Cohort.id == CohortEvent.cohort_id)
+            .join(Course, Course.id == Cohort.course_id)
+            .where(CohortEvent.kind == EventKind.MATCHING_DAY)
+            .order_by(CohortEvent.starts_at.desc()))
+    if user.role != Role.ADMIN:
+        stmt = stmt.where(Course.campus_id == user.campus_id)
+    return list(db.session.scalars(stmt.limit(50)))
+
+
 def refer(actor: User, enrollment: Enrollment, company: Company, *, position: str,
-          consent: bool, note: str = "") -> Referral:
+          consent: bool, note: str = "", matching_day_id: int | None = None) -> Referral:
     """Propose a trainee to a company; sharing their data needs their consent."""
     if not consent:
         raise InvalidInput(gettext("A referral shares the trainee's data with the company: "
                                    "record it only with the trainee's consent."), "consent")
     if company.campus_id != enrollment.cohort.campus_id:
         raise NotAllowed(gettext("Choose a company of this campus."), "company_id")
+    if matching_day_id is not None and matching_day_id not in {
+            e.id for e in matching_days(actor)}:
+        raise InvalidInput(gettext("Choose a matching day of this campus."), "matching_day_id")
     referral = Referral(enrollment_id=enrollment.id, company_id=company.id,
                         position=(position or "").strip()[:200], sharing_consent_at=utcnow(),
-                        note=(note or "").strip(), created_by_id=actor.id)
+                        note=(note or "").strip(), created_by_id=actor.id,
+                        matching_day_id=matching_day_id)
     db.session.add(referral)
     db.session.flush()
     audit.record(actor, "referral.created", referral,

@@ -62,7 +62,7 @@ def employment() -> ResponseReturnValue:
         "reports/employment.html", rows=rows, filters=filters, campuses=campuses_for(_actor()),
         campus_rows=campus_rows, cohorts=cohorts, curves=curves, day_marks=DAY_MARKS,
         years=range(date.today().year, 2020, -1), retention=services.retention_rates(
-            filters.campus_id))
+            filters.campus_id, by_cohort=by == "cohort"))
 
 
 @bp.get("/certifications")

@@ -196,9 +196,12 @@ def reported_cohorts(filters: EmploymentFilters) -> list[Cohort]:
     return list(db.session.scalars(stmt.limit(40)))
 
 
-def retention_rates(campus_id: int | None = None) -> list[dict[str, Any]]:
-    """직무유지율 per campus and check (6, 12 months): still employed ÷ checked."""
-    stmt = (db.select(Campus.name_ko, RetentionCheck.months, sa.func.count(RetentionCheck.id),
+def retention_rates(campus_id: int | None = None, *, by_cohort: bool = False
+                    ) -> list[dict[str, Any]]:
+    """직무유지율 per campus (or cohort) and check (6, 12 months): still employed ÷ checked."""
+    name = (Campus.name_ko + " " + sa.cast(Cohort.number, sa.String) + "기 " + Course.title
+            if by_cohort else Campus.name_ko)
+    stmt = (db.select(name, RetentionCheck.months, sa.func.count(RetentionCheck.id),
                       sa.func.coalesce(sa.func.sum(sa.case(
                           (RetentionCheck.result == RetentionResult.STILL_EMPLOYED, 1),
                           else_=0)), 0))
@@ -208,8 +211,8 @@ def retention_rates(campus_id: int | None = None) -> list[dict[str, Any]]:
             .join(Cohort, Cohort.id == Enrollment.cohort_id)
             .join(Course, Course.id == Cohort.course_id)
             .join(Campus, Campus.id == Course.campus_id)
-            .group_by(Campus.name_ko, RetentionCheck.months)
-            .order_by(Campus.name_ko, RetentionCheck.months))
+            .group_by(name, RetentionCheck.months)
+            .order_by(name, RetentionCheck.months))
     if campus_id:
         stmt = stmt.where(Campus.id == campus_id)
     return [{"campus": c, "months": m, "checked": int(n), "retained": int(r),

@@ -383,8 +383,9 @@ def mark(actor: User, session: CoachingSession, status: SessionStatus | str) -> 
         raise Conflict(gettext("The session has not started yet."))
     changes = audit.apply_changes(session, {"status": status})
     _audit(actor, "session.marked", session, changes)
-    if status == SessionStatus.NO_SHOW:
-        _notify(session, "no_show", to_staff=False)
+    if changes:  # the trainee hears of it either way
+        _notify(session, "no_show" if status == SessionStatus.NO_SHOW else "completed",
+                to_staff=False)
 
 
 @dataclass
@@ -759,6 +760,8 @@ def _notify(session: CoachingSession, what: str, *, to_staff: bool) -> None:
             "cancelled": gettext("Your %(kind)s session with %(other)s on %(when)s was "
                                  "cancelled: %(reason)s", kind=kind, other=other.name,
                                  when=when, reason=session.cancel_reason or ""),
+            "completed": gettext("Your %(kind)s session with %(other)s on %(when)s is marked "
+                                 "completed.", kind=kind, other=other.name, when=when),
             "no_show": gettext("You missed your %(kind)s session with %(other)s on %(when)s. "
                                "Contact them to book another.", kind=kind, other=other.name,
                                when=when),

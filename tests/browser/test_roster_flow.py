@@ -46,13 +46,14 @@ TRAINEES = (ABSENT, *COMPLETED, EARLY_EMPLOYED)
 
 @cache
 def _korean() -> dict[str, str]:
-    """msgid → Korean msgstr of the catalogue; fuzzy entries are not compiled, so not used."""
+    """msgid → Korean msgstr of the catalogue, for gettext without a context (pgettext's
+    entries share msgids); fuzzy entries are not compiled, so not used."""
     with KO_PO.open("rb") as file:
         catalog = read_po(file)
     return {
         m.id: m.string
         for m in catalog
-        if isinstance(m.id, str) and m.id and m.string and not m.fuzzy
+        if isinstance(m.id, str) and m.id and m.string and not m.fuzzy and m.context is None
     }
 
 

@@ -1,0 +1,127 @@
+"""Importing trainee records and certification attempts: upload → preview → confirm."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
+
+from ..applications.forms import UploadForm
+from ..auth.forms import ButtonForm
+from ..cohorts.roster import enrollment_status_label
+from ..errors import DomainError
+from ..extensions import db
+from ..forms import show_domain_error
+from ..models import UploadedFile, User
+from ..permissions import in_scope, require
+from . import bp, importing
+from .forms import EXCLUSION_LABELS, OUTCOME_LABELS
+
+PAGES = {
+    importing.RECORDS: "placements.import_records",
+    importing.CERTIFICATIONS: "placements.import_certifications",
+}
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+def _render(
+    kind: str,
+    form: UploadForm,
+    preview: importing.Preview | None = None,
+    upload: UploadedFile | None = None,
+) -> str:
+    return render_template(
+        "placements/import.html",
+        kind=kind,
+        form=form,
+        preview=preview,
+        upload=upload,
+        columns=importing.COLUMNS[kind],
+        confirm_form=ButtonForm(formdata=None),
+        status_label=enrollment_status_label,
+        outcome_labels=OUTCOME_LABELS,
+        exclusion_labels=EXCLUSION_LABELS,
+        shown_rows=200,
+    )
+
+
+def _upload_page(kind: str) -> ResponseReturnValue:
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _render(kind, form)
+    file = form.file.data
+    filename = (file.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    content = file.read()
+    try:
+        preview = importing.preview(kind, filename, content, actor=_actor())
+    except DomainError as error:  # not a table at all
+        show_domain_error(form, error)
+        return _render(kind, form)
+    upload = None
+    # Kept only when confirming it would change something: the file holds personal data.
+    if preview.can_import and preview.has_changes:
+        upload = importing.store_upload(_actor(), kind, filename, content)
+        db.session.commit()
+    return _render(kind, form, preview, upload)
+
+
+@bp.route("/imports/records", methods=["GET", "POST"])
+@require("placement.import")
+def import_records() -> ResponseReturnValue:
+    return _upload_page(importing.RECORDS)
+
+
+@bp.route("/imports/certifications", methods=["GET", "POST"])
+@require("placement.import")
+def import_certifications() -> ResponseReturnValue:
+    return _upload_page(importing.CERTIFICATIONS)
+
+
+def _load_upload(upload_id: int) -> UploadedFile:
+    """An upload of this import is the uploader's alone (it has no campus); any other kind
+    is scoped by its campus as usual. 404 otherwise."""
+    upload = db.session.get(UploadedFile, upload_id)
+    if upload is None:
+        abort(404)
+    if upload.kind in importing.KINDS:
+        if upload.uploaded_by_id != _actor().id:
+            abort(404)
+    elif not in_scope(upload):
+        abort(404)
+    return upload
+
+
+@bp.post("/imports/<int:upload_id>/confirm")
+@require("placement.import")
+def confirm_import(upload_id: int) -> ResponseReturnValue:
+    upload = _load_upload(upload_id)
+    kind = upload.kind if upload.kind in importing.KINDS else importing.RECORDS
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        result = importing.import_upload(_actor(), upload)
+    except importing.ImportRefused as error:  # the file or what is stored changed meanwhile
+        db.session.rollback()
+        flash(error.message, "danger")
+        preview = importing.Preview(kind, upload.filename, errors=error.errors)
+        return _render(kind, UploadForm(formdata=None), preview)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for(PAGES[kind]))
+    db.session.commit()
+    flash(
+        gettext(
+            "%(file)s imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
+            file=upload.filename,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        ),
+        "success",
+    )
+    return redirect(url_for(PAGES[kind]))
