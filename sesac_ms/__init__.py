@@ -185,8 +185,16 @@ def _select_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from . import admin, applications, auth, cohorts, main, placements, reports, sessions
 
-    for blueprint in (main.bp, auth.bp, admin.bp, cohorts.bp, applications.bp, sessions.bp,
-                      placements.bp, reports.bp):
+    for blueprint in (
+        main.bp,
+        auth.bp,
+        admin.bp,
+        cohorts.bp,
+        applications.bp,
+        sessions.bp,
+        placements.bp,
+        reports.bp,
+    ):
         app.register_blueprint(blueprint)
 
 

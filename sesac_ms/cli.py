@@ -128,47 +128,79 @@ def _campus_option(name: str | None) -> int | None:
 
 
 @report_cli.command("employment")
-@click.option("--by", type=click.Choice(["campus", "course", "cohort"]), default="campus",
-              show_default=True, help="Grouping level.")
+@click.option(
+    "--by",
+    type=click.Choice(["campus", "course", "cohort"]),
+    default="campus",
+    show_default=True,
+    help="Grouping level.",
+)
 @click.option("--campus", "campus_name", help="Only this campus (Korean or English name).")
 @click.option("--year", type=click.IntRange(2000, 2100), help="Cohorts ending in this year.")
-@click.option("--within-days", type=click.IntRange(min=0),
-              help="Count only outcomes dated up to the cohort's end date plus N days.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv",
-              show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file instead of standard output (needed for xlsx on a tty).")
-def employment_report_command(by: str, campus_name: str | None, year: int | None,
-                              within_days: int | None, fmt: str, output: str | None) -> None:
+@click.option(
+    "--within-days",
+    type=click.IntRange(min=0),
+    help="Count only outcomes dated up to the cohort's end date plus N days.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file instead of standard output (needed for xlsx on a tty).",
+)
+def employment_report_command(
+    by: str,
+    campus_name: str | None,
+    year: int | None,
+    within_days: int | None,
+    fmt: str,
+    output: str | None,
+) -> None:
     """Employment rate: completed, excluded, target, employed, founded, rate."""
     from .reports import services
 
     if fmt == "xlsx" and not output and sys.stdout.isatty():
         raise click.BadParameter("xlsx is binary: give --output FILE", param_hint="--format")
-    rows = services.employment_report(services.EmploymentFilters(
-        by=by, campus_id=_campus_option(campus_name), year=year, within_days=within_days))
-    _write_report(services.render(services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt),
-                  output)
+    rows = services.employment_report(
+        services.EmploymentFilters(
+            by=by, campus_id=_campus_option(campus_name), year=year, within_days=within_days
+        )
+    )
+    _write_report(
+        services.render(services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt), output
+    )
 
 
 @report_cli.command("certifications")
-@click.option("--by", type=click.Choice(["exam", "campus"]), default="exam", show_default=True,
-              help="One row per exam, or per campus and exam.")
+@click.option(
+    "--by",
+    type=click.Choice(["exam", "campus"]),
+    default="exam",
+    show_default=True,
+    help="One row per exam, or per campus and exam.",
+)
 @click.option("--campus", "campus_name", help="Only trainees of this campus.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json", "xlsx"]), default="csv", show_default=True
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True))
-def certification_report_command(by: str, campus_name: str | None, fmt: str,
-                                 output: str | None) -> None:
+def certification_report_command(
+    by: str, campus_name: str | None, fmt: str, output: str | None
+) -> None:
     """Certification pass rates: campus, exam, candidates, passed, rate."""
     from .reports import services
 
     if fmt == "xlsx" and not output and sys.stdout.isatty():
         raise click.BadParameter("xlsx is binary: give --output FILE", param_hint="--format")
-    rows = services.certification_report(by_campus=by == "campus",
-                                         campus_id=_campus_option(campus_name))
-    _write_report(services.render(services.CERTIFICATION_COLUMNS, [r.as_dict() for r in rows],
-                                  fmt), output)
+    rows = services.certification_report(
+        by_campus=by == "campus", campus_id=_campus_option(campus_name)
+    )
+    _write_report(
+        services.render(services.CERTIFICATION_COLUMNS, [r.as_dict() for r in rows], fmt), output
+    )
 
 
 def _run_import(kind: str, path: str) -> None:

@@ -194,10 +194,35 @@ ARTICLE_COHORTS = [
     ("종로", 26, 1, 19, 0, 2, 2),
 ]
 FAMILY = "김이박최정강조윤장임한오서신권황안송류홍"
-GIVEN = ["민준", "서연", "도윤", "하은", "지호", "수아", "예준", "지유", "시우", "서윤",
-         "주원", "채원", "하준", "지민", "은우", "다은", "건우", "예린", "우진", "소율"]
-COMPANIES = [("한빛제조", "제조"), ("누리컨설팅", "컨설팅"), ("별빛게임즈", "게임"),
-             ("그린에너지솔루션", "에너지"), ("데이터웨이브", "IT")]
+GIVEN = [
+    "민준",
+    "서연",
+    "도윤",
+    "하은",
+    "지호",
+    "수아",
+    "예준",
+    "지유",
+    "시우",
+    "서윤",
+    "주원",
+    "채원",
+    "하준",
+    "지민",
+    "은우",
+    "다은",
+    "건우",
+    "예린",
+    "우진",
+    "소율",
+]
+COMPANIES = [
+    ("한빛제조", "제조"),
+    ("누리컨설팅", "컨설팅"),
+    ("별빛게임즈", "게임"),
+    ("그린에너지솔루션", "에너지"),
+    ("데이터웨이브", "IT"),
+]
 ABROAD = ("Contoso Korea", "IT")
 
 
@@ -228,71 +253,111 @@ def load_article_outcomes() -> None:
     for campus_name, completed, excluded, employed, founded, later, dropped in ARTICLE_COHORTS:
         campus = campuses[campus_name]
         cohort = db.session.scalar(
-            db.select(Cohort).join(Cohort.course)
-            .where(Course.campus_id == campus.id, Cohort.number == 1))
+            db.select(Cohort)
+            .join(Cohort.course)
+            .where(Course.campus_id == campus.id, Cohort.number == 1)
+        )
         end = cohort.end_on
         total = completed + dropped
         for i in range(total):
             email = f"{campus.name_en.lower().replace('-', '')}1-{i + 1:02d}@trainee.sesac.example"
             user = find_user_by_email(email)
             if user is None:
-                user = User(email=email, name=_name(i + len(campus_name) * 11), role=Role.TRAINEE,
-                            campus_id=campus.id)
+                user = User(
+                    email=email,
+                    name=_name(i + len(campus_name) * 11),
+                    role=Role.TRAINEE,
+                    campus_id=campus.id,
+                )
                 db.session.add(user)
                 db.session.flush()
-            enrollment = db.session.scalar(db.select(Enrollment).where(
-                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id))
+            enrollment = db.session.scalar(
+                db.select(Enrollment).where(
+                    Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
+                )
+            )
             if enrollment is not None:
                 continue
             is_completed = i < completed
             enrollment = Enrollment(
-                cohort_id=cohort.id, user_id=user.id,
+                cohort_id=cohort.id,
+                user_id=user.id,
                 status=EnrollmentStatus.COMPLETED if is_completed else EnrollmentStatus.DROPPED,
                 status_on=end if is_completed else cohort.start_on + timedelta(days=30 + i),
-                drop_reason=None if is_completed else "personal")
+                drop_reason=None if is_completed else "personal",
+            )
             db.session.add(enrollment)
             db.session.flush()
             if not is_completed:
                 continue
             outcome = None
             if i < excluded:
-                outcome = Outcome(kind=OutcomeKind.EXCLUDED, outcome_on=end + timedelta(days=10),
-                                  exclusion_reason=(ExclusionReason.MILITARY, ExclusionReason.
-                                                    FURTHER_STUDY)[i % 2])
+                outcome = Outcome(
+                    kind=OutcomeKind.EXCLUDED,
+                    outcome_on=end + timedelta(days=10),
+                    exclusion_reason=(ExclusionReason.MILITARY, ExclusionReason.FURTHER_STUDY)[
+                        i % 2
+                    ],
+                )
             elif i < excluded + employed + founded:
                 n = i - excluded
                 if n < founded:
-                    outcome = Outcome(kind=OutcomeKind.FOUNDED, company=f"{_name(i)} 스튜디오",
-                                      industry="IT", outcome_on=end + timedelta(days=20))
+                    outcome = Outcome(
+                        kind=OutcomeKind.FOUNDED,
+                        company=f"{_name(i)} 스튜디오",
+                        industry="IT",
+                        outcome_on=end + timedelta(days=20),
+                    )
                 else:
                     company, industry = COMPANIES[n % len(COMPANIES)]
-                    outcome = Outcome(kind=OutcomeKind.EMPLOYED, company=company,
-                                      industry=industry, job_title="AI 엔지니어",
-                                      employment_type=EmploymentType.PERMANENT, insured=True,
-                                      outcome_on=end + timedelta(days=3 + (n * 5) % 27),
-                                      verification_state="verified",
-                                      verification="insurance_record")
+                    outcome = Outcome(
+                        kind=OutcomeKind.EMPLOYED,
+                        company=company,
+                        industry=industry,
+                        job_title="AI 엔지니어",
+                        employment_type=EmploymentType.PERMANENT,
+                        insured=True,
+                        outcome_on=end + timedelta(days=3 + (n * 5) % 27),
+                        verification_state="verified",
+                        verification="insurance_record",
+                    )
             elif i < excluded + employed + founded + later:
                 n = i - excluded - employed - founded
                 company, industry = ABROAD if n == 0 else COMPANIES[n % len(COMPANIES)]
-                outcome = Outcome(kind=OutcomeKind.EMPLOYED, company=company, industry=industry,
-                                  job_title="데이터 분석가",
-                                  employment_type=EmploymentType.CONTRACT, insured=n != 0,
-                                  outcome_on=end + timedelta(days=45 + 20 * n))
+                outcome = Outcome(
+                    kind=OutcomeKind.EMPLOYED,
+                    company=company,
+                    industry=industry,
+                    job_title="데이터 분석가",
+                    employment_type=EmploymentType.CONTRACT,
+                    insured=n != 0,
+                    outcome_on=end + timedelta(days=45 + 20 * n),
+                )
             if outcome is not None:
                 outcome.enrollment_id = enrollment.id
                 outcome.source = "demo"
                 db.session.add(outcome)
             if campus_name == "마포" and i < 21:  # AI-900: 21 sat, 18 passed
                 first_try_passed = i < 16
-                db.session.add(CertificationAttempt(user_id=user.id, exam_id=exam.id,
-                                                    exam_on=date(2025, 8, 20),
-                                                    passed=first_try_passed,
-                                                    score=820 if first_try_passed else 610))
+                db.session.add(
+                    CertificationAttempt(
+                        user_id=user.id,
+                        exam_id=exam.id,
+                        exam_on=date(2025, 8, 20),
+                        passed=first_try_passed,
+                        score=820 if first_try_passed else 610,
+                    )
+                )
                 if 16 <= i < 18:  # passed on the second try
-                    db.session.add(CertificationAttempt(user_id=user.id, exam_id=exam.id,
-                                                        exam_on=date(2025, 9, 10), passed=True,
-                                                        score=760))
+                    db.session.add(
+                        CertificationAttempt(
+                            user_id=user.id,
+                            exam_id=exam.id,
+                            exam_on=date(2025, 9, 10),
+                            passed=True,
+                            score=760,
+                        )
+                    )
     db.session.flush()
 
 
@@ -301,22 +366,32 @@ def load_running_cohort(today: date) -> None:
     from .cohorts.roster import generate_class_days
     from .models import Enrollment, User
 
-    course = db.session.scalar(db.select(Course).where(Course.title == "AI 활용 데이터분석 취업캠프"))
-    cohort = db.session.scalar(db.select(Cohort).where(Cohort.course_id == course.id,
-                                                       Cohort.number == 1))
+    course = db.session.scalar(
+        db.select(Course).where(Course.title == "AI 활용 데이터분석 취업캠프")
+    )
+    cohort = db.session.scalar(
+        db.select(Cohort).where(Cohort.course_id == course.id, Cohort.number == 1)
+    )
     people = [find_user_by_email("trainee@sesac.example")]
     for i in range(5):
         email = f"guro1-{i + 1:02d}@trainee.sesac.example"
         user = find_user_by_email(email)
         if user is None:
-            user = User(email=email, name=_name(100 + i), role=Role.TRAINEE,
-                        campus_id=cohort.course.campus_id)
+            user = User(
+                email=email,
+                name=_name(100 + i),
+                role=Role.TRAINEE,
+                campus_id=cohort.course.campus_id,
+            )
             db.session.add(user)
             db.session.flush()
         people.append(user)
     for user in people:
-        if not db.session.scalar(db.select(Enrollment.id).where(
-                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id)):
+        if not db.session.scalar(
+            db.select(Enrollment.id).where(
+                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
+            )
+        ):
             db.session.add(Enrollment(cohort_id=cohort.id, user_id=user.id))
     db.session.flush()
     admin = find_user_by_email("admin@sesac.example")

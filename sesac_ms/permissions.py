@@ -135,8 +135,9 @@ def campus_of(obj: Any) -> int | None:
     if isinstance(obj, UploadedFile) and obj.target_id is None:
         return None  # trainee records and certifications: the uploader's alone, no campus
     if isinstance(obj, InterviewSlot | UploadedFile):
-        cohort = db.session.get(Cohort, obj.cohort_id if isinstance(obj, InterviewSlot)
-                                else obj.target_id)
+        cohort = db.session.get(
+            Cohort, obj.cohort_id if isinstance(obj, InterviewSlot) else obj.target_id
+        )
         return cohort.course.campus_id if cohort else None
     raise TypeError(f"no campus scope known for {type(obj).__name__}")
 

@@ -263,6 +263,7 @@ def make_cohort(app: Flask, make_course) -> Callable[..., Cohort]:
 @pytest.fixture
 def make_open_cohort(make_cohort) -> Callable[..., Cohort]:
     """A cohort recruiting today, starting in a month."""
+
     def factory(**values) -> Cohort:
         today = today_in_seoul()
         values.setdefault("status", CohortStatus.RECRUITING)
@@ -278,6 +279,7 @@ def make_open_cohort(make_cohort) -> Callable[..., Cohort]:
 @pytest.fixture
 def make_application(app: Flask) -> Callable[..., Application]:
     """An application through the service, as the public form stores it."""
+
     def factory(cohort: Cohort, **values) -> Application:
         n = next(_counter)
         details = ApplicantDetails(
@@ -292,8 +294,9 @@ def make_application(app: Flask) -> Callable[..., Application]:
             motivation=values.pop("motivation", "데이터 분석가가 되고 싶습니다."),
             portfolio_url=values.pop("portfolio_url", None),
         )
-        application = submit_application(cohort, details, consent=True, source="import",
-                                         send_mail=False)
+        application = submit_application(
+            cohort, details, consent=True, source="import", send_mail=False
+        )
         for key, value in values.items():
             setattr(application, key, value)
         db.session.commit()

@@ -12,32 +12,32 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
+from sesac_ms.applications.tokens import token_for
 from sesac_ms.auth.services import issue_password_link
 from sesac_ms.extensions import db
-from sesac_ms.applications.tokens import token_for
-from sesac_ms.sessions.services import new_feed_link
 from sesac_ms.models import (
     AvailabilitySlot,
+    ClassDay,
+    CoachingSession,
+    CohortEvent,
+    CohortStaff,
     Company,
+    Enrollment,
     EnrollmentStatus,
+    EventKind,
+    FollowUp,
+    InterviewSlot,
     Outcome,
     OutcomeKind,
     Referral,
-    ClassDay,
-    CoachingSession,
-    FollowUp,
-    SessionKind,
-    CohortEvent,
-    CohortStaff,
-    Enrollment,
-    EventKind,
-    InterviewSlot,
     Role,
+    SessionKind,
     StaffRole,
     UploadedFile,
 )
 from sesac_ms.models.types import utcnow
 from sesac_ms.permissions import ACTIONS, PUBLIC
+from sesac_ms.sessions.services import new_feed_link
 from tests.conftest import login
 
 SKIPPED_ENDPOINTS = {"static"}
@@ -72,35 +72,67 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
     target = make_user(Role.TRAINEE, email="target@sesac.example")
     link = issue_password_link(target)
     application = make_application(cohort)
-    slot = InterviewSlot(cohort_id=cohort.id, interviewer_id=mentor.id,
-                         starts_at=utcnow() + timedelta(days=3),
-                         ends_at=utcnow() + timedelta(days=3, minutes=30), location="상담실")
-    upload = UploadedFile(kind="applicants", filename="a.csv", content=b"name\n",
-                          uploaded_by_id=mentor.id, target_id=cohort.id)
+    slot = InterviewSlot(
+        cohort_id=cohort.id,
+        interviewer_id=mentor.id,
+        starts_at=utcnow() + timedelta(days=3),
+        ends_at=utcnow() + timedelta(days=3, minutes=30),
+        location="상담실",
+    )
+    upload = UploadedFile(
+        kind="applicants",
+        filename="a.csv",
+        content=b"name\n",
+        uploaded_by_id=mentor.id,
+        target_id=cohort.id,
+    )
     trainee = make_user(Role.TRAINEE, email="enrolled@sesac.example")
     enrollment = Enrollment(cohort_id=cohort.id, user_id=trainee.id)
     class_day = ClassDay(cohort_id=cohort.id, day=cohort.start_on, added_by_hand=True)
-    event = CohortEvent(cohort_id=cohort.id, kind=EventKind.SPECIAL_LECTURE, title="특강",
-                        starts_at=utcnow() + timedelta(days=40),
-                        ends_at=utcnow() + timedelta(days=40, hours=2))
+    event = CohortEvent(
+        cohort_id=cohort.id,
+        kind=EventKind.SPECIAL_LECTURE,
+        title="특강",
+        starts_at=utcnow() + timedelta(days=40),
+        ends_at=utcnow() + timedelta(days=40, hours=2),
+    )
     db.session.add_all([slot, upload, enrollment, class_day, event])
     coordinator = make_user(Role.COORDINATOR)
-    db.session.add(CohortStaff(cohort_id=cohort.id, user_id=coordinator.id,
-                               role=StaffRole.COORDINATOR))
-    available = AvailabilitySlot(staff_id=coordinator.id, kind=SessionKind.MENTORING,
-                                 starts_at=utcnow() + timedelta(days=2, hours=3),
-                                 ends_at=utcnow() + timedelta(days=2, hours=4), location="상담실")
-    session = CoachingSession(cohort_id=cohort.id, trainee_id=trainee.id,
-                              staff_id=coordinator.id, kind=SessionKind.PORTFOLIO,
-                              starts_at=utcnow() - timedelta(hours=2),
-                              ends_at=utcnow() - timedelta(hours=1), location="상담실")
-    mentor_slot = AvailabilitySlot(staff_id=mentor.id, kind=SessionKind.MENTORING,
-                                   starts_at=utcnow() + timedelta(days=5, hours=3),
-                                   ends_at=utcnow() + timedelta(days=5, hours=4), location="온라인")
-    mentor_session = CoachingSession(cohort_id=cohort.id, trainee_id=trainee.id,
-                                     staff_id=mentor.id, kind=SessionKind.MENTORING,
-                                     starts_at=utcnow() - timedelta(hours=5),
-                                     ends_at=utcnow() - timedelta(hours=4), location="온라인")
+    db.session.add(
+        CohortStaff(cohort_id=cohort.id, user_id=coordinator.id, role=StaffRole.COORDINATOR)
+    )
+    available = AvailabilitySlot(
+        staff_id=coordinator.id,
+        kind=SessionKind.MENTORING,
+        starts_at=utcnow() + timedelta(days=2, hours=3),
+        ends_at=utcnow() + timedelta(days=2, hours=4),
+        location="상담실",
+    )
+    session = CoachingSession(
+        cohort_id=cohort.id,
+        trainee_id=trainee.id,
+        staff_id=coordinator.id,
+        kind=SessionKind.PORTFOLIO,
+        starts_at=utcnow() - timedelta(hours=2),
+        ends_at=utcnow() - timedelta(hours=1),
+        location="상담실",
+    )
+    mentor_slot = AvailabilitySlot(
+        staff_id=mentor.id,
+        kind=SessionKind.MENTORING,
+        starts_at=utcnow() + timedelta(days=5, hours=3),
+        ends_at=utcnow() + timedelta(days=5, hours=4),
+        location="온라인",
+    )
+    mentor_session = CoachingSession(
+        cohort_id=cohort.id,
+        trainee_id=trainee.id,
+        staff_id=mentor.id,
+        kind=SessionKind.MENTORING,
+        starts_at=utcnow() - timedelta(hours=5),
+        ends_at=utcnow() - timedelta(hours=4),
+        location="온라인",
+    )
     db.session.add_all([available, session, mentor_slot, mentor_session])
     db.session.flush()
     follow_up = FollowUp(session_id=session.id, text="이력서 고치기")
@@ -108,15 +140,25 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
     db.session.add_all([follow_up, mentor_follow_up])
     feed_link = new_feed_link(target)  # a user the walk never logs in as
     graduate = make_user(Role.TRAINEE, email="graduate@sesac.example")
-    completed = Enrollment(cohort_id=cohort.id, user_id=graduate.id,
-                           status=EnrollmentStatus.COMPLETED, status_on=cohort.end_on)
+    completed = Enrollment(
+        cohort_id=cohort.id,
+        user_id=graduate.id,
+        status=EnrollmentStatus.COMPLETED,
+        status_on=cohort.end_on,
+    )
     company = Company(campus_id=campus.id, name="한빛제조", industry="제조")
     db.session.add_all([completed, company])
     db.session.flush()
-    outcome = Outcome(enrollment_id=completed.id, kind=OutcomeKind.EMPLOYED, company="한빛제조",
-                      outcome_on=cohort.end_on, insured=True)
-    referral = Referral(enrollment_id=completed.id, company_id=company.id,
-                        sharing_consent_at=utcnow())
+    outcome = Outcome(
+        enrollment_id=completed.id,
+        kind=OutcomeKind.EMPLOYED,
+        company="한빛제조",
+        outcome_on=cohort.end_on,
+        insured=True,
+    )
+    referral = Referral(
+        enrollment_id=completed.id, company_id=company.id, sharing_consent_at=utcnow()
+    )
     db.session.add_all([outcome, referral])
     db.session.commit()
     return {
@@ -144,9 +186,13 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
         },
         # 1:1 sessions are seen by the people in them: these roles walk as those people.
         "users": {Role.COORDINATOR: coordinator, Role.MENTOR: mentor, Role.TRAINEE: trainee},
-        "role_values": {Role.MENTOR: {"session_id": mentor_session.id,
-                                      "follow_up_id": mentor_follow_up.id,
-                                      "sessions.slot_id": mentor_slot.id}},
+        "role_values": {
+            Role.MENTOR: {
+                "session_id": mentor_session.id,
+                "follow_up_id": mentor_follow_up.id,
+                "sessions.slot_id": mentor_slot.id,
+            }
+        },
         "campus": campus,
         "other_campus": make_campus("중랑", name_en="Jungnang", district="중랑구"),
     }
@@ -156,8 +202,9 @@ def build_url(app: Flask, endpoint: str, values: dict) -> str:
     """Fill the rule's parameters; "<blueprint>.<name>" values win for that blueprint."""
     rule = next(r for r in app.url_map.iter_rules(endpoint=endpoint))
     blueprint = endpoint.split(".")[0]
-    arguments = {name: values.get(f"{blueprint}.{name}", values.get(name))
-                 for name in rule.arguments}
+    arguments = {
+        name: values.get(f"{blueprint}.{name}", values.get(name)) for name in rule.arguments
+    }
     with app.test_request_context():
         from flask import url_for
 
@@ -200,9 +247,19 @@ def test_every_route_answers_every_role_as_the_table_says(app, make_user, world,
     assert not failures, "\n".join(failures)
 
 
-SCOPED_PARAMETERS = {"course_id", "cohort_id", "staff_id", "application_id", "slot_id",
-                     "upload_id", "enrollment_id", "day_id", "event_id", "outcome_id",
-                     "referral_id"}
+SCOPED_PARAMETERS = {
+    "course_id",
+    "cohort_id",
+    "staff_id",
+    "application_id",
+    "slot_id",
+    "upload_id",
+    "enrollment_id",
+    "day_id",
+    "event_id",
+    "outcome_id",
+    "referral_id",
+}
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.COORDINATOR, Role.MENTOR, Role.TRAINEE])

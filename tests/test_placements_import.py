@@ -630,6 +630,32 @@ def test_a_manager_imports_rows_of_their_own_campus_only(client, login_as, world
     assert (entry.actor_id, entry.campus_id) == (manager.id, world["guro"].id)
 
 
+def test_a_coordinator_imports_into_stored_cohorts_only(client, login_as, world):
+    login_as("coordinator", campus=world["guro"], locale="en")
+    rows = record_rows()[:5]
+    rows.append(
+        {
+            **rows[0],
+            "course": "새 과정",
+            "cohort_start": "2025-03-03",
+            "cohort_end": "2025-08-29",
+            "email": "new@example.com",
+        }
+    )  # row 7
+    html = unescape(
+        upload(client, "placements.import_records", *records_file("utf-8", rows)).get_data(
+            as_text=True
+        )
+    )
+    assert error_cells(html) == {("7", "과정명")}
+    assert "you may not create cohorts" in html
+
+    upload(client, "placements.import_records", *records_file("utf-8", rows[:5]))
+    assert confirm(client, last_upload().id).status_code == 302
+    db.session.expire_all()
+    assert count(Enrollment) == 5 and count(Outcome) == 3
+
+
 def test_only_the_uploader_may_confirm_a_records_upload(client, login_as, world, make_user):
     uploader = make_user("admin")
     stored = importing.store_upload(uploader, "records", *records_file("utf-8"))

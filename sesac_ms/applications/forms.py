@@ -47,35 +47,49 @@ EDUCATION_LABELS = {
 
 
 def _district_choices() -> list[SelectChoice]:
-    return [SelectChoice("", _l("Choose…"))] + [SelectChoice(d, d) for d in SEOUL_DISTRICTS] + [
-        SelectChoice(OUTSIDE_SEOUL, _l("Outside Seoul"))]
+    return (
+        [SelectChoice("", _l("Choose…"))]
+        + [SelectChoice(d, d) for d in SEOUL_DISTRICTS]
+        + [SelectChoice(OUTSIDE_SEOUL, _l("Outside Seoul"))]
+    )
 
 
 class ApplicationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    phone = TelField(_l("Mobile phone"), validators=[DataRequired(), Length(max=20)],
-                     description=_l("e.g. 010-1234-5678"))
+    phone = TelField(
+        _l("Mobile phone"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("e.g. 010-1234-5678"),
+    )
     birth_date = DateField(_l("Birth date"), validators=[DataRequired()])
-    district = SelectField(_l("District you live in"), choices=_district_choices,
-                           validators=[DataRequired()])
+    district = SelectField(
+        _l("District you live in"), choices=_district_choices, validators=[DataRequired()]
+    )
     seoul_university = BooleanField(_l("I study at or graduated from a university in Seoul"))
     employment_status = SelectField(
-        _l("Current employment"), validators=[DataRequired()],
+        _l("Current employment"),
+        validators=[DataRequired()],
         choices=[SelectChoice("", _l("Choose…"))]
-        + [SelectChoice(k.value, v) for k, v in EMPLOYMENT_LABELS.items()])
+        + [SelectChoice(k.value, v) for k, v in EMPLOYMENT_LABELS.items()],
+    )
     education = SelectField(
-        _l("Education"), validators=[DataRequired()],
+        _l("Education"),
+        validators=[DataRequired()],
         choices=[SelectChoice("", _l("Choose…"))]
-        + [SelectChoice(k.value, v) for k, v in EDUCATION_LABELS.items()])
+        + [SelectChoice(k.value, v) for k, v in EDUCATION_LABELS.items()],
+    )
     motivation = TextAreaField(
         _l("Why do you apply?"),
         validators=[DataRequired(), Length(max=MOTIVATION_MAX_LENGTH)],
-        description=_l("%(max)d characters at most.", max=MOTIVATION_MAX_LENGTH))
-    portfolio_url = URLField(_l("Portfolio link (optional)"),
-                             validators=[Optional(), Length(max=500)])
-    consent = BooleanField(_l("I agree to the collection and use of my personal data as "
-                              "described above (required)."))
+        description=_l("%(max)d characters at most.", max=MOTIVATION_MAX_LENGTH),
+    )
+    portfolio_url = URLField(
+        _l("Portfolio link (optional)"), validators=[Optional(), Length(max=500)]
+    )
+    consent = BooleanField(
+        _l("I agree to the collection and use of my personal data as described above (required).")
+    )
 
     def validate_birth_date(self, field: DateField) -> None:
         if field.data is not None and field.data >= today_in_seoul():
@@ -86,20 +100,26 @@ class SettingsForm(FlaskForm):
     uses_screening = BooleanField(_l("Document screening (서류전형)"))
     uses_assessment = BooleanField(_l("Basic-skills assessment (기초역량평가)"))
     uses_interview = BooleanField(_l("Interview (면접)"))
-    min_age = IntegerField(_l("Lowest age (만 나이 on the start date)"),
-                           validators=[Optional(), NumberRange(min=0, max=120)])
-    max_age = IntegerField(_l("Highest age (만 나이 on the start date)"),
-                           validators=[Optional(), NumberRange(min=0, max=120)])
+    min_age = IntegerField(
+        _l("Lowest age (만 나이 on the start date)"),
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
+    max_age = IntegerField(
+        _l("Highest age (만 나이 on the start date)"),
+        validators=[Optional(), NumberRange(min=0, max=120)],
+    )
     require_seoul = BooleanField(_l("Lives in Seoul or studies at a Seoul university"))
     require_unemployed = BooleanField(_l("Not employed"))
-    offer_days = IntegerField(_l("Days to take a freed place"),
-                              validators=[InputRequired(), NumberRange(min=1, max=30)])
+    offer_days = IntegerField(
+        _l("Days to take a freed place"), validators=[InputRequired(), NumberRange(min=1, max=30)]
+    )
 
 
 class ScoreForm(FlaskForm):
     stage = SelectField(_l("Stage"), validators=[DataRequired()])
-    score = IntegerField(_l("Score (0–100)"),
-                         validators=[InputRequired(), NumberRange(min=0, max=100)])
+    score = IntegerField(
+        _l("Score (0–100)"), validators=[InputRequired(), NumberRange(min=0, max=100)]
+    )
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
 
@@ -110,10 +130,12 @@ class ReasonForm(FlaskForm):
 class SlotForm(FlaskForm):
     interviewer_id = SelectField(_l("Interviewer"), coerce=int, validators=[DataRequired()])
     starts_at = DateTimeLocalField(_l("Starts at"), validators=[DataRequired()])
-    minutes = IntegerField(_l("Minutes"), default=30,
-                           validators=[InputRequired(), NumberRange(min=5, max=240)])
-    location = StringField(_l("Place or online meeting link"),
-                           validators=[DataRequired(), Length(max=300)])
+    minutes = IntegerField(
+        _l("Minutes"), default=30, validators=[InputRequired(), NumberRange(min=5, max=240)]
+    )
+    location = StringField(
+        _l("Place or online meeting link"), validators=[DataRequired(), Length(max=300)]
+    )
 
 
 class AssignSlotForm(FlaskForm):
@@ -121,5 +143,10 @@ class AssignSlotForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField(_l("File (CSV or XLSX)"), validators=[
-        FileRequired(), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))])
+    file = FileField(
+        _l("File (CSV or XLSX)"),
+        validators=[
+            FileRequired(),
+            FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file.")),
+        ],
+    )

@@ -38,33 +38,49 @@ def apply(cohort_id: int) -> ResponseReturnValue:
     try:
         services.check_open(cohort)
     except DomainError as closed:
-        return render_template("applications/closed.html", cohort=cohort,
-                               message=closed.message), 410
+        return render_template(
+            "applications/closed.html", cohort=cohort, message=closed.message
+        ), 410
     form = ApplicationForm()
     if form.validate_on_submit():
         details = services.ApplicantDetails(
-            name=form.name.data, email=form.email.data, phone=form.phone.data,
-            birth_date=form.birth_date.data, district=form.district.data,
+            name=form.name.data,
+            email=form.email.data,
+            phone=form.phone.data,
+            birth_date=form.birth_date.data,
+            district=form.district.data,
             seoul_university=form.seoul_university.data,
-            employment_status=form.employment_status.data, education=form.education.data,
-            motivation=form.motivation.data, portfolio_url=form.portfolio_url.data)
+            employment_status=form.employment_status.data,
+            education=form.education.data,
+            motivation=form.motivation.data,
+            portfolio_url=form.portfolio_url.data,
+        )
         try:
             application = services.submit_application(
-                cohort, details, consent=form.consent.data, locale=str(get_locale()))
+                cohort, details, consent=form.consent.data, locale=str(get_locale())
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Your application was received. We also mailed you the link to "
-                          "this page."), "success")
-            return redirect(url_for("applications.status",
-                                    token=token_for(application.status_nonce)))
+            flash(
+                gettext("Your application was received. We also mailed you the link to this page."),
+                "success",
+            )
+            return redirect(
+                url_for("applications.status", token=token_for(application.status_nonce))
+            )
     elif request.method == "POST" and not form.consent.data:
         form.consent.errors = list(form.consent.errors) + [
-            gettext("Agree to the collection and use of personal data to apply.")]
-    return render_template("applications/apply.html", form=form, cohort=cohort,
-                           consent_version=current_app.config["CONSENT_NOTICE_VERSION"])
+            gettext("Agree to the collection and use of personal data to apply.")
+        ]
+    return render_template(
+        "applications/apply.html",
+        form=form,
+        cohort=cohort,
+        consent_version=current_app.config["CONSENT_NOTICE_VERSION"],
+    )
 
 
 def _by_token(token: str):
@@ -78,11 +94,15 @@ def _by_token(token: str):
 @require(PUBLIC)
 def status(token: str) -> ResponseReturnValue:
     application = _by_token(token)
-    return render_template("applications/status.html", application=application, token=token,
-                           stage_label=services.stage_label, button=ButtonForm(),
-                           can_withdraw=application.stage in (
-                               *IN_SELECTION, Stage.WAITLISTED, Stage.ACCEPTED,
-                               Stage.OFFERED))
+    return render_template(
+        "applications/status.html",
+        application=application,
+        token=token,
+        stage_label=services.stage_label,
+        button=ButtonForm(),
+        can_withdraw=application.stage
+        in (*IN_SELECTION, Stage.WAITLISTED, Stage.ACCEPTED, Stage.OFFERED),
+    )
 
 
 def _status_action(token: str, action, success: str) -> ResponseReturnValue:
@@ -111,13 +131,17 @@ def withdraw(token: str) -> ResponseReturnValue:
 @require(PUBLIC)
 @limiter.limit(_apply_rate_limit)
 def accept_offer(token: str) -> ResponseReturnValue:
-    return _status_action(token, services.accept_offer,
-                          gettext("You took the place. See you at the start of training."))
+    return _status_action(
+        token,
+        services.accept_offer,
+        gettext("You took the place. See you at the start of training."),
+    )
 
 
 @bp.post("/status/<token>/decline-offer")
 @require(PUBLIC)
 @limiter.limit(_apply_rate_limit)
 def decline_offer(token: str) -> ResponseReturnValue:
-    return _status_action(token, services.withdraw,
-                          gettext("You declined the place; your application is withdrawn."))
+    return _status_action(
+        token, services.withdraw, gettext("You declined the place; your application is withdrawn.")
+    )

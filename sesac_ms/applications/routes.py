@@ -43,9 +43,13 @@ def _filters() -> services.PipelineFilters:
         return value if value is not None and 0 <= value <= 100 else None
 
     return services.PipelineFilters(
-        stage=request.args.get("stage", ""), eligible=request.args.get("eligible", ""),
-        score_min=number("score_min"), score_max=number("score_max"),
-        q=request.args.get("q", "")[:100], sort=request.args.get("sort", "submitted"))
+        stage=request.args.get("stage", ""),
+        eligible=request.args.get("eligible", ""),
+        score_min=number("score_min"),
+        score_max=number("score_max"),
+        q=request.args.get("q", "")[:100],
+        sort=request.args.get("sort", "submitted"),
+    )
 
 
 @bp.get("/cohorts/<int:cohort_id>")
@@ -59,11 +63,18 @@ def pipeline(cohort_id: int) -> ResponseReturnValue:
     page = db.paginate(services.pipeline_query(cohort, filters), per_page=50)
     counts = services.stage_counts(cohort)
     return render_template(
-        "applications/pipeline.html", cohort=cohort, page=page, filters=filters,
-        counts=counts, ratio=services.competition_ratio(counts, cohort.capacity),
-        stages=list(Stage), stage_label=services.stage_label,
-        flag_message=services.flag_message, reason_form=ReasonForm(),
-        bulk_actions=services.BULK_ACTIONS)
+        "applications/pipeline.html",
+        cohort=cohort,
+        page=page,
+        filters=filters,
+        counts=counts,
+        ratio=services.competition_ratio(counts, cohort.capacity),
+        stages=list(Stage),
+        stage_label=services.stage_label,
+        flag_message=services.flag_message,
+        reason_form=ReasonForm(),
+        bulk_actions=services.BULK_ACTIONS,
+    )
 
 
 @bp.post("/cohorts/<int:cohort_id>/bulk")
@@ -75,8 +86,9 @@ def bulk(cohort_id: int) -> ResponseReturnValue:
         abort(400)
     ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
     try:
-        done, refused = services.bulk(_actor(), cohort, ids, request.form.get("action", ""),
-                                      form.reason.data or "")
+        done, refused = services.bulk(
+            _actor(), cohort, ids, request.form.get("action", ""), form.reason.data or ""
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -87,8 +99,9 @@ def bulk(cohort_id: int) -> ResponseReturnValue:
         for message in refused:
             flash(message, "warning")
     # "back" keeps the pipeline's filters; only a path on this site, never another host.
-    return redirect(safe_next(request.form.get("back")) or url_for("applications.pipeline",
-                                                                    cohort_id=cohort_id))
+    return redirect(
+        safe_next(request.form.get("back")) or url_for("applications.pipeline", cohort_id=cohort_id)
+    )
 
 
 @bp.route("/cohorts/<int:cohort_id>/settings", methods=["GET", "POST"])
@@ -97,9 +110,21 @@ def settings(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = SettingsForm(obj=cohort)
     if form.validate_on_submit():
-        values = services.SelectionSettings(**{name: getattr(form, name).data for name in (
-            "uses_screening", "uses_assessment", "uses_interview", "min_age", "max_age",
-            "require_seoul", "require_unemployed", "offer_days")})
+        values = services.SelectionSettings(
+            **{
+                name: getattr(form, name).data
+                for name in (
+                    "uses_screening",
+                    "uses_assessment",
+                    "uses_interview",
+                    "min_age",
+                    "max_age",
+                    "require_seoul",
+                    "require_unemployed",
+                    "offer_days",
+                )
+            }
+        )
         try:
             rechecked = services.update_selection_settings(_actor(), cohort, values)
         except DomainError as error:
@@ -107,8 +132,10 @@ def settings(cohort_id: int) -> ResponseReturnValue:
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Selection settings saved; %(n)d application(s) re-checked.",
-                          n=rechecked), "success")
+            flash(
+                gettext("Selection settings saved; %(n)d application(s) re-checked.", n=rechecked),
+                "success",
+            )
             return redirect(url_for("applications.pipeline", cohort_id=cohort_id))
     return render_template("applications/settings.html", cohort=cohort, form=form)
 
@@ -121,22 +148,36 @@ def show(application_id: int) -> ResponseReturnValue:
     db.session.commit()
     cohort = application.cohort
     score_form = ScoreForm()
-    score_form.stage.choices = [SelectChoice(s.value, services.stage_label(s))
-                                for s in services.stages_of(cohort)]
+    score_form.stage.choices = [
+        SelectChoice(s.value, services.stage_label(s)) for s in services.stages_of(cohort)
+    ]
     if application.stage in services.stages_of(cohort):
         score_form.stage.data = application.stage.value
     slot_form = AssignSlotForm()
     slot_form.slot_id.choices = [
-        SelectChoice(s.id, f"{s.starts_at.astimezone(SEOUL):%Y-%m-%d %H:%M} · "
-                           f"{s.interviewer.name} · {s.location}")
-        for s in services.free_slots(cohort)]
+        SelectChoice(
+            s.id,
+            f"{s.starts_at.astimezone(SEOUL):%Y-%m-%d %H:%M} · {s.interviewer.name} · {s.location}",
+        )
+        for s in services.free_slots(cohort)
+    ]
     return render_template(
-        "applications/show.html", application=application, cohort=cohort,
-        scores=services.scores_by_stage(application), history=services.history(application),
-        next_stage=services.next_stage(application), stage_label=services.stage_label,
-        flag_message=services.flag_message, score_form=score_form, slot_form=slot_form,
-        reason_form=ReasonForm(), button=ButtonForm(), in_selection=IN_SELECTION,
-        employment_labels=EMPLOYMENT_LABELS, education_labels=EDUCATION_LABELS)
+        "applications/show.html",
+        application=application,
+        cohort=cohort,
+        scores=services.scores_by_stage(application),
+        history=services.history(application),
+        next_stage=services.next_stage(application),
+        stage_label=services.stage_label,
+        flag_message=services.flag_message,
+        score_form=score_form,
+        slot_form=slot_form,
+        reason_form=ReasonForm(),
+        button=ButtonForm(),
+        in_selection=IN_SELECTION,
+        employment_labels=EMPLOYMENT_LABELS,
+        education_labels=EDUCATION_LABELS,
+    )
 
 
 def _decide(application_id: int, action, success: str) -> ResponseReturnValue:
@@ -158,52 +199,71 @@ def _decide(application_id: int, action, success: str) -> ResponseReturnValue:
 @bp.post("/<int:application_id>/advance")
 @require("application.decide")
 def advance(application_id: int) -> ResponseReturnValue:
-    return _decide(application_id, lambda a, reason: services.advance(_actor(), a),
-                   gettext("{name} moved to the next stage."))
+    return _decide(
+        application_id,
+        lambda a, reason: services.advance(_actor(), a),
+        gettext("{name} moved to the next stage."),
+    )
 
 
 @bp.post("/<int:application_id>/accept")
 @require("application.decide")
 def accept(application_id: int) -> ResponseReturnValue:
-    return _decide(application_id, lambda a, reason: services.accept(_actor(), a, reason),
-                   gettext("{name} is accepted."))
+    return _decide(
+        application_id,
+        lambda a, reason: services.accept(_actor(), a, reason),
+        gettext("{name} is accepted."),
+    )
 
 
 @bp.post("/<int:application_id>/waitlist")
 @require("application.decide")
 def waitlist(application_id: int) -> ResponseReturnValue:
-    return _decide(application_id, lambda a, reason: services.waitlist(_actor(), a, reason),
-                   gettext("{name} is on the waitlist."))
+    return _decide(
+        application_id,
+        lambda a, reason: services.waitlist(_actor(), a, reason),
+        gettext("{name} is on the waitlist."),
+    )
 
 
 @bp.post("/<int:application_id>/reject")
 @require("application.decide")
 def reject(application_id: int) -> ResponseReturnValue:
-    return _decide(application_id, lambda a, reason: services.reject(_actor(), a, reason),
-                   gettext("{name} is rejected."))
+    return _decide(
+        application_id,
+        lambda a, reason: services.reject(_actor(), a, reason),
+        gettext("{name} is rejected."),
+    )
 
 
 @bp.post("/<int:application_id>/waitlist-up")
 @require("application.decide")
 def waitlist_up(application_id: int) -> ResponseReturnValue:
-    return _decide(application_id,
-                   lambda a, reason: services.move_in_waitlist(_actor(), a, -1),
-                   gettext("{name} moved up the waitlist."))
+    return _decide(
+        application_id,
+        lambda a, reason: services.move_in_waitlist(_actor(), a, -1),
+        gettext("{name} moved up the waitlist."),
+    )
 
 
 @bp.post("/<int:application_id>/waitlist-down")
 @require("application.decide")
 def waitlist_down(application_id: int) -> ResponseReturnValue:
-    return _decide(application_id,
-                   lambda a, reason: services.move_in_waitlist(_actor(), a, 1),
-                   gettext("{name} moved down the waitlist."))
+    return _decide(
+        application_id,
+        lambda a, reason: services.move_in_waitlist(_actor(), a, 1),
+        gettext("{name} moved down the waitlist."),
+    )
 
 
 @bp.post("/<int:application_id>/enroll")
 @require("application.decide")
 def enroll(application_id: int) -> ResponseReturnValue:
-    return _decide(application_id, lambda a, reason: services.enroll(_actor(), a),
-                   gettext("{name} is enrolled; the trainee account is ready."))
+    return _decide(
+        application_id,
+        lambda a, reason: services.enroll(_actor(), a),
+        gettext("{name} is enrolled; the trainee account is ready."),
+    )
 
 
 @bp.post("/<int:application_id>/score")
@@ -211,12 +271,14 @@ def enroll(application_id: int) -> ResponseReturnValue:
 def score(application_id: int) -> ResponseReturnValue:
     application = load_in_scope(Application, application_id)
     form = ScoreForm()
-    form.stage.choices = [SelectChoice(s.value, s.value)
-                          for s in services.stages_of(application.cohort)]
+    form.stage.choices = [
+        SelectChoice(s.value, s.value) for s in services.stages_of(application.cohort)
+    ]
     if form.validate_on_submit():
         try:
-            services.record_score(_actor(), application, form.stage.data, form.score.data,
-                                  form.comment.data or "")
+            services.record_score(
+                _actor(), application, form.stage.data, form.score.data, form.comment.data or ""
+            )
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -235,19 +297,23 @@ def score(application_id: int) -> ResponseReturnValue:
 def assign_interview(application_id: int) -> ResponseReturnValue:
     application = load_in_scope(Application, application_id)
     form = AssignSlotForm()
-    form.slot_id.choices = [SelectChoice(s.id, str(s.id))
-                            for s in services.free_slots(application.cohort)]
+    form.slot_id.choices = [
+        SelectChoice(s.id, str(s.id)) for s in services.free_slots(application.cohort)
+    ]
     if form.validate_on_submit():
         try:
-            services.assign_slot(_actor(), application,
-                                 db.session.get(InterviewSlot, form.slot_id.data))
+            services.assign_slot(
+                _actor(), application, db.session.get(InterviewSlot, form.slot_id.data)
+            )
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
         else:
             db.session.commit()
-            flash(gettext("The interview time was mailed to %(name)s.", name=application.name),
-                  "success")
+            flash(
+                gettext("The interview time was mailed to %(name)s.", name=application.name),
+                "success",
+            )
     else:
         flash(gettext("Choose a free interview slot."), "danger")
     return redirect(url_for("applications.show", application_id=application_id))
@@ -258,15 +324,20 @@ def assign_interview(application_id: int) -> ResponseReturnValue:
 def interviews(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = SlotForm()
-    form.interviewer_id.choices = [SelectChoice(u.id, u.name)
-                                   for u in services.interviewers_for(cohort)]
+    form.interviewer_id.choices = [
+        SelectChoice(u.id, u.name) for u in services.interviewers_for(cohort)
+    ]
     if form.validate_on_submit():
         starts_at = form.starts_at.data.replace(tzinfo=SEOUL)
         try:
-            services.create_slot(_actor(), cohort,
-                                 interviewer=db.session.get(User, form.interviewer_id.data),
-                                 starts_at=starts_at, minutes=form.minutes.data,
-                                 location=form.location.data)
+            services.create_slot(
+                _actor(),
+                cohort,
+                interviewer=db.session.get(User, form.interviewer_id.data),
+                starts_at=starts_at,
+                minutes=form.minutes.data,
+                location=form.location.data,
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -274,9 +345,14 @@ def interviews(cohort_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Interview slot added."), "success")
             return redirect(url_for("applications.interviews", cohort_id=cohort_id))
-    return render_template("applications/interviews.html", cohort=cohort, form=form,
-                           slots=services.slots_of(cohort), button=ButtonForm(),
-                           now=datetime.now(SEOUL))
+    return render_template(
+        "applications/interviews.html",
+        cohort=cohort,
+        form=form,
+        slots=services.slots_of(cohort),
+        button=ButtonForm(),
+        now=datetime.now(SEOUL),
+    )
 
 
 @bp.post("/interviews/<int:slot_id>/delete")
@@ -295,5 +371,3 @@ def delete_interview(slot_id: int) -> ResponseReturnValue:
         db.session.commit()
         flash(gettext("Interview slot removed."), "success")
     return redirect(url_for("applications.interviews", cohort_id=cohort_id))
-
-

@@ -78,24 +78,40 @@ def open_cohorts(today: date | None = None) -> list[Cohort]:
     from ..models import Campus, Course
 
     today = today or today_in_seoul()
-    return list(db.session.scalars(
-        db.select(Cohort).join(Cohort.course).join(Course.campus)
-        .where(Cohort.status == CohortStatus.RECRUITING,
-               Cohort.recruit_start_on <= today, Cohort.recruit_end_on >= today)
-        .order_by(Campus.opening_order.nulls_last(), Campus.name_ko, Course.title, Cohort.number)
-    ))
+    return list(
+        db.session.scalars(
+            db.select(Cohort)
+            .join(Cohort.course)
+            .join(Course.campus)
+            .where(
+                Cohort.status == CohortStatus.RECRUITING,
+                Cohort.recruit_start_on <= today,
+                Cohort.recruit_end_on >= today,
+            )
+            .order_by(
+                Campus.opening_order.nulls_last(), Campus.name_ko, Course.title, Cohort.number
+            )
+        )
+    )
 
 
 def check_open(cohort: Cohort, today: date | None = None) -> None:
     today = today or today_in_seoul()
-    if (cohort.status != CohortStatus.RECRUITING or not
-            cohort.recruit_start_on <= today <= cohort.recruit_end_on):
-        raise NotOpen(gettext(
-            "Recruiting for this cohort is closed (%(start)s – %(end)s).",
-            start=format_date(cohort.recruit_start_on), end=format_date(cohort.recruit_end_on)))
+    if (
+        cohort.status != CohortStatus.RECRUITING
+        or not cohort.recruit_start_on <= today <= cohort.recruit_end_on
+    ):
+        raise NotOpen(
+            gettext(
+                "Recruiting for this cohort is closed (%(start)s – %(end)s).",
+                start=format_date(cohort.recruit_start_on),
+                end=format_date(cohort.recruit_end_on),
+            )
+        )
     if cohort.seats_taken >= cohort.capacity:
-        raise NotOpen(gettext("This cohort is full: all %(n)d places are taken.",
-                              n=cohort.capacity))
+        raise NotOpen(
+            gettext("This cohort is full: all %(n)d places are taken.", n=cohort.capacity)
+        )
 
 
 @dataclass
@@ -137,19 +153,33 @@ def check_details(details: ApplicantDetails, today: date) -> ApplicantDetails:
     if not motivation:
         raise InvalidInput(gettext("Tell us why you apply."), "motivation")
     if len(motivation) > MOTIVATION_MAX_LENGTH:
-        raise InvalidInput(gettext("The motivation has %(n)d characters; %(max)d at most.",
-                                   n=len(motivation), max=MOTIVATION_MAX_LENGTH), "motivation")
+        raise InvalidInput(
+            gettext(
+                "The motivation has %(n)d characters; %(max)d at most.",
+                n=len(motivation),
+                max=MOTIVATION_MAX_LENGTH,
+            ),
+            "motivation",
+        )
     url = (details.portfolio_url or "").strip() or None
     if url and not url.lower().startswith(("http://", "https://")):
-        raise InvalidInput(gettext("The portfolio link must start with http:// or https://."),
-                           "portfolio_url")
+        raise InvalidInput(
+            gettext("The portfolio link must start with http:// or https://."), "portfolio_url"
+        )
     if url and len(url) > 500:
         raise InvalidInput(gettext("The portfolio link is too long."), "portfolio_url")
     return ApplicantDetails(
-        name=name, email=normalise_email(details.email), phone=phone,
-        birth_date=details.birth_date, district=details.district,
-        seoul_university=bool(details.seoul_university), employment_status=employment,
-        education=education, motivation=motivation, portfolio_url=url)
+        name=name,
+        email=normalise_email(details.email),
+        phone=phone,
+        birth_date=details.birth_date,
+        district=details.district,
+        seoul_university=bool(details.seoul_university),
+        employment_status=employment,
+        education=education,
+        motivation=motivation,
+        portfolio_url=url,
+    )
 
 
 def normalise_phone(phone: str) -> str:
@@ -160,52 +190,89 @@ def normalise_phone(phone: str) -> str:
     return f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
 
 
-def submit_application(cohort: Cohort, details: ApplicantDetails, *, consent: bool,
-                       locale: str = "ko", source: str = "web", actor: User | None = None,
-                       today: date | None = None, send_mail: bool = True) -> Application:
+def submit_application(
+    cohort: Cohort,
+    details: ApplicantDetails,
+    *,
+    consent: bool,
+    locale: str = "ko",
+    source: str = "web",
+    actor: User | None = None,
+    today: date | None = None,
+    send_mail: bool = True,
+) -> Application:
     """Store an application (checked, with its eligibility flags) and mail its private link."""
     today = today or today_in_seoul()
     if source == "web":
         check_open(cohort, today)
     if not consent:
-        raise InvalidInput(gettext("Agree to the collection and use of personal data to "
-                                   "apply."), "consent")
+        raise InvalidInput(
+            gettext("Agree to the collection and use of personal data to apply."), "consent"
+        )
     details = check_details(details, today)
     if _already_applied(cohort, details.email):
-        raise Conflict(gettext("An application with this e-mail address was already sent to "
-                               "this cohort. Use the link in its confirmation mail."), "email")
+        raise Conflict(
+            gettext(
+                "An application with this e-mail address was already sent to "
+                "this cohort. Use the link in its confirmation mail."
+            ),
+            "email",
+        )
     nonce = new_nonce()
     application = Application(
-        cohort_id=cohort.id, name=details.name, email=details.email, phone=details.phone,
-        birth_date=details.birth_date, district=details.district,
+        cohort_id=cohort.id,
+        name=details.name,
+        email=details.email,
+        phone=details.phone,
+        birth_date=details.birth_date,
+        district=details.district,
         seoul_university=details.seoul_university,
-        employment_status=details.employment_status, education=details.education,
-        motivation=details.motivation, portfolio_url=details.portfolio_url,
-        consent_version=current_app.config["CONSENT_NOTICE_VERSION"], consented_at=utcnow(),
-        source=source, stage=Stage.SUBMITTED, status_nonce=nonce,
-        status_token_hash=token_hash(token_for(nonce)), locale=locale,
+        employment_status=details.employment_status,
+        education=details.education,
+        motivation=details.motivation,
+        portfolio_url=details.portfolio_url,
+        consent_version=current_app.config["CONSENT_NOTICE_VERSION"],
+        consented_at=utcnow(),
+        source=source,
+        stage=Stage.SUBMITTED,
+        status_nonce=nonce,
+        status_token_hash=token_hash(token_for(nonce)),
+        locale=locale,
     )
     _apply_eligibility(cohort, application)
     db.session.add(application)
     try:
         db.session.flush()
     except IntegrityError:  # a double submit raced past the check; the caller rolls back
-        raise Conflict(gettext("An application with this e-mail address was already sent to "
-                               "this cohort. Use the link in its confirmation mail."),
-                       "email") from None
-    audit.record(actor, "application.submitted", application,
-                 {"stage": [None, Stage.SUBMITTED], "source": [None, source]},
-                 label=f"{application.name} <{application.email}>",
-                 campus_id=cohort.campus_id)
+        raise Conflict(
+            gettext(
+                "An application with this e-mail address was already sent to "
+                "this cohort. Use the link in its confirmation mail."
+            ),
+            "email",
+        ) from None
+    audit.record(
+        actor,
+        "application.submitted",
+        application,
+        {"stage": [None, Stage.SUBMITTED], "source": [None, source]},
+        label=f"{application.name} <{application.email}>",
+        campus_id=cohort.campus_id,
+    )
     if send_mail:
         _mail(application, "submitted")
     return application
 
 
 def _already_applied(cohort: Cohort, email: str) -> bool:
-    return db.session.scalar(
-        db.select(sa.func.count()).select_from(Application)
-        .where(Application.cohort_id == cohort.id, Application.email == email)) > 0
+    return (
+        db.session.scalar(
+            db.select(sa.func.count())
+            .select_from(Application)
+            .where(Application.cohort_id == cohort.id, Application.email == email)
+        )
+        > 0
+    )
 
 
 def status_link(application: Application) -> str:
@@ -216,7 +283,8 @@ def find_by_token(token: str) -> Application | None:
     if not token or len(token) > 128:
         return None
     return db.session.scalar(
-        db.select(Application).where(Application.status_token_hash == token_hash(token)))
+        db.select(Application).where(Application.status_token_hash == token_hash(token))
+    )
 
 
 # --- eligibility ----------------------------------------------------------------------
@@ -226,14 +294,20 @@ def eligibility_flags(cohort: Cohort, application: Application) -> list[dict[str
     """Reasons the applicant may not meet the cohort's rules; shown as flags, never a block."""
     flags: list[dict[str, Any]] = []
     age = application.age_on(cohort.start_on)
-    if ((cohort.min_age is not None and age < cohort.min_age)
-            or (cohort.max_age is not None and age > cohort.max_age)):
+    if (cohort.min_age is not None and age < cohort.min_age) or (
+        cohort.max_age is not None and age > cohort.max_age
+    ):
         flags.append({"code": "age", "age": age, "min": cohort.min_age, "max": cohort.max_age})
-    if cohort.require_seoul and application.district == OUTSIDE_SEOUL and not (
-            application.seoul_university):
+    if (
+        cohort.require_seoul
+        and application.district == OUTSIDE_SEOUL
+        and not (application.seoul_university)
+    ):
         flags.append({"code": "seoul"})
     if cohort.require_unemployed and application.employment_status in (
-            EmploymentStatus.EMPLOYED, EmploymentStatus.SELF_EMPLOYED):
+        EmploymentStatus.EMPLOYED,
+        EmploymentStatus.SELF_EMPLOYED,
+    ):
         flags.append({"code": "employed", "status": str(application.employment_status)})
     return flags
 
@@ -248,8 +322,12 @@ def flag_message(flag: dict[str, Any]) -> str:
     if code == "age":
         low = flag.get("min") if flag.get("min") is not None else "—"
         high = flag.get("max") if flag.get("max") is not None else "—"
-        return gettext("Age %(age)s on the start date (만 나이) is outside %(min)s–%(max)s.",
-                       age=flag.get("age"), min=low, max=high)
+        return gettext(
+            "Age %(age)s on the start date (만 나이) is outside %(min)s–%(max)s.",
+            age=flag.get("age"),
+            min=low,
+            max=high,
+        )
     if code == "seoul":
         return gettext("Lives outside Seoul and does not attend a Seoul university.")
     if code == "employed":
@@ -271,28 +349,45 @@ class SelectionSettings:
 
 def update_selection_settings(actor: User, cohort: Cohort, settings: SelectionSettings) -> int:
     """Save the cohort's stages and eligibility rules; re-flag its applicants. Returns how many."""
-    if settings.min_age is not None and settings.max_age is not None and (
-            settings.min_age > settings.max_age):
+    if (
+        settings.min_age is not None
+        and settings.max_age is not None
+        and (settings.min_age > settings.max_age)
+    ):
         raise InvalidInput(gettext("The lowest age cannot be above the highest."), "max_age")
     if settings.offer_days < 1:
-        raise InvalidInput(gettext("Give at least one day to take an offered place."),
-                           "offer_days")
+        raise InvalidInput(gettext("Give at least one day to take an offered place."), "offer_days")
     in_stage = db.session.scalars(
-        db.select(Application.stage).where(Application.cohort_id == cohort.id,
-                                           Application.stage.in_(SCORED_STAGES)).distinct()).all()
-    for stage, used in ((Stage.SCREENING, settings.uses_screening),
-                        (Stage.ASSESSMENT, settings.uses_assessment),
-                        (Stage.INTERVIEW, settings.uses_interview)):
+        db.select(Application.stage)
+        .where(Application.cohort_id == cohort.id, Application.stage.in_(SCORED_STAGES))
+        .distinct()
+    ).all()
+    for stage, used in (
+        (Stage.SCREENING, settings.uses_screening),
+        (Stage.ASSESSMENT, settings.uses_assessment),
+        (Stage.INTERVIEW, settings.uses_interview),
+    ):
         if not used and stage in in_stage:
-            raise Conflict(gettext("Applicants are in the stage “%(stage)s”: move them on "
-                                   "before turning it off.", stage=stage_label(stage)))
+            raise Conflict(
+                gettext(
+                    "Applicants are in the stage “%(stage)s”: move them on before turning it off.",
+                    stage=stage_label(stage),
+                )
+            )
     changes = audit.apply_changes(cohort, vars(settings))
     if not changes:
         return 0
-    audit.record(actor, "cohort.selection_settings", cohort, changes, label=cohort.label(),
-                 campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "cohort.selection_settings",
+        cohort,
+        changes,
+        label=cohort.label(),
+        campus_id=cohort.campus_id,
+    )
     applications = db.session.scalars(
-        db.select(Application).where(Application.cohort_id == cohort.id)).all()
+        db.select(Application).where(Application.cohort_id == cohort.id)
+    ).all()
     for application in applications:
         _apply_eligibility(cohort, application)
     return len(applications)
@@ -303,9 +398,15 @@ def update_selection_settings(actor: User, cohort: Cohort, settings: SelectionSe
 
 def stages_of(cohort: Cohort) -> list[Stage]:
     """The assessment stages this cohort uses, in order."""
-    return [stage for stage, used in ((Stage.SCREENING, cohort.uses_screening),
-                                      (Stage.ASSESSMENT, cohort.uses_assessment),
-                                      (Stage.INTERVIEW, cohort.uses_interview)) if used]
+    return [
+        stage
+        for stage, used in (
+            (Stage.SCREENING, cohort.uses_screening),
+            (Stage.ASSESSMENT, cohort.uses_assessment),
+            (Stage.INTERVIEW, cohort.uses_interview),
+        )
+        if used
+    ]
 
 
 def next_stage(application: Application) -> Stage | None:
@@ -316,8 +417,9 @@ def next_stage(application: Application) -> Stage | None:
     return order[index + 1] if 0 <= index < len(order) - 1 else None
 
 
-def _move(application: Application, to: Stage, allowed_from: tuple[Stage, ...],
-          **values: Any) -> Stage:
+def _move(
+    application: Application, to: Stage, allowed_from: tuple[Stage, ...], **values: Any
+) -> Stage:
     """Change the stage only if nobody changed it meanwhile; return the stage it had.
 
     The UPDATE requires the very stage the caller saw, not just any allowed one: callers
@@ -327,33 +429,49 @@ def _move(application: Application, to: Stage, allowed_from: tuple[Stage, ...],
     before = application.stage
     result = db.session.execute(
         sa.update(Application)
-        .where(Application.id == application.id, Application.stage == before,
-               Application.stage.in_(allowed_from))
+        .where(
+            Application.id == application.id,
+            Application.stage == before,
+            Application.stage.in_(allowed_from),
+        )
         .values(stage=to, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if result.rowcount != 1:
         db.session.refresh(application)
-        raise Conflict(gettext("%(name)s is now “%(stage)s”; this step does not apply.",
-                               name=application.name, stage=stage_label(application.stage)))
+        raise Conflict(
+            gettext(
+                "%(name)s is now “%(stage)s”; this step does not apply.",
+                name=application.name,
+                stage=stage_label(application.stage),
+            )
+        )
     db.session.refresh(application)
     return before
 
 
-def _record(actor: User | None, action: str, application: Application, before: Stage,
-            **extra: Any) -> None:
+def _record(
+    actor: User | None, action: str, application: Application, before: Stage, **extra: Any
+) -> None:
     changes: dict[str, Any] = {"stage": [before, application.stage]}
     changes.update({key: [None, value] for key, value in extra.items() if value is not None})
-    audit.record(actor, action, application, changes,
-                 label=f"{application.name} <{application.email}>",
-                 campus_id=application.cohort.campus_id)
+    audit.record(
+        actor,
+        action,
+        application,
+        changes,
+        label=f"{application.name} <{application.email}>",
+        campus_id=application.cohort.campus_id,
+    )
 
 
 def advance(actor: User, application: Application) -> Stage:
     """Move one stage on (submitted → screening → assessment → interview, as the cohort uses)."""
     to = next_stage(application)
     if to is None:
-        raise Conflict(gettext("%(name)s has no further stage: decide instead.",
-                               name=application.name))
+        raise Conflict(
+            gettext("%(name)s has no further stage: decide instead.", name=application.name)
+        )
     before = _move(application, to, (application.stage,))
     _record(actor, "application.stage_changed", application, before)
     if to == Stage.INTERVIEW:
@@ -363,33 +481,52 @@ def advance(actor: User, application: Application) -> Stage:
 
 def _take_seat(cohort: Cohort) -> bool:
     result = db.session.execute(
-        sa.update(Cohort).where(Cohort.id == cohort.id, Cohort.seats_taken < Cohort.capacity)
+        sa.update(Cohort)
+        .where(Cohort.id == cohort.id, Cohort.seats_taken < Cohort.capacity)
         .values(seats_taken=Cohort.seats_taken + 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount == 1
 
 
 def _release_seat(cohort: Cohort) -> None:
     db.session.execute(
-        sa.update(Cohort).where(Cohort.id == cohort.id, Cohort.seats_taken > 0)
+        sa.update(Cohort)
+        .where(Cohort.id == cohort.id, Cohort.seats_taken > 0)
         .values(seats_taken=Cohort.seats_taken - 1)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def accept(actor: User, application: Application, reason: str = "") -> None:
     """Accept within capacity; raises CohortFull when every place is taken."""
     if application.stage not in (*IN_SELECTION, Stage.WAITLISTED):
-        raise Conflict(gettext("%(name)s is now “%(stage)s”; this step does not apply.",
-                               name=application.name, stage=stage_label(application.stage)))
+        raise Conflict(
+            gettext(
+                "%(name)s is now “%(stage)s”; this step does not apply.",
+                name=application.name,
+                stage=stage_label(application.stage),
+            )
+        )
     cohort = application.cohort
     if not _take_seat(cohort):
         db.session.refresh(cohort)
-        raise CohortFull(gettext("The cohort is full: all %(n)d places are taken. "
-                                 "Waitlist the applicant instead.", n=cohort.capacity))
+        raise CohortFull(
+            gettext(
+                "The cohort is full: all %(n)d places are taken. Waitlist the applicant instead.",
+                n=cohort.capacity,
+            )
+        )
     try:
-        before = _move(application, Stage.ACCEPTED, (*IN_SELECTION, Stage.WAITLISTED),
-                       waitlist_rank=None, decided_at=utcnow(), decided_by_id=actor.id,
-                       decision_reason=reason.strip() or None)
+        before = _move(
+            application,
+            Stage.ACCEPTED,
+            (*IN_SELECTION, Stage.WAITLISTED),
+            waitlist_rank=None,
+            decided_at=utcnow(),
+            decided_by_id=actor.id,
+            decision_reason=reason.strip() or None,
+        )
     except Conflict:
         _release_seat(cohort)
         raise
@@ -400,14 +537,31 @@ def accept(actor: User, application: Application, reason: str = "") -> None:
 
 def waitlist(actor: User, application: Application, reason: str = "") -> None:
     """Put on the waitlist, last in rank."""
-    rank = (db.session.scalar(
-        db.select(sa.func.max(Application.waitlist_rank))
-        .where(Application.cohort_id == application.cohort_id)) or 0) + 1
-    before = _move(application, Stage.WAITLISTED, IN_SELECTION, waitlist_rank=rank,
-                   decided_at=utcnow(), decided_by_id=actor.id,
-                   decision_reason=reason.strip() or None)
-    _record(actor, "application.waitlisted", application, before, waitlist_rank=rank,
-            reason=reason.strip() or None)
+    rank = (
+        db.session.scalar(
+            db.select(sa.func.max(Application.waitlist_rank)).where(
+                Application.cohort_id == application.cohort_id
+            )
+        )
+        or 0
+    ) + 1
+    before = _move(
+        application,
+        Stage.WAITLISTED,
+        IN_SELECTION,
+        waitlist_rank=rank,
+        decided_at=utcnow(),
+        decided_by_id=actor.id,
+        decision_reason=reason.strip() or None,
+    )
+    _record(
+        actor,
+        "application.waitlisted",
+        application,
+        before,
+        waitlist_rank=rank,
+        reason=reason.strip() or None,
+    )
     _mail(application, "waitlisted")
 
 
@@ -417,9 +571,15 @@ def reject(actor: User, application: Application, reason: str) -> None:
     if not reason:
         raise InvalidInput(gettext("Give the reason for the rejection."), "reason")
     held = application.stage in HOLDS_SEAT
-    before = _move(application, Stage.REJECTED, (*IN_SELECTION, Stage.WAITLISTED, Stage.ACCEPTED),
-                   waitlist_rank=None, decided_at=utcnow(), decided_by_id=actor.id,
-                   decision_reason=reason)
+    before = _move(
+        application,
+        Stage.REJECTED,
+        (*IN_SELECTION, Stage.WAITLISTED, Stage.ACCEPTED),
+        waitlist_rank=None,
+        decided_at=utcnow(),
+        decided_by_id=actor.id,
+        decision_reason=reason,
+    )
     _record(actor, "application.rejected", application, before, reason=reason)
     _mail(application, "rejected")
     if held:
@@ -431,32 +591,46 @@ def move_in_waitlist(actor: User, application: Application, offset: int) -> None
     """Swap with the neighbour above (offset -1) or below (+1) on the waitlist."""
     if application.stage != Stage.WAITLISTED:
         raise Conflict(gettext("Only waitlisted applicants have a rank."))
-    ranks = db.select(Application).where(Application.cohort_id == application.cohort_id,
-                                         Application.stage == Stage.WAITLISTED)
+    ranks = db.select(Application).where(
+        Application.cohort_id == application.cohort_id, Application.stage == Stage.WAITLISTED
+    )
     if offset < 0:
-        neighbour = db.session.scalar(ranks.where(
-            Application.waitlist_rank < application.waitlist_rank)
-            .order_by(Application.waitlist_rank.desc()).limit(1))
+        neighbour = db.session.scalar(
+            ranks.where(Application.waitlist_rank < application.waitlist_rank)
+            .order_by(Application.waitlist_rank.desc())
+            .limit(1)
+        )
     else:
-        neighbour = db.session.scalar(ranks.where(
-            Application.waitlist_rank > application.waitlist_rank)
-            .order_by(Application.waitlist_rank).limit(1))
+        neighbour = db.session.scalar(
+            ranks.where(Application.waitlist_rank > application.waitlist_rank)
+            .order_by(Application.waitlist_rank)
+            .limit(1)
+        )
     if neighbour is None:
         return
     mine, theirs = application.waitlist_rank, neighbour.waitlist_rank
     application.waitlist_rank, neighbour.waitlist_rank = theirs, mine
-    audit.record(actor, "application.waitlist_moved", application,
-                 {"waitlist_rank": [mine, theirs]},
-                 label=f"{application.name} <{application.email}>",
-                 campus_id=application.cohort.campus_id)
+    audit.record(
+        actor,
+        "application.waitlist_moved",
+        application,
+        {"waitlist_rank": [mine, theirs]},
+        label=f"{application.name} <{application.email}>",
+        campus_id=application.cohort.campus_id,
+    )
 
 
 def withdraw(application: Application, actor: User | None = None) -> None:
     """The applicant withdraws (until enrolled); a held place is offered to the waitlist."""
     held = application.stage in HOLDS_SEAT
-    before = _move(application, Stage.WITHDRAWN,
-                   (*IN_SELECTION, Stage.WAITLISTED, Stage.ACCEPTED, Stage.OFFERED),
-                   waitlist_rank=None, offer_expires_on=None, interview_slot_id=None)
+    before = _move(
+        application,
+        Stage.WITHDRAWN,
+        (*IN_SELECTION, Stage.WAITLISTED, Stage.ACCEPTED, Stage.OFFERED),
+        waitlist_rank=None,
+        offer_expires_on=None,
+        interview_slot_id=None,
+    )
     _record(actor, "application.withdrawn", application, before)
     if held:
         _release_seat(application.cohort)
@@ -469,14 +643,21 @@ def offer_next(actor: User | None, cohort: Cohort, today: date | None = None) ->
     candidates = db.session.scalars(
         db.select(Application)
         .where(Application.cohort_id == cohort.id, Application.stage == Stage.WAITLISTED)
-        .order_by(Application.waitlist_rank, Application.id).limit(5)).all()
+        .order_by(Application.waitlist_rank, Application.id)
+        .limit(5)
+    ).all()
     for candidate in candidates:
         if not _take_seat(cohort):
             return None
         expires = today + timedelta(days=cohort.offer_days)
         try:
-            before = _move(candidate, Stage.OFFERED, (Stage.WAITLISTED,),
-                           offer_expires_on=expires, waitlist_rank=None)
+            before = _move(
+                candidate,
+                Stage.OFFERED,
+                (Stage.WAITLISTED,),
+                offer_expires_on=expires,
+                waitlist_rank=None,
+            )
         except Conflict:
             _release_seat(cohort)
             continue
@@ -492,10 +673,12 @@ def accept_offer(application: Application, today: date | None = None) -> None:
     if application.stage != Stage.OFFERED:
         raise Conflict(gettext("There is no open offer on this application."))
     if application.offer_expires_on is not None and application.offer_expires_on < today:
-        raise Conflict(gettext("The offer ended on %(date)s.",
-                               date=format_date(application.offer_expires_on)))
-    before = _move(application, Stage.ACCEPTED, (Stage.OFFERED,), offer_expires_on=None,
-                   decided_at=utcnow())
+        raise Conflict(
+            gettext("The offer ended on %(date)s.", date=format_date(application.offer_expires_on))
+        )
+    before = _move(
+        application, Stage.ACCEPTED, (Stage.OFFERED,), offer_expires_on=None, decided_at=utcnow()
+    )
     _record(None, "application.offer_accepted", application, before)
 
 
@@ -503,9 +686,10 @@ def expire_offers(today: date | None = None) -> int:
     """Offers not taken by their date lapse; each freed place goes to the next on the list."""
     today = today or today_in_seoul()
     lapsed = db.session.scalars(
-        db.select(Application).where(Application.stage == Stage.OFFERED,
-                                     Application.offer_expires_on < today)
-        .order_by(Application.id)).all()
+        db.select(Application)
+        .where(Application.stage == Stage.OFFERED, Application.offer_expires_on < today)
+        .order_by(Application.id)
+    ).all()
     for application in lapsed:
         try:
             before = _move(application, Stage.LAPSED, (Stage.OFFERED,))
@@ -520,45 +704,67 @@ def expire_offers(today: date | None = None) -> int:
 # --- scores ---------------------------------------------------------------------------
 
 
-def record_score(actor: User, application: Application, stage: Stage | str, score: int,
-                 comment: str = "") -> ApplicationScore:
+def record_score(
+    actor: User, application: Application, stage: Stage | str, score: int, comment: str = ""
+) -> ApplicationScore:
     """Give or change this evaluator's score (0–100) for one stage."""
     try:
         stage = Stage(stage)
     except ValueError:
         raise InvalidInput(gettext("Choose a stage."), "stage") from None
     if stage not in stages_of(application.cohort):
-        raise InvalidInput(gettext("This cohort does not use the stage “%(stage)s”.",
-                                   stage=stage_label(stage)), "stage")
+        raise InvalidInput(
+            gettext("This cohort does not use the stage “%(stage)s”.", stage=stage_label(stage)),
+            "stage",
+        )
     if score is None or not 0 <= score <= 100:
         raise InvalidInput(gettext("A score is between 0 and 100."), "score")
     if application.stage not in IN_SELECTION:
-        raise Conflict(gettext("%(name)s is now “%(stage)s”; this step does not apply.",
-                               name=application.name, stage=stage_label(application.stage)))
-    existing = db.session.scalar(db.select(ApplicationScore).where(
-        ApplicationScore.application_id == application.id, ApplicationScore.stage == stage,
-        ApplicationScore.evaluator_id == actor.id))
+        raise Conflict(
+            gettext(
+                "%(name)s is now “%(stage)s”; this step does not apply.",
+                name=application.name,
+                stage=stage_label(application.stage),
+            )
+        )
+    existing = db.session.scalar(
+        db.select(ApplicationScore).where(
+            ApplicationScore.application_id == application.id,
+            ApplicationScore.stage == stage,
+            ApplicationScore.evaluator_id == actor.id,
+        )
+    )
     old = (existing.score, existing.comment) if existing else (None, None)
     if existing is None:
-        existing = ApplicationScore(application_id=application.id, stage=stage,
-                                    evaluator_id=actor.id, evaluator_label=actor.name,
-                                    score=score, comment=comment.strip())
+        existing = ApplicationScore(
+            application_id=application.id,
+            stage=stage,
+            evaluator_id=actor.id,
+            evaluator_label=actor.name,
+            score=score,
+            comment=comment.strip(),
+        )
         db.session.add(existing)
     else:
         existing.score, existing.comment = score, comment.strip()
     db.session.flush()
-    audit.record(actor, "application.scored", application,
-                 {"stage": str(stage), "score": [old[0], score], "comment": [old[1],
-                                                                             comment.strip()]},
-                 label=f"{application.name} <{application.email}>",
-                 campus_id=application.cohort.campus_id)
+    audit.record(
+        actor,
+        "application.scored",
+        application,
+        {"stage": str(stage), "score": [old[0], score], "comment": [old[1], comment.strip()]},
+        label=f"{application.name} <{application.email}>",
+        campus_id=application.cohort.campus_id,
+    )
     return existing
 
 
 def scores_by_stage(application: Application) -> dict[Stage, list[ApplicationScore]]:
-    rows = db.session.scalars(db.select(ApplicationScore)
-                              .where(ApplicationScore.application_id == application.id)
-                              .order_by(ApplicationScore.stage, ApplicationScore.id)).all()
+    rows = db.session.scalars(
+        db.select(ApplicationScore)
+        .where(ApplicationScore.application_id == application.id)
+        .order_by(ApplicationScore.stage, ApplicationScore.id)
+    ).all()
     grouped: dict[Stage, list[ApplicationScore]] = {}
     for row in rows:
         grouped.setdefault(row.stage, []).append(row)
@@ -569,14 +775,28 @@ def scores_by_stage(application: Application) -> dict[Stage, list[ApplicationSco
 
 
 def interviewers_for(cohort: Cohort) -> list[User]:
-    return list(db.session.scalars(
-        db.select(User).where(User.campus_id == cohort.campus_id, User.active,
-                              User.role.in_((Role.MANAGER, Role.COORDINATOR, Role.MENTOR)))
-        .order_by(User.name)))
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .where(
+                User.campus_id == cohort.campus_id,
+                User.active,
+                User.role.in_((Role.MANAGER, Role.COORDINATOR, Role.MENTOR)),
+            )
+            .order_by(User.name)
+        )
+    )
 
 
-def create_slot(actor: User, cohort: Cohort, *, interviewer: User | None, starts_at: datetime,
-                minutes: int, location: str) -> InterviewSlot:
+def create_slot(
+    actor: User,
+    cohort: Cohort,
+    *,
+    interviewer: User | None,
+    starts_at: datetime,
+    minutes: int,
+    location: str,
+) -> InterviewSlot:
     if interviewer is None or interviewer not in interviewers_for(cohort):
         raise InvalidInput(gettext("Choose an interviewer of this campus."), "interviewer_id")
     if minutes is None or not 5 <= minutes <= 240:
@@ -588,20 +808,40 @@ def create_slot(actor: User, cohort: Cohort, *, interviewer: User | None, starts
         raise InvalidInput(gettext("Give the place or the online meeting link."), "location")
     ends_at = starts_at + timedelta(minutes=minutes)
     overlap = db.session.scalar(
-        db.select(InterviewSlot.id).where(InterviewSlot.interviewer_id == interviewer.id,
-                                          InterviewSlot.starts_at < ends_at,
-                                          InterviewSlot.ends_at > starts_at).limit(1))
+        db.select(InterviewSlot.id)
+        .where(
+            InterviewSlot.interviewer_id == interviewer.id,
+            InterviewSlot.starts_at < ends_at,
+            InterviewSlot.ends_at > starts_at,
+        )
+        .limit(1)
+    )
     if overlap is not None:
-        raise SlotTaken(gettext("%(name)s already has an interview slot at that time.",
-                                name=interviewer.name), "starts_at")
-    slot = InterviewSlot(cohort_id=cohort.id, interviewer_id=interviewer.id,
-                         starts_at=starts_at, ends_at=ends_at, location=location[:300])
+        raise SlotTaken(
+            gettext("%(name)s already has an interview slot at that time.", name=interviewer.name),
+            "starts_at",
+        )
+    slot = InterviewSlot(
+        cohort_id=cohort.id,
+        interviewer_id=interviewer.id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=location[:300],
+    )
     db.session.add(slot)
     db.session.flush()
-    audit.record(actor, "interview_slot.created", slot,
-                 {"starts_at": [None, starts_at], "interviewer": [None, interviewer.name],
-                  "location": [None, slot.location]},
-                 label=cohort.label(), campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "interview_slot.created",
+        slot,
+        {
+            "starts_at": [None, starts_at],
+            "interviewer": [None, interviewer.name],
+            "location": [None, slot.location],
+        },
+        label=cohort.label(),
+        campus_id=cohort.campus_id,
+    )
     return slot
 
 
@@ -609,25 +849,35 @@ def slots_of(cohort: Cohort) -> list[tuple[InterviewSlot, Application | None]]:
     rows = db.session.execute(
         db.select(InterviewSlot, Application)
         .outerjoin(Application, Application.interview_slot_id == InterviewSlot.id)
-        .where(InterviewSlot.cohort_id == cohort.id).order_by(InterviewSlot.starts_at)).all()
+        .where(InterviewSlot.cohort_id == cohort.id)
+        .order_by(InterviewSlot.starts_at)
+    ).all()
     return [(slot, application) for slot, application in rows]
 
 
 def free_slots(cohort: Cohort) -> list[InterviewSlot]:
     taken = db.select(Application.interview_slot_id).where(
-        Application.interview_slot_id.is_not(None))
-    return list(db.session.scalars(
-        db.select(InterviewSlot).where(InterviewSlot.cohort_id == cohort.id,
-                                       InterviewSlot.starts_at > utcnow(),
-                                       InterviewSlot.id.not_in(taken))
-        .order_by(InterviewSlot.starts_at)))
+        Application.interview_slot_id.is_not(None)
+    )
+    return list(
+        db.session.scalars(
+            db.select(InterviewSlot)
+            .where(
+                InterviewSlot.cohort_id == cohort.id,
+                InterviewSlot.starts_at > utcnow(),
+                InterviewSlot.id.not_in(taken),
+            )
+            .order_by(InterviewSlot.starts_at)
+        )
+    )
 
 
 def assign_slot(actor: User, application: Application, slot: InterviewSlot | None) -> None:
     """Give the applicant an interview slot (one applicant per slot) and mail the time."""
     if application.stage != Stage.INTERVIEW:
-        raise Conflict(gettext("Move %(name)s to the interview stage first.",
-                               name=application.name))
+        raise Conflict(
+            gettext("Move %(name)s to the interview stage first.", name=application.name)
+        )
     if slot is None or slot.cohort_id != application.cohort_id:
         raise InvalidInput(gettext("Choose a slot of this cohort."), "slot_id")
     old = application.interview_slot
@@ -635,31 +885,47 @@ def assign_slot(actor: User, application: Application, slot: InterviewSlot | Non
     try:
         result = db.session.execute(
             sa.update(Application)
-            .where(Application.id == application.id,
-                   ~sa.exists().where(holder.interview_slot_id == slot.id))
-            .values(interview_slot_id=slot.id).execution_options(synchronize_session=False))
+            .where(
+                Application.id == application.id,
+                ~sa.exists().where(holder.interview_slot_id == slot.id),
+            )
+            .values(interview_slot_id=slot.id)
+            .execution_options(synchronize_session=False)
+        )
     except IntegrityError:  # raced with another assignment; the unique key held
         raise SlotTaken(gettext("That slot already has an applicant."), "slot_id") from None
     if result.rowcount != 1:
         raise SlotTaken(gettext("That slot already has an applicant."), "slot_id")
     db.session.refresh(application)
-    audit.record(actor, "application.interview_assigned", application,
-                 {"interview": [old.starts_at if old else None, slot.starts_at],
-                  "interviewer": slot.interviewer.name},
-                 label=f"{application.name} <{application.email}>",
-                 campus_id=application.cohort.campus_id)
+    audit.record(
+        actor,
+        "application.interview_assigned",
+        application,
+        {
+            "interview": [old.starts_at if old else None, slot.starts_at],
+            "interviewer": slot.interviewer.name,
+        },
+        label=f"{application.name} <{application.email}>",
+        campus_id=application.cohort.campus_id,
+    )
     _mail(application, "interview")
 
 
 def delete_slot(actor: User, slot: InterviewSlot) -> None:
-    taken = db.session.scalar(db.select(Application.id)
-                              .where(Application.interview_slot_id == slot.id))
+    taken = db.session.scalar(
+        db.select(Application.id).where(Application.interview_slot_id == slot.id)
+    )
     if taken is not None:
         raise Conflict(gettext("An applicant has this slot; give them another first."))
     cohort = db.session.get(Cohort, slot.cohort_id)
-    audit.record(actor, "interview_slot.deleted", slot,
-                 {"starts_at": [slot.starts_at, None]}, label=cohort.label(),
-                 campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "interview_slot.deleted",
+        slot,
+        {"starts_at": [slot.starts_at, None]},
+        label=cohort.label(),
+        campus_id=cohort.campus_id,
+    )
     db.session.delete(slot)
 
 
@@ -673,34 +939,64 @@ def enroll(actor: User, application: Application) -> Enrollment:
     cohort = application.cohort
     user = find_user_by_email(application.email)
     if user is not None and user.role != Role.TRAINEE:
-        raise Conflict(gettext("%(email)s belongs to a staff account; it cannot be enrolled "
-                               "as a trainee.", email=application.email))
+        raise Conflict(
+            gettext(
+                "%(email)s belongs to a staff account; it cannot be enrolled as a trainee.",
+                email=application.email,
+            )
+        )
     if user is None:
-        user = create_user(actor, email=application.email, name=application.name,
-                           role=Role.TRAINEE, campus=cohort.course.campus,
-                           locale=application.locale)
+        user = create_user(
+            actor,
+            email=application.email,
+            name=application.name,
+            role=Role.TRAINEE,
+            campus=cohort.course.campus,
+            locale=application.locale,
+        )
     else:
         if not user.active:
-            raise Conflict(gettext("The trainee account of %(email)s is deactivated; "
-                                   "activate it first.", email=application.email))
+            raise Conflict(
+                gettext(
+                    "The trainee account of %(email)s is deactivated; activate it first.",
+                    email=application.email,
+                )
+            )
         if user.campus_id != cohort.campus_id:
-            audit.record(actor, "user.updated", user,
-                         {"campus_id": [user.campus_id, cohort.campus_id]},
-                         label=user.email, campus_id=cohort.campus_id)
+            audit.record(
+                actor,
+                "user.updated",
+                user,
+                {"campus_id": [user.campus_id, cohort.campus_id]},
+                label=user.email,
+                campus_id=cohort.campus_id,
+            )
             user.campus_id = cohort.campus_id
-    already = db.session.scalar(db.select(Enrollment).where(
-        Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id))
+    already = db.session.scalar(
+        db.select(Enrollment).where(
+            Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
+        )
+    )
     if already is not None:
         raise Conflict(gettext("%(name)s is already on this cohort's roster.", name=user.name))
     before = _move(application, Stage.ENROLLED, (Stage.ACCEPTED,), user_id=user.id)
     enrollment = Enrollment(
-        cohort_id=cohort.id, user_id=user.id, application_id=application.id,
-        deposit_status=DepositStatus.DUE if cohort.deposit_amount else DepositStatus.NOT_REQUIRED)
+        cohort_id=cohort.id,
+        user_id=user.id,
+        application_id=application.id,
+        deposit_status=DepositStatus.DUE if cohort.deposit_amount else DepositStatus.NOT_REQUIRED,
+    )
     db.session.add(enrollment)
     db.session.flush()
     _record(actor, "application.enrolled", application, before)
-    audit.record(actor, "roster.enrolled", enrollment, {"user": [None, user.email]},
-                 label=f"{user.name} <{user.email}>", campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "roster.enrolled",
+        enrollment,
+        {"user": [None, user.email]},
+        label=f"{user.name} <{user.email}>",
+        campus_id=cohort.campus_id,
+    )
     return enrollment
 
 
@@ -726,8 +1022,11 @@ SORTS = {
 
 
 def pipeline_query(cohort: Cohort, filters: PipelineFilters) -> Select:
-    stmt = (db.select(Application).where(Application.cohort_id == cohort.id)
-            .options(undefer(Application.average_score)))
+    stmt = (
+        db.select(Application)
+        .where(Application.cohort_id == cohort.id)
+        .options(undefer(Application.average_score))
+    )
     if filters.stage in set(Stage):
         stmt = stmt.where(Application.stage == filters.stage)
     if filters.eligible in ("yes", "no"):
@@ -738,16 +1037,25 @@ def pipeline_query(cohort: Cohort, filters: PipelineFilters) -> Select:
         stmt = stmt.where(Application.average_score <= filters.score_max)
     if filters.q:
         pattern = f"%{filters.q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(Application.name).like(pattern),
-                                 Application.email.like(pattern),
-                                 Application.phone.like(pattern)))
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(Application.name).like(pattern),
+                Application.email.like(pattern),
+                Application.phone.like(pattern),
+            )
+        )
     return stmt.order_by(*SORTS.get(filters.sort, SORTS["submitted"]))
 
 
 def stage_counts(cohort: Cohort) -> dict[str, int]:
-    return {str(stage): count for stage, count in db.session.execute(
-        db.select(Application.stage, sa.func.count()).where(Application.cohort_id == cohort.id)
-        .group_by(Application.stage))}
+    return {
+        str(stage): count
+        for stage, count in db.session.execute(
+            db.select(Application.stage, sa.func.count())
+            .where(Application.cohort_id == cohort.id)
+            .group_by(Application.stage)
+        )
+    }
 
 
 def competition_ratio(counts: dict[str, int], capacity: int) -> float:
@@ -757,22 +1065,31 @@ def competition_ratio(counts: dict[str, int], capacity: int) -> float:
 
 
 def history(application: Application) -> list[AuditEntry]:
-    return list(db.session.scalars(
-        db.select(AuditEntry).where(AuditEntry.object_type == "Application",
-                                    AuditEntry.object_id == application.id)
-        .order_by(AuditEntry.id)))
+    return list(
+        db.session.scalars(
+            db.select(AuditEntry)
+            .where(AuditEntry.object_type == "Application", AuditEntry.object_id == application.id)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def log_view(actor: User, application: Application) -> None:
-    audit.record_access(actor, AccessAction.VIEW, f"{application.name} <{application.email}>",
-                        subject=application, detail="applications.show")
+    audit.record_access(
+        actor,
+        AccessAction.VIEW,
+        f"{application.name} <{application.email}>",
+        subject=application,
+        detail="applications.show",
+    )
 
 
 BULK_ACTIONS = ("advance", "accept", "waitlist", "reject")
 
 
-def bulk(actor: User, cohort: Cohort, application_ids: list[int], action: str,
-         reason: str = "") -> tuple[int, list[str]]:
+def bulk(
+    actor: User, cohort: Cohort, application_ids: list[int], action: str, reason: str = ""
+) -> tuple[int, list[str]]:
     """Apply one decision to several applicants; returns (done, refusals with names)."""
     if action not in BULK_ACTIONS:
         raise InvalidInput(gettext("Choose what to do with the selected applicants."), "action")
@@ -781,9 +1098,10 @@ def bulk(actor: User, cohort: Cohort, application_ids: list[int], action: str,
     if not application_ids:
         raise InvalidInput(gettext("Select at least one applicant."), "ids")
     applications = db.session.scalars(
-        db.select(Application).where(Application.cohort_id == cohort.id,
-                                     Application.id.in_(application_ids))
-        .order_by(Application.id)).all()
+        db.select(Application)
+        .where(Application.cohort_id == cohort.id, Application.id.in_(application_ids))
+        .order_by(Application.id)
+    ).all()
     done, refused = 0, []
     for application in applications:
         try:
@@ -829,31 +1147,48 @@ def _mail(application: Application, kind: str) -> None:
         greeting = gettext("Hello %(name)s,", name=application.name)
         if kind == "submitted":
             subject = gettext("[SeSAC] Application received: %(cohort)s", cohort=label)
-            text = gettext("We received your application to %(cohort)s. You can see its "
-                           "status and withdraw it at this private link:", cohort=label)
+            text = gettext(
+                "We received your application to %(cohort)s. You can see its "
+                "status and withdraw it at this private link:",
+                cohort=label,
+            )
         elif kind == "interview":
             slot = application.interview_slot
             subject = gettext("[SeSAC] Your interview: %(cohort)s", cohort=label)
-            text = gettext("Your interview is on %(when)s at %(where)s. Details and changes:",
-                           when=format_datetime(slot.starts_at, "yyyy-MM-dd HH:mm"),
-                           where=slot.location)
+            text = gettext(
+                "Your interview is on %(when)s at %(where)s. Details and changes:",
+                when=format_datetime(slot.starts_at, "yyyy-MM-dd HH:mm"),
+                where=slot.location,
+            )
         elif kind == "accepted":
             subject = gettext("[SeSAC] You are accepted: %(cohort)s", cohort=label)
-            text = gettext("Congratulations: you are accepted to %(cohort)s. Training starts "
-                           "on %(date)s. Your application:", cohort=label,
-                           date=format_date(cohort.start_on))
+            text = gettext(
+                "Congratulations: you are accepted to %(cohort)s. Training starts "
+                "on %(date)s. Your application:",
+                cohort=label,
+                date=format_date(cohort.start_on),
+            )
         elif kind == "waitlisted":
             subject = gettext("[SeSAC] You are on the waitlist: %(cohort)s", cohort=label)
-            text = gettext("You are on the waitlist of %(cohort)s. If a place frees up, we "
-                           "mail you an offer. Your application:", cohort=label)
+            text = gettext(
+                "You are on the waitlist of %(cohort)s. If a place frees up, we "
+                "mail you an offer. Your application:",
+                cohort=label,
+            )
         elif kind == "offered":
             subject = gettext("[SeSAC] A place is free for you: %(cohort)s", cohort=label)
-            text = gettext("A place in %(cohort)s is free for you. Take it by %(date)s at "
-                           "this link, or it passes to the next applicant:", cohort=label,
-                           date=format_date(application.offer_expires_on))
+            text = gettext(
+                "A place in %(cohort)s is free for you. Take it by %(date)s at "
+                "this link, or it passes to the next applicant:",
+                cohort=label,
+                date=format_date(application.offer_expires_on),
+            )
         else:
             subject = gettext("[SeSAC] About your application: %(cohort)s", cohort=label)
-            text = gettext("Thank you for applying to %(cohort)s. We are sorry that we cannot "
-                           "offer you a place this time. Your application:", cohort=label)
+            text = gettext(
+                "Thank you for applying to %(cohort)s. We are sorry that we cannot "
+                "offer you a place this time. Your application:",
+                cohort=label,
+            )
         body = "\n\n".join([greeting, text, link])
     mail.queue(application.email, subject, body)

@@ -81,21 +81,32 @@ class DepositForm(FlaskForm):
 
 
 class RosterExportForm(FlaskForm):
-    reason = StringField(_l("Reason for the download"), validators=[
-        DataRequired(message=_l("Say why you download this personal data.")),
-        Length(min=5, max=500)])
-    format = SelectField(_l("Format"), choices=[SelectChoice("xlsx", "XLSX"),
-                                                SelectChoice("csv", "CSV")])
+    reason = StringField(
+        _l("Reason for the download"),
+        validators=[
+            DataRequired(message=_l("Say why you download this personal data.")),
+            Length(min=5, max=500),
+        ],
+    )
+    format = SelectField(
+        _l("Format"), choices=[SelectChoice("xlsx", "XLSX"), SelectChoice("csv", "CSV")]
+    )
 
 
 class RosterRulesForm(FlaskForm):
-    class_weekdays = StringField(_l("Class weekdays (0 = Monday … 6 = Sunday)"),
-                                 validators=[DataRequired(), Length(max=7)])
+    class_weekdays = StringField(
+        _l("Class weekdays (0 = Monday … 6 = Sunday)"), validators=[DataRequired(), Length(max=7)]
+    )
     class_starts_at = TimeField(_l("Class starts"), validators=[DataRequired()])
     class_ends_at = TimeField(_l("Class ends"), validators=[DataRequired()])
-    lates_per_absence = IntegerField(_l("Lates or early leaves that make one absence"),
-                                     validators=[DataRequired(), NumberRange(min=1, max=10)])
-    completion_threshold = IntegerField(_l("Attendance needed to complete (%)"),
-                                        validators=[DataRequired(), NumberRange(min=1, max=100)])
-    deposit_amount = IntegerField(_l("Deposit (won, 0 = none)"),
-                                  validators=[Optional(), NumberRange(min=0, max=10_000_000)])
+    lates_per_absence = IntegerField(
+        _l("Lates or early leaves that make one absence"),
+        validators=[DataRequired(), NumberRange(min=1, max=10)],
+    )
+    completion_threshold = IntegerField(
+        _l("Attendance needed to complete (%)"),
+        validators=[DataRequired(), NumberRange(min=1, max=100)],
+    )
+    deposit_amount = IntegerField(
+        _l("Deposit (won, 0 = none)"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
+    )

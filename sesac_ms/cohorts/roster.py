@@ -38,8 +38,12 @@ from ..models import (
 )
 from ..models.audit import AccessAction
 
-ATTENDED = (AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY,
-            AttendanceStatus.EXCUSED)
+ATTENDED = (
+    AttendanceStatus.PRESENT,
+    AttendanceStatus.LATE,
+    AttendanceStatus.LEFT_EARLY,
+    AttendanceStatus.EXCUSED,
+)
 COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
 
 
@@ -55,9 +59,11 @@ def today_in_seoul() -> date:
 def korean_holidays(start: date, end: date) -> dict[date, str]:
     """Korean public holidays between the dates (the `holidays` package), named in Korean."""
     years = range(start.year, end.year + 1)
-    return {day: name for day, name in holidays.country_holidays("KR", years=years,
-                                                                   language="ko").items()
-            if start <= day <= end}
+    return {
+        day: name
+        for day, name in holidays.country_holidays("KR", years=years, language="ko").items()
+        if start <= day <= end
+    }
 
 
 def planned_days(cohort: Cohort) -> list[date]:
@@ -78,11 +84,18 @@ def generate_class_days(actor: User, cohort: Cohort) -> tuple[int, int]:
     Days added by hand and days with attendance are kept. Returns (added, removed).
     """
     planned = set(planned_days(cohort))
-    existing = {d.day: d for d in db.session.scalars(
-        db.select(ClassDay).where(ClassDay.cohort_id == cohort.id))}
-    used = set(db.session.scalars(
-        db.select(ClassDay.day).join(Attendance, Attendance.class_day_id == ClassDay.id)
-        .where(ClassDay.cohort_id == cohort.id).distinct()))
+    existing = {
+        d.day: d
+        for d in db.session.scalars(db.select(ClassDay).where(ClassDay.cohort_id == cohort.id))
+    }
+    used = set(
+        db.session.scalars(
+            db.select(ClassDay.day)
+            .join(Attendance, Attendance.class_day_id == ClassDay.id)
+            .where(ClassDay.cohort_id == cohort.id)
+            .distinct()
+        )
+    )
     added = 0
     for day in sorted(planned - existing.keys()):
         db.session.add(ClassDay(cohort_id=cohort.id, day=day))
@@ -93,19 +106,35 @@ def generate_class_days(actor: User, cohort: Cohort) -> tuple[int, int]:
             db.session.delete(class_day)
             removed += 1
     if added or removed:
-        audit.record(actor, "calendar.generated", cohort, {"added": added, "removed": removed},
-                     label=cohort.label(), campus_id=cohort.campus_id)
+        audit.record(
+            actor,
+            "calendar.generated",
+            cohort,
+            {"added": added, "removed": removed},
+            label=cohort.label(),
+            campus_id=cohort.campus_id,
+        )
     return added, removed
 
 
-def update_rules(actor: User, cohort: Cohort, *, class_weekdays: str, class_starts_at: time,
-                 class_ends_at: time, lates_per_absence: int, completion_threshold: int,
-                 deposit_amount: int) -> None:
+def update_rules(
+    actor: User,
+    cohort: Cohort,
+    *,
+    class_weekdays: str,
+    class_starts_at: time,
+    class_ends_at: time,
+    lates_per_absence: int,
+    completion_threshold: int,
+    deposit_amount: int,
+) -> None:
     """The cohort's weekly pattern, class hours, attendance rule numbers and deposit."""
     weekdays = "".join(sorted({ch for ch in class_weekdays if ch in "0123456"}))
     if not weekdays or any(ch not in "0123456, " for ch in class_weekdays):
-        raise InvalidInput(gettext("Class weekdays are digits 0 (Monday) to 6 (Sunday), "
-                                   "e.g. 01234."), "class_weekdays")
+        raise InvalidInput(
+            gettext("Class weekdays are digits 0 (Monday) to 6 (Sunday), e.g. 01234."),
+            "class_weekdays",
+        )
     if class_starts_at >= class_ends_at:
         raise InvalidInput(gettext("Class must end after it starts."), "class_ends_at")
     if not 1 <= lates_per_absence <= 10:
@@ -114,29 +143,49 @@ def update_rules(actor: User, cohort: Cohort, *, class_weekdays: str, class_star
         raise InvalidInput(gettext("Between 1 and 100."), "completion_threshold")
     if deposit_amount < 0:
         raise InvalidInput(gettext("The deposit cannot be negative."), "deposit_amount")
-    changes = audit.apply_changes(cohort, {
-        "class_weekdays": weekdays, "class_starts_at": class_starts_at,
-        "class_ends_at": class_ends_at, "lates_per_absence": lates_per_absence,
-        "completion_threshold": completion_threshold, "deposit_amount": deposit_amount})
+    changes = audit.apply_changes(
+        cohort,
+        {
+            "class_weekdays": weekdays,
+            "class_starts_at": class_starts_at,
+            "class_ends_at": class_ends_at,
+            "lates_per_absence": lates_per_absence,
+            "completion_threshold": completion_threshold,
+            "deposit_amount": deposit_amount,
+        },
+    )
     if changes:
-        audit.record(actor, "cohort.roster_rules", cohort, changes, label=cohort.label(),
-                     campus_id=cohort.campus_id)
+        audit.record(
+            actor,
+            "cohort.roster_rules",
+            cohort,
+            changes,
+            label=cohort.label(),
+            campus_id=cohort.campus_id,
+        )
 
 
 def _check_in_cohort(cohort: Cohort, day: date | None, field_name: str = "day") -> date:
     if day is None:
         raise InvalidInput(gettext("Enter a date."), field_name)
     if not cohort.start_on <= day <= cohort.end_on:
-        raise InvalidInput(gettext("%(day)s is outside the cohort (%(start)s – %(end)s).",
-                                   day=format_date(day), start=format_date(cohort.start_on),
-                                   end=format_date(cohort.end_on)), field_name)
+        raise InvalidInput(
+            gettext(
+                "%(day)s is outside the cohort (%(start)s – %(end)s).",
+                day=format_date(day),
+                start=format_date(cohort.start_on),
+                end=format_date(cohort.end_on),
+            ),
+            field_name,
+        )
     return day
 
 
 def add_class_day(actor: User, cohort: Cohort, day: date | None, note: str = "") -> ClassDay:
     day = _check_in_cohort(cohort, day)
-    class_day = db.session.scalar(db.select(ClassDay).where(ClassDay.cohort_id == cohort.id,
-                                                            ClassDay.day == day))
+    class_day = db.session.scalar(
+        db.select(ClassDay).where(ClassDay.cohort_id == cohort.id, ClassDay.day == day)
+    )
     if class_day is not None and not class_day.cancelled:
         raise Conflict(gettext("%(day)s is already a class day.", day=format_date(day)), "day")
     if class_day is None:
@@ -145,8 +194,14 @@ def add_class_day(actor: User, cohort: Cohort, day: date | None, note: str = "")
     class_day.cancelled = False
     class_day.note = note.strip()[:200]
     db.session.flush()
-    audit.record(actor, "calendar.day_added", cohort, {"day": [None, day], "note": note},
-                 label=cohort.label(), campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "calendar.day_added",
+        cohort,
+        {"day": [None, day], "note": note},
+        label=cohort.label(),
+        campus_id=cohort.campus_id,
+    )
     return class_day
 
 
@@ -156,9 +211,14 @@ def cancel_class_day(actor: User, class_day: ClassDay, note: str = "") -> None:
     class_day.cancelled = True
     class_day.note = note.strip()[:200]
     cohort = db.session.get(Cohort, class_day.cohort_id)
-    audit.record(actor, "calendar.day_cancelled", cohort, {"day": [class_day.day, None],
-                                                           "note": note},
-                 label=cohort.label(), campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "calendar.day_cancelled",
+        cohort,
+        {"day": [class_day.day, None], "note": note},
+        label=cohort.label(),
+        campus_id=cohort.campus_id,
+    )
 
 
 def class_days(cohort: Cohort, *, include_cancelled: bool = True) -> list[ClassDay]:
@@ -169,14 +229,26 @@ def class_days(cohort: Cohort, *, include_cancelled: bool = True) -> list[ClassD
 
 
 def events(cohort: Cohort) -> list[CohortEvent]:
-    return list(db.session.scalars(db.select(CohortEvent).where(CohortEvent.cohort_id ==
-                                                                cohort.id)
-                                   .order_by(CohortEvent.starts_at)))
+    return list(
+        db.session.scalars(
+            db.select(CohortEvent)
+            .where(CohortEvent.cohort_id == cohort.id)
+            .order_by(CohortEvent.starts_at)
+        )
+    )
 
 
-def create_event(actor: User, cohort: Cohort, *, kind: EventKind | str, title: str,
-                 starts_at: datetime, ends_at: datetime, place: str = "",
-                 description: str = "") -> CohortEvent:
+def create_event(
+    actor: User,
+    cohort: Cohort,
+    *,
+    kind: EventKind | str,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str = "",
+    description: str = "",
+) -> CohortEvent:
     try:
         kind = EventKind(kind)
     except ValueError:
@@ -189,21 +261,38 @@ def create_event(actor: User, cohort: Cohort, *, kind: EventKind | str, title: s
     from zoneinfo import ZoneInfo
 
     _check_in_cohort(cohort, starts_at.astimezone(ZoneInfo("Asia/Seoul")).date(), "starts_at")
-    event = CohortEvent(cohort_id=cohort.id, kind=kind, title=title[:200], starts_at=starts_at,
-                        ends_at=ends_at, place=(place or "").strip()[:300],
-                        description=(description or "").strip())
+    event = CohortEvent(
+        cohort_id=cohort.id,
+        kind=kind,
+        title=title[:200],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=(place or "").strip()[:300],
+        description=(description or "").strip(),
+    )
     db.session.add(event)
     db.session.flush()
-    audit.record(actor, "calendar.event_created", event,
-                 {"kind": [None, kind], "title": [None, title], "starts_at": [None, starts_at]},
-                 label=cohort.label(), campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "calendar.event_created",
+        event,
+        {"kind": [None, kind], "title": [None, title], "starts_at": [None, starts_at]},
+        label=cohort.label(),
+        campus_id=cohort.campus_id,
+    )
     return event
 
 
 def delete_event(actor: User, event: CohortEvent) -> None:
     cohort = db.session.get(Cohort, event.cohort_id)
-    audit.record(actor, "calendar.event_deleted", event, {"title": [event.title, None]},
-                 label=cohort.label(), campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "calendar.event_deleted",
+        event,
+        {"title": [event.title, None]},
+        label=cohort.label(),
+        campus_id=cohort.campus_id,
+    )
     db.session.delete(event)
 
 
@@ -211,9 +300,14 @@ def delete_event(actor: User, event: CohortEvent) -> None:
 
 
 def roster(cohort: Cohort) -> list[Enrollment]:
-    return list(db.session.scalars(
-        db.select(Enrollment).join(Enrollment.user).where(Enrollment.cohort_id == cohort.id)
-        .order_by(User.name, Enrollment.id)))
+    return list(
+        db.session.scalars(
+            db.select(Enrollment)
+            .join(Enrollment.user)
+            .where(Enrollment.cohort_id == cohort.id)
+            .order_by(User.name, Enrollment.id)
+        )
+    )
 
 
 def sheet(cohort: Cohort, class_day: ClassDay) -> list[tuple[Enrollment, Attendance | None]]:
@@ -223,32 +317,57 @@ def sheet(cohort: Cohort, class_day: ClassDay) -> list[tuple[Enrollment, Attenda
     `record_attendance` lets those days be marked.
     """
     rows = db.session.execute(
-        db.select(Enrollment, Attendance).join(Enrollment.user)
-        .outerjoin(Attendance, sa.and_(Attendance.enrollment_id == Enrollment.id,
-                                       Attendance.class_day_id == class_day.id))
+        db.select(Enrollment, Attendance)
+        .join(Enrollment.user)
+        .outerjoin(
+            Attendance,
+            sa.and_(
+                Attendance.enrollment_id == Enrollment.id, Attendance.class_day_id == class_day.id
+            ),
+        )
         .where(Enrollment.cohort_id == cohort.id)
-        .order_by(User.name, Enrollment.id)).all()
-    return [(enrollment, record) for enrollment, record in rows
-            if enrollment.status == EnrollmentStatus.ENROLLED or record is not None
-            or (enrollment.status_on is not None and enrollment.status_on >= class_day.day)]
+        .order_by(User.name, Enrollment.id)
+    ).all()
+    return [
+        (enrollment, record)
+        for enrollment, record in rows
+        if enrollment.status == EnrollmentStatus.ENROLLED
+        or record is not None
+        or (enrollment.status_on is not None and enrollment.status_on >= class_day.day)
+    ]
 
 
-def record_attendance(actor: User, cohort: Cohort, class_day: ClassDay,
-                      marks: dict[int, tuple[str, str]]) -> int:
+def record_attendance(
+    actor: User, cohort: Cohort, class_day: ClassDay, marks: dict[int, tuple[str, str]]
+) -> int:
     """Mark several trainees for one class day at once; returns how many records changed."""
     if class_day.cohort_id != cohort.id:
         raise InvalidInput(gettext("This day is not on the cohort's calendar."))
     if class_day.cancelled:
         raise Conflict(gettext("Class on %(day)s is cancelled.", day=format_date(class_day.day)))
     if class_day.day > today_in_seoul():
-        raise InvalidInput(gettext("Attendance for %(day)s can be taken on that day, not "
-                                   "before.", day=format_date(class_day.day)))
-    enrollments = {e.id: e for e in db.session.scalars(
-        db.select(Enrollment).where(Enrollment.cohort_id == cohort.id,
-                                    Enrollment.id.in_(list(marks))))}
-    existing = {a.enrollment_id: a for a in db.session.scalars(
-        db.select(Attendance).where(Attendance.class_day_id == class_day.id,
-                                    Attendance.enrollment_id.in_(list(marks))))}
+        raise InvalidInput(
+            gettext(
+                "Attendance for %(day)s can be taken on that day, not before.",
+                day=format_date(class_day.day),
+            )
+        )
+    enrollments = {
+        e.id: e
+        for e in db.session.scalars(
+            db.select(Enrollment).where(
+                Enrollment.cohort_id == cohort.id, Enrollment.id.in_(list(marks))
+            )
+        )
+    }
+    existing = {
+        a.enrollment_id: a
+        for a in db.session.scalars(
+            db.select(Attendance).where(
+                Attendance.class_day_id == class_day.id, Attendance.enrollment_id.in_(list(marks))
+            )
+        )
+    }
     changes: dict[str, Any] = {}
     for enrollment_id, (raw_status, note) in marks.items():
         enrollment = enrollments.get(enrollment_id)
@@ -257,27 +376,45 @@ def record_attendance(actor: User, cohort: Cohort, class_day: ClassDay,
         try:
             status = AttendanceStatus(raw_status)
         except ValueError:
-            raise InvalidInput(gettext("“%(value)s” is not an attendance status.",
-                                       value=raw_status)) from None
+            raise InvalidInput(
+                gettext("“%(value)s” is not an attendance status.", value=raw_status)
+            ) from None
         ended = enrollment.status != EnrollmentStatus.ENROLLED and (
-            enrollment.status_on is None or enrollment.status_on < class_day.day)
+            enrollment.status_on is None or enrollment.status_on < class_day.day
+        )
         if ended:
-            raise Conflict(gettext("%(name)s is no longer on the roster (%(status)s) and "
-                                   "cannot be marked.", name=enrollment.user.name,
-                                   status=enrollment_status_label(enrollment.status)))
+            raise Conflict(
+                gettext(
+                    "%(name)s is no longer on the roster (%(status)s) and cannot be marked.",
+                    name=enrollment.user.name,
+                    status=enrollment_status_label(enrollment.status),
+                )
+            )
         record = existing.get(enrollment_id)
         note = (note or "").strip()[:200]
         if record is None:
-            db.session.add(Attendance(enrollment_id=enrollment_id, class_day_id=class_day.id,
-                                      status=status, note=note, recorded_by_id=actor.id))
+            db.session.add(
+                Attendance(
+                    enrollment_id=enrollment_id,
+                    class_day_id=class_day.id,
+                    status=status,
+                    note=note,
+                    recorded_by_id=actor.id,
+                )
+            )
             changes[enrollment.user.name] = [None, status]
         elif record.status != status or record.note != note:
             changes[enrollment.user.name] = [record.status, status]
             record.status, record.note, record.recorded_by_id = status, note, actor.id
     if changes:
-        audit.record(actor, "attendance.recorded", cohort, changes,
-                     label=f"{cohort.label()} {class_day.day.isoformat()}",
-                     campus_id=cohort.campus_id)
+        audit.record(
+            actor,
+            "attendance.recorded",
+            cohort,
+            changes,
+            label=f"{cohort.label()} {class_day.day.isoformat()}",
+            campus_id=cohort.campus_id,
+        )
     return len(changes)
 
 
@@ -308,18 +445,26 @@ def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
         db.select(Attendance.enrollment_id, Attendance.status, sa.func.count())
         .join(ClassDay, ClassDay.id == Attendance.class_day_id)
         .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
-        .group_by(Attendance.enrollment_id, Attendance.status)).all()
+        .group_by(Attendance.enrollment_id, Attendance.status)
+    ).all()
     month = sa.func.extract("month", ClassDay.day) + 100 * sa.func.extract("year", ClassDay.day)
     monthly_absences = db.session.execute(
         db.select(Attendance.enrollment_id, month, sa.func.count())
         .join(ClassDay, ClassDay.id == Attendance.class_day_id)
-        .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False),
-               Attendance.status == AttendanceStatus.ABSENT)
-        .group_by(Attendance.enrollment_id, month)).all()
-    days_per_month = dict(db.session.execute(
-        db.select(month, sa.func.count()).where(ClassDay.cohort_id == cohort.id,
-                                                ClassDay.cancelled.is_(False))
-        .group_by(month)).all())
+        .where(
+            ClassDay.cohort_id == cohort.id,
+            ClassDay.cancelled.is_(False),
+            Attendance.status == AttendanceStatus.ABSENT,
+        )
+        .group_by(Attendance.enrollment_id, month)
+    ).all()
+    days_per_month = dict(
+        db.session.execute(
+            db.select(month, sa.func.count())
+            .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
+            .group_by(month)
+        ).all()
+    )
     whole_course = sum(days_per_month.values())
     result: dict[int, AttendanceSummary] = {}
     for enrollment_id, status, n in counts:
@@ -328,8 +473,11 @@ def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
         summary.days += n
     threshold = cohort.completion_threshold
     allowed = int(whole_course * (100 - threshold) / 100)  # absence-days the course allows
-    expelled_by_month = {eid for eid, m, n in monthly_absences
-                         if days_per_month.get(m) and n * 2 >= days_per_month[m]}
+    expelled_by_month = {
+        eid
+        for eid, m, n in monthly_absences
+        if days_per_month.get(m) and n * 2 >= days_per_month[m]
+    }
     for enrollment_id, summary in result.items():
         summary.whole_course_days = whole_course
         summary.rate = _rate(summary, cohort.lates_per_absence)
@@ -354,9 +502,16 @@ def flag_label(flag: str) -> str:
 # --- completion and deposits ----------------------------------------------------------
 
 
-def set_status(actor: User, enrollment: Enrollment, status: EnrollmentStatus | str, *,
-               on: date | None, drop_reason: str | None = None, note: str = "",
-               rate: float | None = None) -> None:
+def set_status(
+    actor: User,
+    enrollment: Enrollment,
+    status: EnrollmentStatus | str,
+    *,
+    on: date | None,
+    drop_reason: str | None = None,
+    note: str = "",
+    rate: float | None = None,
+) -> None:
     """Complete, complete by early employment, drop (date and reason) or expel a trainee.
 
     Completion below the threshold needs a written override in `note`; the rate is the
@@ -366,8 +521,9 @@ def set_status(actor: User, enrollment: Enrollment, status: EnrollmentStatus | s
     try:
         status = EnrollmentStatus(status)
     except ValueError:
-        raise InvalidInput(gettext("“%(value)s” is not a trainee status.", value=status),
-                           "status") from None
+        raise InvalidInput(
+            gettext("“%(value)s” is not a trainee status.", value=status), "status"
+        ) from None
     note = (note or "").strip()
     reason = None
     on = _check_in_cohort(cohort, on, "on") if status != EnrollmentStatus.ENROLLED else None
@@ -376,24 +532,36 @@ def set_status(actor: User, enrollment: Enrollment, status: EnrollmentStatus | s
         rate = summary.rate if summary else None
     below = rate is None or rate < cohort.completion_threshold
     if status == EnrollmentStatus.COMPLETED and below and not note:
-        raise InvalidInput(gettext("Attendance is %(rate)s, under %(threshold)d%%: write why "
-                                   "completion is granted anyway.",
-                                   rate="—" if rate is None else f"{rate:.1f}%",
-                                   threshold=cohort.completion_threshold), "note")
+        raise InvalidInput(
+            gettext(
+                "Attendance is %(rate)s, under %(threshold)d%%: write why "
+                "completion is granted anyway.",
+                rate="—" if rate is None else f"{rate:.1f}%",
+                threshold=cohort.completion_threshold,
+            ),
+            "note",
+        )
     if status == EnrollmentStatus.DROPPED:
         try:
             reason = DropReason(drop_reason or "")
         except ValueError:
-            raise InvalidInput(gettext("Choose why the trainee dropped out."),
-                               "drop_reason") from None
+            raise InvalidInput(
+                gettext("Choose why the trainee dropped out."), "drop_reason"
+            ) from None
     if status == EnrollmentStatus.EXPELLED and not note:
         raise InvalidInput(gettext("Write why the trainee is expelled."), "note")
-    changes = audit.apply_changes(enrollment, {"status": status, "status_on": on,
-                                               "drop_reason": reason, "status_note": note})
+    changes = audit.apply_changes(
+        enrollment, {"status": status, "status_on": on, "drop_reason": reason, "status_note": note}
+    )
     if changes:
-        audit.record(actor, "roster.status_changed", enrollment, changes,
-                     label=f"{enrollment.user.name} <{enrollment.user.email}>",
-                     campus_id=cohort.campus_id)
+        audit.record(
+            actor,
+            "roster.status_changed",
+            enrollment,
+            changes,
+            label=f"{enrollment.user.name} <{enrollment.user.email}>",
+            campus_id=cohort.campus_id,
+        )
 
 
 def record_deposit(actor: User, enrollment: Enrollment, action: str, on: date | None) -> None:
@@ -412,26 +580,42 @@ def record_deposit(actor: User, enrollment: Enrollment, action: str, on: date | 
         raise InvalidInput(gettext("Unknown deposit action."), "action")
     allowed, to = transitions[action]
     if enrollment.deposit_status not in allowed:
-        raise Conflict(gettext("The deposit is “%(status)s”; it cannot be marked “%(to)s”.",
-                               status=deposit_label(enrollment.deposit_status),
-                               to=deposit_label(to)))
+        raise Conflict(
+            gettext(
+                "The deposit is “%(status)s”; it cannot be marked “%(to)s”.",
+                status=deposit_label(enrollment.deposit_status),
+                to=deposit_label(to),
+            )
+        )
     if to == DepositStatus.REFUNDED and enrollment.status not in COMPLETED:
         raise Conflict(gettext("A deposit is returned on completion only."))
     values: dict[str, Any] = {"deposit_status": to}
     values["deposit_paid_on" if to == DepositStatus.PAID else "deposit_settled_on"] = on
     changes = audit.apply_changes(enrollment, values)
-    audit.record(actor, "roster.deposit", enrollment, changes,
-                 label=f"{enrollment.user.name} <{enrollment.user.email}>",
-                 campus_id=cohort.campus_id)
+    audit.record(
+        actor,
+        "roster.deposit",
+        enrollment,
+        changes,
+        label=f"{enrollment.user.name} <{enrollment.user.email}>",
+        campus_id=cohort.campus_id,
+    )
 
 
 def refunds_due(cohort: Cohort) -> list[Enrollment]:
     """Completed trainees whose paid deposit has not been returned yet."""
-    return list(db.session.scalars(
-        db.select(Enrollment).join(Enrollment.user)
-        .where(Enrollment.cohort_id == cohort.id, Enrollment.status.in_(COMPLETED),
-               Enrollment.deposit_status == DepositStatus.PAID)
-        .order_by(User.name)))
+    return list(
+        db.session.scalars(
+            db.select(Enrollment)
+            .join(Enrollment.user)
+            .where(
+                Enrollment.cohort_id == cohort.id,
+                Enrollment.status.in_(COMPLETED),
+                Enrollment.deposit_status == DepositStatus.PAID,
+            )
+            .order_by(User.name)
+        )
+    )
 
 
 # --- export ---------------------------------------------------------------------------
@@ -446,18 +630,37 @@ def neutralise(value: Any) -> Any:
 
 def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
     figures = summaries(cohort)
-    headers = [gettext("Name"), gettext("E-mail"), gettext("Status"), gettext("Status date"),
-               gettext("Attendance rate (%)"), gettext("Days taken"), gettext("Absent"),
-               gettext("Late"), gettext("Left early"), gettext("Excused"), gettext("Deposit")]
+    headers = [
+        gettext("Name"),
+        gettext("E-mail"),
+        gettext("Status"),
+        gettext("Status date"),
+        gettext("Attendance rate (%)"),
+        gettext("Days taken"),
+        gettext("Absent"),
+        gettext("Late"),
+        gettext("Left early"),
+        gettext("Excused"),
+        gettext("Deposit"),
+    ]
     rows = []
     for enrollment in roster(cohort):
         summary = figures.get(enrollment.id, AttendanceSummary())
-        rows.append([neutralise(enrollment.user.name), neutralise(enrollment.user.email),
-                     enrollment_status_label(enrollment.status),
-                     enrollment.status_on.isoformat() if enrollment.status_on else "",
-                     round(summary.rate, 1) if summary.rate is not None else "",
-                     summary.days, summary.absent, summary.late, summary.left_early,
-                     summary.excused, deposit_label(enrollment.deposit_status)])
+        rows.append(
+            [
+                neutralise(enrollment.user.name),
+                neutralise(enrollment.user.email),
+                enrollment_status_label(enrollment.status),
+                enrollment.status_on.isoformat() if enrollment.status_on else "",
+                round(summary.rate, 1) if summary.rate is not None else "",
+                summary.days,
+                summary.absent,
+                summary.late,
+                summary.left_early,
+                summary.excused,
+                deposit_label(enrollment.deposit_status),
+            ]
+        )
     return headers, rows
 
 
@@ -467,10 +670,14 @@ def export(actor: User, cohort: Cohort, fmt: str, reason: str) -> tuple[bytes, s
 
     with force_locale("ko"):  # Korean headers, as the other offices expect
         headers, rows = export_rows(cohort)
-    audit.record_access(actor, AccessAction.DOWNLOAD,
-                        gettext("Roster of %(cohort)s (%(n)d trainees)", cohort=cohort.label(),
-                                n=len(rows)),
-                        subject=cohort, detail=f"roster.{fmt}", reason=reason)
+    audit.record_access(
+        actor,
+        AccessAction.DOWNLOAD,
+        gettext("Roster of %(cohort)s (%(n)d trainees)", cohort=cohort.label(), n=len(rows)),
+        subject=cohort,
+        detail=f"roster.{fmt}",
+        reason=reason,
+    )
     name = f"roster-{cohort.id}"
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -483,9 +690,11 @@ def export(actor: User, cohort: Cohort, fmt: str, reason: str) -> tuple[bytes, s
             sheet_.append(row)
         buffer = io.BytesIO()
         book.save(buffer)
-        return (buffer.getvalue(),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                f"{name}.xlsx")
+        return (
+            buffer.getvalue(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"{name}.xlsx",
+        )
     text = io.StringIO()
     text.write("\ufeff")
     writer = csv.writer(text)
@@ -549,22 +758,38 @@ def event_kind_label(kind: EventKind | str) -> str:
 
 
 def trainee_enrollments(user: User) -> list[Enrollment]:
-    return list(db.session.scalars(db.select(Enrollment).where(Enrollment.user_id == user.id)
-                                   .order_by(Enrollment.enrolled_at.desc())))
+    return list(
+        db.session.scalars(
+            db.select(Enrollment)
+            .where(Enrollment.user_id == user.id)
+            .order_by(Enrollment.enrolled_at.desc())
+        )
+    )
 
 
 def trainee_attendance(enrollment: Enrollment) -> list[tuple[ClassDay, Attendance | None]]:
-    return [(day, record) for day, record in db.session.execute(
-        db.select(ClassDay, Attendance)
-        .outerjoin(Attendance, sa.and_(Attendance.class_day_id == ClassDay.id,
-                                       Attendance.enrollment_id == enrollment.id))
-        .where(ClassDay.cohort_id == enrollment.cohort_id)
-        .order_by(ClassDay.day)).all()]
+    return [
+        (day, record)
+        for day, record in db.session.execute(
+            db.select(ClassDay, Attendance)
+            .outerjoin(
+                Attendance,
+                sa.and_(
+                    Attendance.class_day_id == ClassDay.id,
+                    Attendance.enrollment_id == enrollment.id,
+                ),
+            )
+            .where(ClassDay.cohort_id == enrollment.cohort_id)
+            .order_by(ClassDay.day)
+        ).all()
+    ]
 
 
 def log_trainee_view(actor: User, enrollment: Enrollment) -> None:
-    audit.record_access(actor, AccessAction.VIEW,
-                        f"{enrollment.user.name} <{enrollment.user.email}>", subject=enrollment,
-                        detail="cohorts.trainee")
-
-
+    audit.record_access(
+        actor,
+        AccessAction.VIEW,
+        f"{enrollment.user.name} <{enrollment.user.email}>",
+        subject=enrollment,
+        detail="cohorts.trainee",
+    )

@@ -44,10 +44,14 @@ def _actor() -> User:
 
 
 def _labels() -> dict:
-    return {"status_label": roster.enrollment_status_label,
-            "attendance_label": roster.attendance_label, "deposit_label": roster.deposit_label,
-            "drop_reason_label": roster.drop_reason_label, "flag_label": roster.flag_label,
-            "event_kind_label": roster.event_kind_label}
+    return {
+        "status_label": roster.enrollment_status_label,
+        "attendance_label": roster.attendance_label,
+        "deposit_label": roster.deposit_label,
+        "drop_reason_label": roster.drop_reason_label,
+        "flag_label": roster.flag_label,
+        "event_kind_label": roster.event_kind_label,
+    }
 
 
 def _in_cohort(model: type, object_id: int, cohort: Cohort):
@@ -77,11 +81,18 @@ def calendar(cohort_id: int) -> ResponseReturnValue:
     event_form = EventForm()
     event_form.kind.choices = [SelectChoice(k.value, roster.event_kind_label(k)) for k in EventKind]
     return render_template(
-        "cohorts/calendar.html", cohort=cohort, days=roster.class_days(cohort),
-        events=roster.events(cohort), day_form=ClassDayForm(), event_form=event_form,
-        rules_form=RosterRulesForm(obj=cohort), button=ButtonForm(),
+        "cohorts/calendar.html",
+        cohort=cohort,
+        days=roster.class_days(cohort),
+        events=roster.events(cohort),
+        day_form=ClassDayForm(),
+        event_form=event_form,
+        rules_form=RosterRulesForm(obj=cohort),
+        button=ButtonForm(),
         holidays=roster.korean_holidays(cohort.start_on, cohort.end_on),
-        today=roster.today_in_seoul(), **_labels())
+        today=roster.today_in_seoul(),
+        **_labels(),
+    )
 
 
 @bp.post("/<int:cohort_id>/calendar/generate")
@@ -90,8 +101,14 @@ def generate_calendar(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     added, removed = roster.generate_class_days(_actor(), cohort)
     db.session.commit()
-    flash(gettext("Class days generated: %(added)d added, %(removed)d removed.", added=added,
-                  removed=removed), "success")
+    flash(
+        gettext(
+            "Class days generated: %(added)d added, %(removed)d removed.",
+            added=added,
+            removed=removed,
+        ),
+        "success",
+    )
     return redirect(url_for("cohorts.calendar", cohort_id=cohort_id))
 
 
@@ -106,9 +123,17 @@ def roster_rules(cohort_id: int) -> ResponseReturnValue:
             for message in errors:
                 flash(message, "danger")
         return redirect(target)
-    values = {name: getattr(form, name).data for name in (
-        "class_weekdays", "class_starts_at", "class_ends_at", "lates_per_absence",
-        "completion_threshold", "deposit_amount")}
+    values = {
+        name: getattr(form, name).data
+        for name in (
+            "class_weekdays",
+            "class_starts_at",
+            "class_ends_at",
+            "lates_per_absence",
+            "completion_threshold",
+            "deposit_amount",
+        )
+    }
     values["deposit_amount"] = values["deposit_amount"] or 0
     try:
         roster.update_rules(_actor(), cohort, **values)
@@ -142,8 +167,9 @@ def cancel_day(cohort_id: int, day_id: int) -> ResponseReturnValue:
         roster.cancel_class_day(_actor(), class_day, request.form.get("note", ""))
     except DomainError as error:
         return _done(error, "", url_for("cohorts.calendar", cohort_id=cohort_id))
-    return _done(None, gettext("Class day cancelled."),
-                 url_for("cohorts.calendar", cohort_id=cohort_id))
+    return _done(
+        None, gettext("Class day cancelled."), url_for("cohorts.calendar", cohort_id=cohort_id)
+    )
 
 
 @bp.post("/<int:cohort_id>/events")
@@ -160,10 +186,15 @@ def add_event(cohort_id: int) -> ResponseReturnValue:
         return redirect(target)
     try:
         roster.create_event(
-            _actor(), cohort, kind=form.kind.data, title=form.title.data,
+            _actor(),
+            cohort,
+            kind=form.kind.data,
+            title=form.title.data,
             starts_at=form.starts_at.data.replace(tzinfo=SEOUL),
-            ends_at=form.ends_at.data.replace(tzinfo=SEOUL), place=form.place.data or "",
-            description=form.description.data or "")
+            ends_at=form.ends_at.data.replace(tzinfo=SEOUL),
+            place=form.place.data or "",
+            description=form.description.data or "",
+        )
     except DomainError as error:
         return _done(error, "", target)
     return _done(None, gettext("Event added to the calendar."), target)
@@ -175,8 +206,7 @@ def delete_event(cohort_id: int, event_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     event = _in_cohort(CohortEvent, event_id, cohort)
     roster.delete_event(_actor(), event)
-    return _done(None, gettext("Event removed."), url_for("cohorts.calendar",
-                                                            cohort_id=cohort_id))
+    return _done(None, gettext("Event removed."), url_for("cohorts.calendar", cohort_id=cohort_id))
 
 
 # --- roster and attendance ------------------------------------------------------------
@@ -185,7 +215,7 @@ def delete_event(cohort_id: int, event_id: int) -> ResponseReturnValue:
 SORTS = {
     "name": lambda e, s: e.user.name,
     "status": lambda e, s: e.status.value,
-    "rate": lambda e, s: (s.rate if s and s.rate is not None else 101.0),
+    "rate": lambda e, s: s.rate if s and s.rate is not None else 101.0,
 }
 
 
@@ -198,9 +228,16 @@ def roster_page(cohort_id: int) -> ResponseReturnValue:
     sort = request.args.get("sort", "name")
     key = SORTS.get(sort, SORTS["name"])
     enrollments.sort(key=lambda e: key(e, figures.get(e.id)))
-    return render_template("cohorts/roster.html", cohort=cohort, enrollments=enrollments,
-                           figures=figures, sort=sort, days=roster.class_days(cohort),
-                           today=roster.today_in_seoul(), **_labels())
+    return render_template(
+        "cohorts/roster.html",
+        cohort=cohort,
+        enrollments=enrollments,
+        figures=figures,
+        sort=sort,
+        days=roster.class_days(cohort),
+        today=roster.today_in_seoul(),
+        **_labels(),
+    )
 
 
 @bp.route("/<int:cohort_id>/roster/export", methods=["GET", "POST"])
@@ -209,12 +246,18 @@ def export_roster(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = RosterExportForm()
     if form.validate_on_submit():
-        content, mimetype, filename = roster.export(_actor(), cohort, form.format.data,
-                                                    form.reason.data)
+        content, mimetype, filename = roster.export(
+            _actor(), cohort, form.format.data, form.reason.data
+        )
         db.session.commit()
-        return Response(content, mimetype=mimetype, headers={
-            "Content-Disposition": f"attachment; filename={filename}",
-            "Cache-Control": "no-store"})
+        return Response(
+            content,
+            mimetype=mimetype,
+            headers={
+                "Content-Disposition": f"attachment; filename={filename}",
+                "Cache-Control": "no-store",
+            },
+        )
     return render_template("cohorts/roster_export.html", cohort=cohort, form=form)
 
 
@@ -239,17 +282,26 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Attendance saved (%(n)d changed).", n=changed), "success")
             return redirect(url_for("cohorts.roster_page", cohort_id=cohort_id))
-    return render_template("cohorts/attendance.html", cohort=cohort, class_day=class_day,
-                           rows=roster.sheet(cohort, class_day), statuses=list(AttendanceStatus),
-                           form=form, today=roster.today_in_seoul(), **_labels())
+    return render_template(
+        "cohorts/attendance.html",
+        cohort=cohort,
+        class_day=class_day,
+        rows=roster.sheet(cohort, class_day),
+        statuses=list(AttendanceStatus),
+        form=form,
+        today=roster.today_in_seoul(),
+        **_labels(),
+    )
 
 
 def _status_form(enrollment: Enrollment) -> StatusForm:
     form = StatusForm()
-    form.status.choices = [SelectChoice(s.value, roster.enrollment_status_label(s))
-                           for s in EnrollmentStatus]
+    form.status.choices = [
+        SelectChoice(s.value, roster.enrollment_status_label(s)) for s in EnrollmentStatus
+    ]
     form.drop_reason.choices = [SelectChoice("", "—")] + [
-        SelectChoice(r.value, roster.drop_reason_label(r)) for r in DropReason]
+        SelectChoice(r.value, roster.drop_reason_label(r)) for r in DropReason
+    ]
     if request.method == "GET":
         form.status.data = enrollment.status.value
         form.on.data = enrollment.status_on
@@ -258,15 +310,25 @@ def _status_form(enrollment: Enrollment) -> StatusForm:
     return form
 
 
-def _trainee_page(cohort: Cohort, enrollment: Enrollment, status_form: StatusForm,
-                  summary) -> ResponseReturnValue:
+def _trainee_page(
+    cohort: Cohort, enrollment: Enrollment, status_form: StatusForm, summary
+) -> ResponseReturnValue:
     deposit_form = DepositForm()
-    deposit_form.action.choices = [SelectChoice("paid", gettext("Paid")),
-                                   SelectChoice("refunded", gettext("Refunded")),
-                                   SelectChoice("forfeited", gettext("Forfeited"))]
-    return render_template("cohorts/trainee.html", cohort=cohort, enrollment=enrollment,
-                           summary=summary, records=roster.trainee_attendance(enrollment),
-                           status_form=status_form, deposit_form=deposit_form, **_labels())
+    deposit_form.action.choices = [
+        SelectChoice("paid", gettext("Paid")),
+        SelectChoice("refunded", gettext("Refunded")),
+        SelectChoice("forfeited", gettext("Forfeited")),
+    ]
+    return render_template(
+        "cohorts/trainee.html",
+        cohort=cohort,
+        enrollment=enrollment,
+        summary=summary,
+        records=roster.trainee_attendance(enrollment),
+        status_form=status_form,
+        deposit_form=deposit_form,
+        **_labels(),
+    )
 
 
 @bp.get("/<int:cohort_id>/roster/<int:enrollment_id>")
@@ -276,8 +338,9 @@ def trainee(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
     roster.log_trainee_view(_actor(), enrollment)
     db.session.commit()
-    return _trainee_page(cohort, enrollment, _status_form(enrollment),
-                         roster.summaries(cohort).get(enrollment.id))
+    return _trainee_page(
+        cohort, enrollment, _status_form(enrollment), roster.summaries(cohort).get(enrollment.id)
+    )
 
 
 @bp.post("/<int:cohort_id>/roster/<int:enrollment_id>/status")
@@ -289,18 +352,31 @@ def trainee_status(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     form = _status_form(enrollment)
     if form.validate_on_submit():
         try:
-            roster.set_status(_actor(), enrollment, form.status.data, on=form.on.data,
-                              drop_reason=form.drop_reason.data, note=form.note.data or "",
-                              rate=summary.rate if summary else None)
+            roster.set_status(
+                _actor(),
+                enrollment,
+                form.status.data,
+                on=form.on.data,
+                drop_reason=form.drop_reason.data,
+                note=form.note.data or "",
+                rate=summary.rate if summary else None,
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("%(name)s is now “%(status)s”.", name=enrollment.user.name,
-                          status=roster.enrollment_status_label(enrollment.status)), "success")
-            return redirect(url_for("cohorts.trainee", cohort_id=cohort_id,
-                                    enrollment_id=enrollment_id))
+            flash(
+                gettext(
+                    "%(name)s is now “%(status)s”.",
+                    name=enrollment.user.name,
+                    status=roster.enrollment_status_label(enrollment.status),
+                ),
+                "success",
+            )
+            return redirect(
+                url_for("cohorts.trainee", cohort_id=cohort_id, enrollment_id=enrollment_id)
+            )
     return _trainee_page(cohort, enrollment, form, summary)
 
 
@@ -326,9 +402,13 @@ def deposit(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
 @require("roster.view")
 def deposits(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
-    return render_template("cohorts/deposits.html", cohort=cohort,
-                           due=roster.refunds_due(cohort), enrollments=roster.roster(cohort),
-                           **_labels())
+    return render_template(
+        "cohorts/deposits.html",
+        cohort=cohort,
+        due=roster.refunds_due(cohort),
+        enrollments=roster.roster(cohort),
+        **_labels(),
+    )
 
 
 # --- the trainee's own page -----------------------------------------------------------
@@ -340,15 +420,18 @@ def my_training() -> ResponseReturnValue:
     user = _actor()
     enrollments = roster.trainee_enrollments(user)
     selected_id = request.args.get("enrollment", type=int)
-    enrollment = next((e for e in enrollments if e.id == selected_id),
-                      enrollments[0] if enrollments else None)
+    enrollment = next(
+        (e for e in enrollments if e.id == selected_id), enrollments[0] if enrollments else None
+    )
     context = {}
     if enrollment is not None:
         cohort = enrollment.cohort
         context = {
-            "cohort": cohort, "records": roster.trainee_attendance(enrollment),
+            "cohort": cohort,
+            "records": roster.trainee_attendance(enrollment),
             "summary": roster.summaries(cohort).get(enrollment.id),
             "events": roster.events(cohort),
         }
-    return render_template("cohorts/me.html", enrollments=enrollments, enrollment=enrollment,
-                           **context, **_labels())
+    return render_template(
+        "cohorts/me.html", enrollments=enrollments, enrollment=enrollment, **context, **_labels()
+    )

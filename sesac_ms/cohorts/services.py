@@ -119,8 +119,13 @@ def _check_cohort(
     if capacity is None or capacity < 1:
         raise InvalidInput(gettext("Enter a capacity above zero."), "capacity")
     if cohort is not None and capacity < cohort.seats_taken:
-        raise InvalidInput(gettext("%(n)d places are already taken: the capacity cannot be "
-                                   "lower.", n=cohort.seats_taken), "capacity")
+        raise InvalidInput(
+            gettext(
+                "%(n)d places are already taken: the capacity cannot be lower.",
+                n=cohort.seats_taken,
+            ),
+            "capacity",
+        )
     if recruit_end_on < recruit_start_on:
         raise InvalidInput(gettext("Recruiting cannot close before it opens."), "recruit_end_on")
     if start_on < recruit_end_on:

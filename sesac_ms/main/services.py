@@ -62,8 +62,9 @@ def dashboard_for(user: User) -> Dashboard:
         _campus_glance(board, user)
     if user.role == Role.ADMIN:
         board.campus_count = db.session.scalar(db.select(sa.func.count(Campus.id))) or 0
-        board.recent_audit = list(db.session.scalars(
-            db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8)))
+        board.recent_audit = list(
+            db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8))
+        )
     if user.role in (Role.ADMIN, Role.MANAGER):
         stmt = db.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
         if user.role == Role.MANAGER:
@@ -81,8 +82,12 @@ def dashboard_for(user: User) -> Dashboard:
 
 
 def _cohorts(board: Dashboard, user: User) -> None:
-    cohorts = (db.select(Cohort).join(Cohort.course).where(Cohort.status.in_(ACTIVE_STATUSES))
-               .order_by(Cohort.start_on, Cohort.id))
+    cohorts = (
+        db.select(Cohort)
+        .join(Cohort.course)
+        .where(Cohort.status.in_(ACTIVE_STATUSES))
+        .order_by(Cohort.start_on, Cohort.id)
+    )
     counts = db.select(Cohort.status, sa.func.count()).join(Cohort.course).group_by(Cohort.status)
     if user.role == Role.TRAINEE:
         from ..models import Enrollment
@@ -111,23 +116,27 @@ def _campus_glance(board: Dashboard, user: User) -> None:
         campuses = campuses.where(Campus.id == campus_id)
     glance = {c.name_ko: CampusGlance(c) for c in db.session.scalars(campuses)}
     running = db.session.execute(
-        db.select(Campus.name_ko, sa.func.count(Cohort.id)).join(Course, Course.campus_id ==
-                                                                 Campus.id)
+        db.select(Campus.name_ko, sa.func.count(Cohort.id))
+        .join(Course, Course.campus_id == Campus.id)
         .join(Cohort, Cohort.course_id == Course.id)
-        .where(Cohort.status == CohortStatus.IN_PROGRESS).group_by(Campus.name_ko)).all()
+        .where(Cohort.status == CohortStatus.IN_PROGRESS)
+        .group_by(Campus.name_ko)
+    ).all()
     selecting = db.session.execute(
         db.select(Campus.name_ko, sa.func.count(Application.id))
-        .join(Course, Course.campus_id == Campus.id).join(Cohort, Cohort.course_id == Course.id)
+        .join(Course, Course.campus_id == Campus.id)
+        .join(Cohort, Cohort.course_id == Course.id)
         .join(Application, Application.cohort_id == Cohort.id)
-        .where(Application.stage.in_(IN_SELECTION)).group_by(Campus.name_ko)).all()
+        .where(Application.stage.in_(IN_SELECTION))
+        .group_by(Campus.name_ko)
+    ).all()
     for name, n in running:
         if name in glance:
             glance[name].running = n
     for name, n in selecting:
         if name in glance:
             glance[name].in_selection = n
-    within = employment_report(EmploymentFilters(by="campus", campus_id=campus_id,
-                                                 within_days=30))
+    within = employment_report(EmploymentFilters(by="campus", campus_id=campus_id, within_days=30))
     overall = employment_report(EmploymentFilters(by="campus", campus_id=campus_id))
     for row in within[:-1]:
         if row.campus in glance:
@@ -145,8 +154,9 @@ def _sessions(board: Dashboard, user: User) -> None:
     today = datetime.now(SEOUL).date()
     begin = datetime.combine(today, time(), SEOUL)
     board.sessions_today = sessions_of(user, start=begin, end=begin + timedelta(days=1))
-    board.upcoming = sessions_of(user, start=begin + timedelta(days=1),
-                                 end=begin + timedelta(days=15))[:10]
+    board.upcoming = sessions_of(
+        user, start=begin + timedelta(days=1), end=begin + timedelta(days=15)
+    )[:10]
 
 
 def _trainee(board: Dashboard, user: User) -> None:
@@ -158,5 +168,3 @@ def _trainee(board: Dashboard, user: User) -> None:
     if enrollments:
         board.enrollment = enrollments[0]
         board.attendance = summaries(enrollments[0].cohort).get(enrollments[0].id)
-
-

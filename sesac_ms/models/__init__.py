@@ -12,7 +12,6 @@ from .applications import (
 from .audit import AuditEntry, PersonalDataAccess
 from .campus import Campus, Cohort, CohortStaff, CohortStatus, Course, StaffRole, Track
 from .mail import OutboxMessage
-from .people import PasswordToken, Role, User
 from .outcomes import (
     CertificationAttempt,
     Company,
@@ -28,13 +27,7 @@ from .outcomes import (
     Verification,
     VerificationState,
 )
-from .sessions import (
-    AvailabilitySlot,
-    CoachingSession,
-    FollowUp,
-    SessionKind,
-    SessionStatus,
-)
+from .people import PasswordToken, Role, User
 from .roster import (
     Attendance,
     AttendanceStatus,
@@ -45,6 +38,13 @@ from .roster import (
     Enrollment,
     EnrollmentStatus,
     EventKind,
+)
+from .sessions import (
+    AvailabilitySlot,
+    CoachingSession,
+    FollowUp,
+    SessionKind,
+    SessionStatus,
 )
 
 __all__ = [

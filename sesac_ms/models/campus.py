@@ -92,8 +92,9 @@ class Cohort(db.Model):
         sa.CheckConstraint("start_on <= end_on", name="start_before_end"),
         # The database itself keeps accepted + offered + enrolled within capacity.
         sa.CheckConstraint("seats_taken >= 0 AND seats_taken <= capacity", name="seats_within"),
-        sa.CheckConstraint("min_age IS NULL OR max_age IS NULL OR min_age <= max_age",
-                           name="age_range"),
+        sa.CheckConstraint(
+            "min_age IS NULL OR max_age IS NULL OR min_age <= max_age", name="age_range"
+        ),
         sa.CheckConstraint("offer_days > 0", name="offer_days_positive"),
         sa.CheckConstraint("lates_per_absence > 0", name="lates_per_absence_positive"),
         sa.CheckConstraint("completion_threshold BETWEEN 0 AND 100", name="completion_threshold"),
@@ -130,12 +131,15 @@ class Cohort(db.Model):
     offer_days: Mapped[int] = mapped_column(default=3, server_default="3")
 
     # Roster rules (rule: K-Digital Training defaults, set per cohort).
-    class_weekdays: Mapped[str] = mapped_column(sa.String(7), default="01234",
-                                                server_default="01234")  # Monday = 0
-    class_starts_at: Mapped[time] = mapped_column(sa.Time, default=time(9, 0),
-                                                  server_default="09:00:00")
-    class_ends_at: Mapped[time] = mapped_column(sa.Time, default=time(18, 0),
-                                                server_default="18:00:00")
+    class_weekdays: Mapped[str] = mapped_column(
+        sa.String(7), default="01234", server_default="01234"
+    )  # Monday = 0
+    class_starts_at: Mapped[time] = mapped_column(
+        sa.Time, default=time(9, 0), server_default="09:00:00"
+    )
+    class_ends_at: Mapped[time] = mapped_column(
+        sa.Time, default=time(18, 0), server_default="18:00:00"
+    )
     lates_per_absence: Mapped[int] = mapped_column(default=3, server_default="3")
     completion_threshold: Mapped[int] = mapped_column(default=80, server_default="80")  # %
     deposit_amount: Mapped[int] = mapped_column(default=0, server_default="0")  # won

@@ -57,12 +57,20 @@ class Outcome(db.Model):
 
     __tablename__ = "outcomes"
     __table_args__ = (
-        sa.Index("uq_outcomes_current", "enrollment_id", unique=True,
-                 sqlite_where=sa.text("is_current"), postgresql_where=sa.text("is_current")),
-        sa.CheckConstraint("kind != 'excluded' OR exclusion_reason IS NOT NULL",
-                           name="excluded_has_reason"),
-        sa.CheckConstraint("exclusion_reason != 'illness' OR health_consent_at IS NOT NULL",
-                           name="illness_needs_consent"),
+        sa.Index(
+            "uq_outcomes_current",
+            "enrollment_id",
+            unique=True,
+            sqlite_where=sa.text("is_current"),
+            postgresql_where=sa.text("is_current"),
+        ),
+        sa.CheckConstraint(
+            "kind != 'excluded' OR exclusion_reason IS NOT NULL", name="excluded_has_reason"
+        ),
+        sa.CheckConstraint(
+            "exclusion_reason != 'illness' OR health_consent_at IS NOT NULL",
+            name="illness_needs_consent",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,22 +83,28 @@ class Outcome(db.Model):
     job_title: Mapped[str | None] = mapped_column(sa.String(200))
     industry: Mapped[str | None] = mapped_column(sa.String(100))
     employment_type: Mapped[EmploymentType | None] = mapped_column(
-        enum_type(EmploymentType, "employment_type"))
+        enum_type(EmploymentType, "employment_type")
+    )
     insured: Mapped[bool | None]  # 고용보험
     salary_band: Mapped[str | None] = mapped_column(sa.String(50))
     exclusion_reason: Mapped[ExclusionReason | None] = mapped_column(
-        enum_type(ExclusionReason, "exclusion_reason"))
+        enum_type(ExclusionReason, "exclusion_reason")
+    )
     health_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     evidence: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     verification: Mapped[Verification | None] = mapped_column(
-        enum_type(Verification, "verification"))
+        enum_type(Verification, "verification")
+    )
     verification_state: Mapped[VerificationState] = mapped_column(
-        enum_type(VerificationState, "verification_state"), default=VerificationState.UNVERIFIED,
-        server_default=VerificationState.UNVERIFIED.value)
+        enum_type(VerificationState, "verification_state"),
+        default=VerificationState.UNVERIFIED,
+        server_default=VerificationState.UNVERIFIED.value,
+    )
     source: Mapped[str] = mapped_column(sa.String(10), default="web", server_default="web")
     is_current: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
-    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id",
-                                                                     ondelete="SET NULL"))
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     enrollment: Mapped[Enrollment] = relationship(lazy="joined")
@@ -106,19 +120,22 @@ class RetentionCheck(db.Model):
     """직무유지율: is the trainee still in the job 6 or 12 months after it started?"""
 
     __tablename__ = "retention_checks"
-    __table_args__ = (sa.UniqueConstraint("outcome_id", "months"),
-                      sa.CheckConstraint("months IN (6, 12)", name="months"))
+    __table_args__ = (
+        sa.UniqueConstraint("outcome_id", "months"),
+        sa.CheckConstraint("months IN (6, 12)", name="months"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    outcome_id: Mapped[int] = mapped_column(sa.ForeignKey("outcomes.id", ondelete="CASCADE"),
-                                            index=True)
+    outcome_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outcomes.id", ondelete="CASCADE"), index=True
+    )
     months: Mapped[int]
     checked_on: Mapped[date]
-    result: Mapped[RetentionResult] = mapped_column(enum_type(RetentionResult,
-                                                              "retention_result"))
+    result: Mapped[RetentionResult] = mapped_column(enum_type(RetentionResult, "retention_result"))
     note: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
-    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id",
-                                                                     ondelete="SET NULL"))
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
 
 class Company(db.Model):
@@ -126,8 +143,9 @@ class Company(db.Model):
     __table_args__ = (sa.UniqueConstraint("campus_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campus_id: Mapped[int] = mapped_column(sa.ForeignKey("campuses.id", ondelete="RESTRICT"),
-                                           index=True)
+    campus_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campuses.id", ondelete="RESTRICT"), index=True
+    )
     name: Mapped[str] = mapped_column(sa.String(200))
     industry: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     contact_name: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
@@ -153,18 +171,23 @@ class Referral(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("enrollments.id", ondelete="CASCADE"), index=True)
-    company_id: Mapped[int] = mapped_column(sa.ForeignKey("companies.id", ondelete="RESTRICT"),
-                                            index=True)
+        sa.ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
+    )
+    company_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("companies.id", ondelete="RESTRICT"), index=True
+    )
     position: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
-    status: Mapped[ReferralStatus] = mapped_column(enum_type(ReferralStatus, "referral_status"),
-                                                   default=ReferralStatus.PROPOSED)
+    status: Mapped[ReferralStatus] = mapped_column(
+        enum_type(ReferralStatus, "referral_status"), default=ReferralStatus.PROPOSED
+    )
     sharing_consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     matching_day_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("cohort_events.id", ondelete="SET NULL"))
+        sa.ForeignKey("cohort_events.id", ondelete="SET NULL")
+    )
     note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id",
-                                                                    ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -181,14 +204,14 @@ class Exam(db.Model):
 
 class CertificationAttempt(db.Model):
     __tablename__ = "certification_attempts"
-    __table_args__ = (sa.UniqueConstraint("user_id", "exam_id", "exam_on"),
-                      sa.CheckConstraint("score IS NULL OR score >= 0", name="score"))
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "exam_id", "exam_on"),
+        sa.CheckConstraint("score IS NULL OR score >= 0", name="score"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
-                                         index=True)
-    exam_id: Mapped[int] = mapped_column(sa.ForeignKey("exams.id", ondelete="RESTRICT"),
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    exam_id: Mapped[int] = mapped_column(sa.ForeignKey("exams.id", ondelete="RESTRICT"), index=True)
     exam_on: Mapped[date]
     passed: Mapped[bool]
     score: Mapped[int | None]

@@ -83,7 +83,8 @@ class Enrollment(db.Model):
     status_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     # 예치금: paid at the start, returned on completion, forfeited otherwise.
     deposit_status: Mapped[DepositStatus] = mapped_column(
-        enum_type(DepositStatus, "deposit_status"), default=DepositStatus.NOT_REQUIRED,
+        enum_type(DepositStatus, "deposit_status"),
+        default=DepositStatus.NOT_REQUIRED,
         server_default=DepositStatus.NOT_REQUIRED.value,
     )
     deposit_paid_on: Mapped[date | None]

@@ -44,8 +44,7 @@ class AvailabilitySlot(db.Model):
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
-                                          index=True)
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[SessionKind] = mapped_column(enum_type(SessionKind, "slot_kind"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -62,12 +61,15 @@ class CoachingSession(db.Model):
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="RESTRICT"),
-                                           index=True)
-    trainee_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"),
-                                            index=True)
-    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"),
-                                          index=True)
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="RESTRICT"), index=True
+    )
+    trainee_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    staff_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
     kind: Mapped[SessionKind] = mapped_column(enum_type(SessionKind, "session_kind"), index=True)
     status: Mapped[SessionStatus] = mapped_column(
         enum_type(SessionStatus, "session_status"), default=SessionStatus.SCHEDULED, index=True
@@ -83,8 +85,9 @@ class CoachingSession(db.Model):
     staff_notes: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     links: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
-    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id",
-                                                                    ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -93,7 +96,9 @@ class CoachingSession(db.Model):
     staff: Mapped[User] = relationship(foreign_keys=[staff_id], lazy="joined")
     cohort: Mapped[Cohort] = relationship(lazy="joined")
     follow_ups: Mapped[list[FollowUp]] = relationship(
-        back_populates="session", lazy="raise", cascade="all, delete-orphan",
+        back_populates="session",
+        lazy="raise",
+        cascade="all, delete-orphan",
         order_by="FollowUp.id",
     )
 

@@ -25,30 +25,47 @@ from ..models import (
     VerificationState,
 )
 
-OUTCOME_LABELS = {OutcomeKind.EMPLOYED: lazy_pgettext("outcome", "Employed"), OutcomeKind.FOUNDED: _l("Founded a business"),
-                  OutcomeKind.EXCLUDED: _l("Excluded from the employment target")}
-EMPLOYMENT_TYPE_LABELS = {EmploymentType.PERMANENT: _l("Permanent"),
-                          EmploymentType.CONTRACT: _l("Contract"),
-                          EmploymentType.INTERN: _l("Intern"),
-                          EmploymentType.FREELANCE: _l("Freelance")}
-EXCLUSION_LABELS = {ExclusionReason.FURTHER_STUDY: _l("Further study"),
-                    ExclusionReason.MILITARY: _l("Military service"),
-                    ExclusionReason.ILLNESS: _l("Illness"),
-                    ExclusionReason.EMIGRATION: _l("Emigration"),
-                    ExclusionReason.OTHER: _l("Other")}
-VERIFICATION_LABELS = {Verification.INSURANCE_RECORD: _l("Employment insurance record"),
-                       Verification.EMPLOYMENT_CERTIFICATE: _l("Certificate of employment"),
-                       Verification.BUSINESS_REGISTRATION: _l("Business registration"),
-                       Verification.OTHER: _l("Other")}
-STATE_LABELS = {VerificationState.UNVERIFIED: _l("Not verified yet"),
-                VerificationState.VERIFIED: _l("Verified"),
-                VerificationState.REJECTED: _l("Could not be verified")}
-RETENTION_LABELS = {RetentionResult.STILL_EMPLOYED: _l("Still employed there"),
-                    RetentionResult.MOVED: _l("Moved to another job"),
-                    RetentionResult.LEFT: _l("Left employment")}
-REFERRAL_LABELS = {ReferralStatus.PROPOSED: _l("Proposed"), ReferralStatus.SENT: _l("Sent"),
-                   ReferralStatus.INTERVIEW: _l("Interview"), ReferralStatus.HIRED: _l("Hired"),
-                   ReferralStatus.NOT_HIRED: _l("Not hired")}
+OUTCOME_LABELS = {
+    OutcomeKind.EMPLOYED: lazy_pgettext("outcome", "Employed"),
+    OutcomeKind.FOUNDED: _l("Founded a business"),
+    OutcomeKind.EXCLUDED: _l("Excluded from the employment target"),
+}
+EMPLOYMENT_TYPE_LABELS = {
+    EmploymentType.PERMANENT: _l("Permanent"),
+    EmploymentType.CONTRACT: _l("Contract"),
+    EmploymentType.INTERN: _l("Intern"),
+    EmploymentType.FREELANCE: _l("Freelance"),
+}
+EXCLUSION_LABELS = {
+    ExclusionReason.FURTHER_STUDY: _l("Further study"),
+    ExclusionReason.MILITARY: _l("Military service"),
+    ExclusionReason.ILLNESS: _l("Illness"),
+    ExclusionReason.EMIGRATION: _l("Emigration"),
+    ExclusionReason.OTHER: _l("Other"),
+}
+VERIFICATION_LABELS = {
+    Verification.INSURANCE_RECORD: _l("Employment insurance record"),
+    Verification.EMPLOYMENT_CERTIFICATE: _l("Certificate of employment"),
+    Verification.BUSINESS_REGISTRATION: _l("Business registration"),
+    Verification.OTHER: _l("Other"),
+}
+STATE_LABELS = {
+    VerificationState.UNVERIFIED: _l("Not verified yet"),
+    VerificationState.VERIFIED: _l("Verified"),
+    VerificationState.REJECTED: _l("Could not be verified"),
+}
+RETENTION_LABELS = {
+    RetentionResult.STILL_EMPLOYED: _l("Still employed there"),
+    RetentionResult.MOVED: _l("Moved to another job"),
+    RetentionResult.LEFT: _l("Left employment"),
+}
+REFERRAL_LABELS = {
+    ReferralStatus.PROPOSED: _l("Proposed"),
+    ReferralStatus.SENT: _l("Sent"),
+    ReferralStatus.INTERVIEW: _l("Interview"),
+    ReferralStatus.HIRED: _l("Hired"),
+    ReferralStatus.NOT_HIRED: _l("Not hired"),
+}
 
 
 def _choices(labels: dict, empty: bool = False) -> list[SelectChoice]:
@@ -58,21 +75,30 @@ def _choices(labels: dict, empty: bool = False) -> list[SelectChoice]:
 
 class OutcomeForm(FlaskForm):
     kind = SelectField(_l("Outcome"), choices=_choices(OUTCOME_LABELS), validators=[DataRequired()])
-    outcome_on = DateField(_l("Date (job or business start, or exclusion)"),
-                           validators=[DataRequired()])
+    outcome_on = DateField(
+        _l("Date (job or business start, or exclusion)"), validators=[DataRequired()]
+    )
     company = StringField(_l("Company or business"), validators=[Optional(), Length(max=200)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
     industry = StringField(_l("Industry"), validators=[Optional(), Length(max=100)])
-    employment_type = SelectField(_l("Employment type"), choices=_choices(EMPLOYMENT_TYPE_LABELS,
-                                                                           True))
-    insured = SelectField(_l("Employment insurance (고용보험)"), choices=[
-        SelectChoice("", _l("Default (yes unless freelance)")), SelectChoice("y", _l("Yes")),
-        SelectChoice("n", _l("No"))])
+    employment_type = SelectField(
+        _l("Employment type"), choices=_choices(EMPLOYMENT_TYPE_LABELS, True)
+    )
+    insured = SelectField(
+        _l("Employment insurance (고용보험)"),
+        choices=[
+            SelectChoice("", _l("Default (yes unless freelance)")),
+            SelectChoice("y", _l("Yes")),
+            SelectChoice("n", _l("No")),
+        ],
+    )
     salary_band = StringField(_l("Salary band (optional)"), validators=[Optional(), Length(max=50)])
-    exclusion_reason = SelectField(_l("Reason for the exclusion"),
-                                   choices=_choices(EXCLUSION_LABELS, True))
-    health_consent = BooleanField(_l("The trainee gave separate consent to record health data "
-                                     "(illness only)"))
+    exclusion_reason = SelectField(
+        _l("Reason for the exclusion"), choices=_choices(EXCLUSION_LABELS, True)
+    )
+    health_consent = BooleanField(
+        _l("The trainee gave separate consent to record health data (illness only)")
+    )
     evidence = TextAreaField(_l("Evidence"), validators=[Optional(), Length(max=2000)])
     verification = SelectField(_l("Verified by"), choices=_choices(VERIFICATION_LABELS, True))
     verification_state = SelectField(_l("Verification"), choices=_choices(STATE_LABELS))
@@ -84,19 +110,23 @@ class VerifyForm(FlaskForm):
 
 
 class RetentionForm(FlaskForm):
-    months = SelectField(_l("Check"), choices=[SelectChoice("6", _l("6 months")),
-                                                SelectChoice("12", _l("12 months"))])
+    months = SelectField(
+        _l("Check"),
+        choices=[SelectChoice("6", _l("6 months")), SelectChoice("12", _l("12 months"))],
+    )
     checked_on = DateField(_l("Checked on"), validators=[DataRequired()])
     result = SelectField(_l("Result"), choices=_choices(RETENTION_LABELS))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
 
 class AttemptForm(FlaskForm):
-    exam = StringField(_l("Exam"), validators=[DataRequired(), Length(max=100)],
-                       description=_l("e.g. AI-900"))
+    exam = StringField(
+        _l("Exam"), validators=[DataRequired(), Length(max=100)], description=_l("e.g. AI-900")
+    )
     exam_on = DateField(_l("Exam date"), validators=[DataRequired()])
-    result = SelectField(_l("Result"), choices=[SelectChoice("pass", _l("Pass")),
-                                                 SelectChoice("fail", _l("Fail"))])
+    result = SelectField(
+        _l("Result"), choices=[SelectChoice("pass", _l("Pass")), SelectChoice("fail", _l("Fail"))]
+    )
     score = IntegerField(_l("Score (optional)"), validators=[Optional(), NumberRange(min=0)])
 
 
@@ -105,8 +135,9 @@ class CompanyForm(FlaskForm):
     name = StringField(_l("Company"), validators=[DataRequired(), Length(max=200)])
     industry = StringField(_l("Industry"), validators=[Optional(), Length(max=100)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
-    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(),
-                                                                   Length(max=254)])
+    contact_email = EmailField(
+        _l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)]
+    )
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=30)])
     openings = TextAreaField(_l("Openings"), validators=[Optional(), Length(max=5000)])
 
@@ -115,8 +146,9 @@ class ReferralForm(FlaskForm):
     enrollment_id = SelectField(_l("Trainee"), coerce=int, validators=[DataRequired()])
     company_id = SelectField(_l("Company"), coerce=int, validators=[DataRequired()])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
-    matching_day_id = SelectField(_l("Matching day (매칭데이)"), coerce=int,
-                                  validators=[Optional()])
+    matching_day_id = SelectField(
+        _l("Matching day (매칭데이)"), coerce=int, validators=[Optional()]
+    )
     consent = BooleanField(_l("The trainee agreed to share their data with this company"))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 

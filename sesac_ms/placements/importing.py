@@ -48,6 +48,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
+from ..permissions import can
 from . import services
 from .services import COMPLETED, OutcomeData
 
@@ -562,6 +563,74 @@ def _enrollment_values(enrollment: Enrollment | None, row: RecordRow) -> dict[st
     return values
 
 
+def _check_cohort_dates(stored: _Stored, items: list[_Parsed], today: date) -> NewCohort | None:
+    """Check the dates of the rows of one cohort; the cohort to create if it is not stored.
+
+    A new cohort takes its dates from its rows, which must agree; a stored one keeps its
+    own, which the rows may repeat but not contradict (checked per row). Status dates lie
+    between the cohort's start and today.
+    """
+    new: NewCohort | None = None
+    first = items[0]
+    campus = stored.campus(first.campus)
+    course = stored.course(campus, first.course) if campus else None
+    existing = stored.cohort(course, first.number) if course else None
+    if existing is not None:
+        start_on = existing.start_on
+    else:
+        new = NewCohort(
+            first.campus, first.course, first.number, rows=[item.row.number for item in items]
+        )
+        for item in items:
+            for attribute, column in (("start_on", "cohort_start"), ("end_on", "cohort_end")):
+                given = getattr(item, column)
+                kept = getattr(new, attribute)
+                if given is None:
+                    continue
+                if kept is None:
+                    setattr(new, attribute, given)
+                elif given != kept:
+                    item.parser.error(
+                        column,
+                        gettext(
+                            "An earlier row gives this new cohort %(date)s.",
+                            date=kept.isoformat(),
+                        ),
+                    )
+        for attribute, column in (("start_on", "cohort_start"), ("end_on", "cohort_end")):
+            if getattr(new, attribute) is None:
+                for item in items:
+                    _need(
+                        item.parser,
+                        column,
+                        None,
+                        gettext(
+                            "Cohort %(n)d of “%(course)s” at %(campus)s is not stored yet: "
+                            "give its start and end dates to create it.",
+                            n=new.number,
+                            course=new.course,
+                            campus=new.campus,
+                        ),
+                    )
+        if new.start_on and new.end_on and new.end_on < new.start_on:
+            first.parser.error("cohort_end", gettext("The cohort cannot end before it starts."))
+        start_on = new.start_on
+    for item in items:
+        if item.status_on is None or item.status not in (
+            EnrollmentStatus.COMPLETED,
+            EnrollmentStatus.DROPPED,
+        ):
+            continue
+        if start_on is not None and item.status_on < start_on:
+            item.parser.error(
+                "status_date",
+                gettext("This is before the cohort starts (%(date)s).", date=start_on.isoformat()),
+            )
+        elif item.status_on > today:
+            item.parser.error("status_date", gettext("This date is in the future."))
+    return new
+
+
 def preview_records(filename: str, content: bytes, *, actor: User | None = None) -> Preview:
     """Read a trainee-records file and check every row against what is stored; write nothing.
 
@@ -575,6 +644,7 @@ def preview_records(filename: str, content: bytes, *, actor: User | None = None)
     today = today_in_seoul()
     stored = _Stored()
     limited = _limited(actor)
+    may_create = actor is None or can("cohort.manage", actor)
     parsed = [_read_record(table, row) for row in table.rows]
     people = _people({p.email for p in parsed if p.email})
 
@@ -605,6 +675,17 @@ def preview_records(filename: str, content: bytes, *, actor: User | None = None)
         if campus_key and item.course and item.number is not None:
             cohort_key = (campus_key, item.course, item.number)
             cohort_rows.setdefault(cohort_key, []).append(item)
+            if cohort is None and campus is not None and not may_create:
+                # Coordinators import into cohorts that exist; making one is a manager's.
+                parser.error(
+                    "course" if course is None else "cohort",
+                    gettext(
+                        "Cohort %(n)d of “%(course)s” is not stored, and you may not create "
+                        "cohorts: ask a manager to create it, or to import this file.",
+                        n=item.number,
+                        course=item.course,
+                    ),
+                )
         if cohort is not None:
             for key, given, kept in (
                 ("cohort_start", item.cohort_start, cohort.start_on),
@@ -672,69 +753,10 @@ def preview_records(filename: str, content: bytes, *, actor: User | None = None)
                 user=user,
             )
 
-    # Cohorts to create: their dates from their rows, which must agree.
     for key, items in cohort_rows.items():
-        first = items[0]
-        campus = stored.campus(first.campus)
-        course = stored.course(campus, first.course) if campus else None
-        existing = stored.cohort(course, first.number) if course else None
-        if existing is not None:
-            dates = (existing.start_on, existing.end_on)
-        else:
-            new = NewCohort(
-                first.campus, first.course, first.number, rows=[item.row.number for item in items]
-            )
-            for item in items:
-                for attribute, column in (("start_on", "cohort_start"), ("end_on", "cohort_end")):
-                    given = getattr(item, column)
-                    kept = getattr(new, attribute)
-                    if given is None:
-                        continue
-                    if kept is None:
-                        setattr(new, attribute, given)
-                    elif given != kept:
-                        item.parser.error(
-                            column,
-                            gettext(
-                                "An earlier row gives this new cohort %(date)s.",
-                                date=kept.isoformat(),
-                            ),
-                        )
-            for attribute, column in (("start_on", "cohort_start"), ("end_on", "cohort_end")):
-                if getattr(new, attribute) is None:
-                    for item in items:
-                        _need(
-                            item.parser,
-                            column,
-                            None,
-                            gettext(
-                                "Cohort %(n)d of “%(course)s” at %(campus)s is not stored yet: "
-                                "give its start and end dates to create it.",
-                                n=new.number,
-                                course=new.course,
-                                campus=new.campus,
-                            ),
-                        )
-            if new.start_on and new.end_on and new.end_on < new.start_on:
-                first.parser.error("cohort_end", gettext("The cohort cannot end before it starts."))
+        new = _check_cohort_dates(stored, items, today)
+        if new is not None:
             preview.new_cohorts[key] = new
-            dates = (new.start_on, new.end_on)
-        start_on = dates[0]
-        for item in items:
-            if item.status_on is None or item.status not in (
-                EnrollmentStatus.COMPLETED,
-                EnrollmentStatus.DROPPED,
-            ):
-                continue
-            if start_on is not None and item.status_on < start_on:
-                item.parser.error(
-                    "status_date",
-                    gettext(
-                        "This is before the cohort starts (%(date)s).", date=start_on.isoformat()
-                    ),
-                )
-            elif item.status_on > today:
-                item.parser.error("status_date", gettext("This date is in the future."))
 
     for item in parsed:
         preview.errors.extend(item.parser.errors)

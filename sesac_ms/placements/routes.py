@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
@@ -34,7 +34,6 @@ from .forms import (
     VerifyForm,
 )
 
-
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
@@ -43,10 +42,16 @@ def _actor() -> User:
 
 
 def _labels() -> dict:
-    return {"outcome_labels": OUTCOME_LABELS, "type_labels": EMPLOYMENT_TYPE_LABELS,
-            "exclusion_labels": EXCLUSION_LABELS, "verification_labels": VERIFICATION_LABELS,
-            "state_labels": STATE_LABELS, "retention_labels": RETENTION_LABELS,
-            "referral_labels": REFERRAL_LABELS, "may_see_health": services.may_see_health(_actor())}
+    return {
+        "outcome_labels": OUTCOME_LABELS,
+        "type_labels": EMPLOYMENT_TYPE_LABELS,
+        "exclusion_labels": EXCLUSION_LABELS,
+        "verification_labels": VERIFICATION_LABELS,
+        "state_labels": STATE_LABELS,
+        "retention_labels": RETENTION_LABELS,
+        "referral_labels": REFERRAL_LABELS,
+        "may_see_health": services.may_see_health(_actor()),
+    }
 
 
 @bp.get("/")
@@ -57,18 +62,30 @@ def index() -> ResponseReturnValue:
     missing = request.args.get("missing") == "1"
     if missing:
         rows = [(e, o) for e, o in rows if o is None]
-    return render_template("placements/index.html", rows=rows, missing=missing,
-                           waiting=services.without_outcome(_actor(), date.today()), **_labels())
+    return render_template(
+        "placements/index.html",
+        rows=rows,
+        missing=missing,
+        waiting=services.without_outcome(_actor(), date.today()),
+        **_labels(),
+    )
 
 
 def _trainee_page(enrollment: Enrollment, outcome_form: OutcomeForm) -> ResponseReturnValue:
     history = services.outcome_history(enrollment)
     return render_template(
-        "placements/trainee.html", enrollment=enrollment, history=history,
+        "placements/trainee.html",
+        enrollment=enrollment,
+        history=history,
         current=next((o for o in history if o.is_current), None),
-        checks=services.retention_checks(history), outcome_form=outcome_form,
-        verify_form=VerifyForm(), retention_form=RetentionForm(), attempt_form=AttemptForm(),
-        attempts=services.attempts_of(enrollment.user), **_labels())
+        checks=services.retention_checks(history),
+        outcome_form=outcome_form,
+        verify_form=VerifyForm(),
+        retention_form=RetentionForm(),
+        attempt_form=AttemptForm(),
+        attempts=services.attempts_of(enrollment.user),
+        **_labels(),
+    )
 
 
 @bp.get("/<int:enrollment_id>")
@@ -87,15 +104,20 @@ def record_outcome(enrollment_id: int) -> ResponseReturnValue:
     form = OutcomeForm()
     if form.validate_on_submit():
         data = services.OutcomeData(
-            kind=form.kind.data, outcome_on=form.outcome_on.data, company=form.company.data or "",
-            job_title=form.job_title.data or "", industry=form.industry.data or "",
+            kind=form.kind.data,
+            outcome_on=form.outcome_on.data,
+            company=form.company.data or "",
+            job_title=form.job_title.data or "",
+            industry=form.industry.data or "",
             employment_type=form.employment_type.data or None,
             insured={"y": True, "n": False}.get(form.insured.data),
             salary_band=form.salary_band.data or "",
             exclusion_reason=form.exclusion_reason.data or None,
-            health_consent=form.health_consent.data, evidence=form.evidence.data or "",
+            health_consent=form.health_consent.data,
+            evidence=form.evidence.data or "",
             verification=form.verification.data or None,
-            verification_state=form.verification_state.data)
+            verification_state=form.verification_state.data,
+        )
         try:
             outcome = services.record_outcome(_actor(), enrollment, data)
         except DomainError as error:
@@ -103,8 +125,12 @@ def record_outcome(enrollment_id: int) -> ResponseReturnValue:
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Outcome recorded.") if outcome else
-                  gettext("Nothing changed: this is already the current outcome."), "success")
+            flash(
+                gettext("Outcome recorded.")
+                if outcome
+                else gettext("Nothing changed: this is already the current outcome."),
+                "success",
+            )
             return redirect(url_for("placements.trainee", enrollment_id=enrollment_id))
     return _trainee_page(enrollment, form)
 
@@ -131,8 +157,9 @@ def verify(outcome_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _back(outcome, DomainError(gettext("Choose the state.")), "")
     try:
-        services.set_verification(_actor(), outcome, form.verification.data or None,
-                                  form.verification_state.data)
+        services.set_verification(
+            _actor(), outcome, form.verification.data or None, form.verification_state.data
+        )
     except DomainError as error:
         return _back(outcome, error, "")
     return _back(outcome, None, gettext("Verification saved."))
@@ -146,8 +173,14 @@ def retention(outcome_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _back(outcome, DomainError(gettext("Enter the check date and result.")), "")
     try:
-        services.record_retention(_actor(), outcome, int(form.months.data),
-                                  form.checked_on.data, form.result.data, form.note.data or "")
+        services.record_retention(
+            _actor(),
+            outcome,
+            int(form.months.data),
+            form.checked_on.data,
+            form.result.data,
+            form.note.data or "",
+        )
     except DomainError as error:
         return _back(outcome, error, "")
     return _back(outcome, None, gettext("Retention check saved."))
@@ -165,8 +198,14 @@ def record_attempt(enrollment_id: int) -> ResponseReturnValue:
                 flash(message, "danger")
         return redirect(target)
     try:
-        services.record_attempt(_actor(), enrollment.user, form.exam.data, form.exam_on.data,
-                                form.result.data == "pass", form.score.data)
+        services.record_attempt(
+            _actor(),
+            enrollment.user,
+            form.exam.data,
+            form.exam_on.data,
+            form.result.data == "pass",
+            form.score.data,
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -190,8 +229,9 @@ def _company_form() -> CompanyForm:
 
 
 def _companies_page(form: CompanyForm) -> ResponseReturnValue:
-    return render_template("placements/companies.html", form=form,
-                           companies=services.companies(_actor()))
+    return render_template(
+        "placements/companies.html", form=form, companies=services.companies(_actor())
+    )
 
 
 @bp.get("/companies")
@@ -207,10 +247,15 @@ def create_company() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             company = services.create_company(
-                _actor(), campus_id=form.campus_id.data, name=form.name.data,
-                industry=form.industry.data or "", contact_name=form.contact_name.data or "",
+                _actor(),
+                campus_id=form.campus_id.data,
+                name=form.name.data,
+                industry=form.industry.data or "",
+                contact_name=form.contact_name.data or "",
                 contact_email=form.contact_email.data or "",
-                contact_phone=form.contact_phone.data or "", openings=form.openings.data or "")
+                contact_phone=form.contact_phone.data or "",
+                openings=form.openings.data or "",
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -225,22 +270,29 @@ def _referral_form() -> ReferralForm:
     form = ReferralForm()
     trainees = [(e, o) for e, o in services.completed_trainees(_actor())]
     enrolled = db.session.scalars(
-        db.select(Enrollment).where(Enrollment.status == EnrollmentStatus.ENROLLED)).all()
+        db.select(Enrollment).where(Enrollment.status == EnrollmentStatus.ENROLLED)
+    ).all()
     choices = {e.id: e for e, _ in trainees}
     choices.update({e.id: e for e in enrolled if services.in_scope_enrollment(_actor(), e)})
-    form.enrollment_id.choices = [SelectChoice(e.id, f"{e.user.name} · {e.cohort.label()}")
-                                  for e in choices.values()]
+    form.enrollment_id.choices = [
+        SelectChoice(e.id, f"{e.user.name} · {e.cohort.label()}") for e in choices.values()
+    ]
     form.company_id.choices = [SelectChoice(c.id, c.name) for c in services.companies(_actor())]
     form.matching_day_id.choices = [SelectChoice(0, "—")] + [
         SelectChoice(e.id, f"{e.starts_at.astimezone(SEOUL):%Y-%m-%d} {e.title}")
-        for e in services.matching_days(_actor())]
+        for e in services.matching_days(_actor())
+    ]
     return form
 
 
 def _referrals_page(form: ReferralForm) -> ResponseReturnValue:
-    return render_template("placements/referrals.html", form=form,
-                           referrals=services.referrals(_actor()),
-                           status_form=ReferralStatusForm(), **_labels())
+    return render_template(
+        "placements/referrals.html",
+        form=form,
+        referrals=services.referrals(_actor()),
+        status_form=ReferralStatusForm(),
+        **_labels(),
+    )
 
 
 @bp.get("/referrals")
@@ -255,11 +307,15 @@ def create_referral() -> ResponseReturnValue:
     form = _referral_form()
     if form.validate_on_submit():
         try:
-            services.refer(_actor(), load_in_scope(Enrollment, form.enrollment_id.data),
-                           load_in_scope(Company, form.company_id.data),
-                           position=form.position.data or "", consent=form.consent.data,
-                           note=form.note.data or "",
-                           matching_day_id=form.matching_day_id.data or None)
+            services.refer(
+                _actor(),
+                load_in_scope(Enrollment, form.enrollment_id.data),
+                load_in_scope(Company, form.company_id.data),
+                position=form.position.data or "",
+                consent=form.consent.data,
+                note=form.note.data or "",
+                matching_day_id=form.matching_day_id.data or None,
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -279,8 +335,9 @@ def referral_status(referral_id: int) -> ResponseReturnValue:
         flash(gettext("Choose the next step."), "danger")
         return redirect(url_for("placements.referrals"))
     try:
-        services.advance_referral(_actor(), referral, form.status.data,
-                                  started_on=form.started_on.data)
+        services.advance_referral(
+            _actor(), referral, form.status.data, started_on=form.started_on.data
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")

@@ -72,34 +72,56 @@ def _enum(enum, value, field: str, message: str):
 def check_outcome(enrollment: Enrollment, data: OutcomeData) -> dict:
     """The outcome's column values, or InvalidInput naming the field."""
     if enrollment.status not in COMPLETED:
-        raise Conflict(gettext("Only completed trainees have an outcome; %(name)s is not "
-                               "completed.", name=enrollment.user.name))
+        raise Conflict(
+            gettext(
+                "Only completed trainees have an outcome; %(name)s is not completed.",
+                name=enrollment.user.name,
+            )
+        )
     kind = _enum(OutcomeKind, data.kind, "kind", gettext("Choose the outcome."))
     if kind is None:
         raise InvalidInput(gettext("Choose the outcome."), "kind")
     if data.outcome_on is None:
-        raise InvalidInput(gettext("Enter the date (job or business start, or exclusion)."),
-                           "outcome_on")
+        raise InvalidInput(
+            gettext("Enter the date (job or business start, or exclusion)."), "outcome_on"
+        )
     if data.outcome_on > date.today().replace(year=date.today().year + 1):
         raise InvalidInput(gettext("The date is too far in the future."), "outcome_on")
     company = (data.company or "").strip()
     if kind in (OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED) and not company:
         raise InvalidInput(gettext("Enter the company or business name."), "company")
-    reason = _enum(ExclusionReason, data.exclusion_reason, "exclusion_reason",
-                   gettext("Choose the reason for the exclusion."))
+    reason = _enum(
+        ExclusionReason,
+        data.exclusion_reason,
+        "exclusion_reason",
+        gettext("Choose the reason for the exclusion."),
+    )
     if kind == OutcomeKind.EXCLUDED and reason is None:
         raise InvalidInput(gettext("Choose the reason for the exclusion."), "exclusion_reason")
-    if kind == OutcomeKind.EXCLUDED and reason == ExclusionReason.ILLNESS and not (
-            data.health_consent):
-        raise InvalidInput(gettext("An illness exclusion is health data: record it only with "
-                                   "the trainee's separate consent."), "health_consent")
-    employment_type = _enum(EmploymentType, data.employment_type, "employment_type",
-                            gettext("Choose the employment type."))
+    if (
+        kind == OutcomeKind.EXCLUDED
+        and reason == ExclusionReason.ILLNESS
+        and not (data.health_consent)
+    ):
+        raise InvalidInput(
+            gettext(
+                "An illness exclusion is health data: record it only with "
+                "the trainee's separate consent."
+            ),
+            "health_consent",
+        )
+    employment_type = _enum(
+        EmploymentType,
+        data.employment_type,
+        "employment_type",
+        gettext("Choose the employment type."),
+    )
     insured = data.insured
     if kind == OutcomeKind.EMPLOYED and insured is None:
         insured = employment_type != EmploymentType.FREELANCE
     return {
-        "kind": kind, "outcome_on": data.outcome_on,
+        "kind": kind,
+        "outcome_on": data.outcome_on,
         "company": company or None if kind != OutcomeKind.EXCLUDED else None,
         "job_title": (data.job_title or "").strip() or None,
         "industry": (data.industry or "").strip() or None,
@@ -109,25 +131,47 @@ def check_outcome(enrollment: Enrollment, data: OutcomeData) -> dict:
         "exclusion_reason": reason if kind == OutcomeKind.EXCLUDED else None,
         "health_consent_at": utcnow() if reason == ExclusionReason.ILLNESS else None,
         "evidence": (data.evidence or "").strip(),
-        "verification": _enum(Verification, data.verification, "verification",
-                              gettext("Choose how it was verified.")),
-        "verification_state": _enum(VerificationState, data.verification_state,
-                                    "verification_state", gettext("Choose the state."))
+        "verification": _enum(
+            Verification, data.verification, "verification", gettext("Choose how it was verified.")
+        ),
+        "verification_state": _enum(
+            VerificationState,
+            data.verification_state,
+            "verification_state",
+            gettext("Choose the state."),
+        )
         or VerificationState.UNVERIFIED,
     }
 
 
 def current_outcome(enrollment: Enrollment) -> Outcome | None:
-    return db.session.scalar(db.select(Outcome).where(Outcome.enrollment_id == enrollment.id,
-                                                      Outcome.is_current))
+    return db.session.scalar(
+        db.select(Outcome).where(Outcome.enrollment_id == enrollment.id, Outcome.is_current)
+    )
 
 
-COMPARED = ("kind", "outcome_on", "company", "job_title", "industry", "employment_type",
-            "insured", "exclusion_reason")
+COMPARED = (
+    "kind",
+    "outcome_on",
+    "company",
+    "job_title",
+    "industry",
+    "employment_type",
+    "insured",
+    "exclusion_reason",
+)
 
 
-def record_outcome(actor: User | None, enrollment: Enrollment, data: OutcomeData, *,
-                   source: str = "web") -> Outcome | None:
+def _masked(values: dict) -> dict:
+    """Health data stays out of the audit log, as the old value and as the new one."""
+    if values["exclusion_reason"] == ExclusionReason.ILLNESS:
+        return {**values, "exclusion_reason": "(sensitive)"}
+    return values
+
+
+def record_outcome(
+    actor: User | None, enrollment: Enrollment, data: OutcomeData, *, source: str = "web"
+) -> Outcome | None:
     """Make this the trainee's current outcome; the previous one is kept as history.
 
     Returns None when the data equals the current outcome (an import run twice).
@@ -139,24 +183,35 @@ def record_outcome(actor: User | None, enrollment: Enrollment, data: OutcomeData
     if current is not None:
         current.is_current = False
         db.session.flush()  # the partial unique index admits one current outcome
-    outcome = Outcome(enrollment_id=enrollment.id, source=source,
-                      recorded_by_id=actor.id if actor else None, **values)
+    outcome = Outcome(
+        enrollment_id=enrollment.id,
+        source=source,
+        recorded_by_id=actor.id if actor else None,
+        **values,
+    )
     db.session.add(outcome)
     db.session.flush()
-    shown = {k: values[k] for k in COMPARED}
-    if values["exclusion_reason"] == ExclusionReason.ILLNESS:
-        shown["exclusion_reason"] = "(sensitive)"
-    audit.record(actor, "outcome.recorded", outcome,
-                 {k: [getattr(current, k, None) if current else None, v]
-                  for k, v in shown.items()},
-                 label=f"{enrollment.user.name} <{enrollment.user.email}>",
-                 campus_id=enrollment.cohort.campus_id)
+    shown = _masked({k: values[k] for k in COMPARED})
+    before = _masked({k: getattr(current, k, None) if current else None for k in COMPARED})
+    audit.record(
+        actor,
+        "outcome.recorded",
+        outcome,
+        {k: [before[k], v] for k, v in shown.items()},
+        label=f"{enrollment.user.name} <{enrollment.user.email}>",
+        campus_id=enrollment.cohort.campus_id,
+    )
     return outcome
 
 
 def outcome_history(enrollment: Enrollment) -> list[Outcome]:
-    return list(db.session.scalars(db.select(Outcome).where(
-        Outcome.enrollment_id == enrollment.id).order_by(Outcome.id.desc())))
+    return list(
+        db.session.scalars(
+            db.select(Outcome)
+            .where(Outcome.enrollment_id == enrollment.id)
+            .order_by(Outcome.id.desc())
+        )
+    )
 
 
 def may_see_health(user: User) -> bool:
@@ -165,47 +220,69 @@ def may_see_health(user: User) -> bool:
 
 
 def set_verification(actor: User, outcome: Outcome, method: str | None, state: str) -> None:
-    values = {"verification": _enum(Verification, method, "verification",
-                                    gettext("Choose how it was verified.")),
-              "verification_state": _enum(VerificationState, state, "verification_state",
-                                          gettext("Choose the state."))}
+    values = {
+        "verification": _enum(
+            Verification, method, "verification", gettext("Choose how it was verified.")
+        ),
+        "verification_state": _enum(
+            VerificationState, state, "verification_state", gettext("Choose the state.")
+        ),
+    }
     if values["verification_state"] is None:
         raise InvalidInput(gettext("Choose the state."), "verification_state")
     changes = audit.apply_changes(outcome, values)
     if changes:
-        audit.record(actor, "outcome.verified", outcome, changes,
-                     label=outcome.enrollment.user.email,
-                     campus_id=outcome.enrollment.cohort.campus_id)
+        audit.record(
+            actor,
+            "outcome.verified",
+            outcome,
+            changes,
+            label=outcome.enrollment.user.email,
+            campus_id=outcome.enrollment.cohort.campus_id,
+        )
 
 
 # --- retention --------------------------------------------------------------------------
 
 
-def record_retention(actor: User, outcome: Outcome, months: int, checked_on: date | None,
-                     result: str, note: str = "") -> RetentionCheck:
+def record_retention(
+    actor: User, outcome: Outcome, months: int, checked_on: date | None, result: str, note: str = ""
+) -> RetentionCheck:
     if outcome.kind != OutcomeKind.EMPLOYED:
         raise Conflict(gettext("Retention is checked for jobs only."))
     if months not in (6, 12):
         raise InvalidInput(gettext("Retention is checked at 6 or 12 months."), "months")
     if checked_on is None or checked_on < outcome.outcome_on:
-        raise InvalidInput(gettext("The check date must be after the job started."),
-                           "checked_on")
+        raise InvalidInput(gettext("The check date must be after the job started."), "checked_on")
     verdict = _enum(RetentionResult, result, "result", gettext("Choose the result."))
     if verdict is None:
         raise InvalidInput(gettext("Choose the result."), "result")
-    check = db.session.scalar(db.select(RetentionCheck).where(
-        RetentionCheck.outcome_id == outcome.id, RetentionCheck.months == months))
+    check = db.session.scalar(
+        db.select(RetentionCheck).where(
+            RetentionCheck.outcome_id == outcome.id, RetentionCheck.months == months
+        )
+    )
     if check is None:
-        check = RetentionCheck(outcome_id=outcome.id, months=months, checked_on=checked_on,
-                               result=verdict, note=note.strip()[:300],
-                               recorded_by_id=actor.id)
+        check = RetentionCheck(
+            outcome_id=outcome.id,
+            months=months,
+            checked_on=checked_on,
+            result=verdict,
+            note=note.strip()[:300],
+            recorded_by_id=actor.id,
+        )
         db.session.add(check)
     else:
         check.checked_on, check.result, check.note = checked_on, verdict, note.strip()[:300]
     db.session.flush()
-    audit.record(actor, "outcome.retention", outcome, {"months": months, "result": str(verdict)},
-                 label=outcome.enrollment.user.email,
-                 campus_id=outcome.enrollment.cohort.campus_id)
+    audit.record(
+        actor,
+        "outcome.retention",
+        outcome,
+        {"months": months, "result": str(verdict)},
+        label=outcome.enrollment.user.email,
+        campus_id=outcome.enrollment.cohort.campus_id,
+    )
     return check
 
 
@@ -213,8 +290,11 @@ def retention_checks(outcomes: list[Outcome]) -> dict[int, list[RetentionCheck]]
     ids = [o.id for o in outcomes]
     grouped: dict[int, list[RetentionCheck]] = {}
     if ids:
-        for check in db.session.scalars(db.select(RetentionCheck).where(
-                RetentionCheck.outcome_id.in_(ids)).order_by(RetentionCheck.months)):
+        for check in db.session.scalars(
+            db.select(RetentionCheck)
+            .where(RetentionCheck.outcome_id.in_(ids))
+            .order_by(RetentionCheck.months)
+        ):
             grouped.setdefault(check.outcome_id, []).append(check)
     return grouped
 
@@ -222,18 +302,20 @@ def retention_checks(outcomes: list[Outcome]) -> dict[int, list[RetentionCheck]]
 # --- the coordinator's list --------------------------------------------------------------
 
 
-def completed_trainees(user: User, cohort_id: int | None = None) -> list[tuple[Enrollment,
-                                                                                Outcome | None]]:
+def completed_trainees(
+    user: User, cohort_id: int | None = None
+) -> list[tuple[Enrollment, Outcome | None]]:
     """Completed trainees in the user's scope with their current outcome (two joins, one query)."""
     from ..models import Course
 
-    stmt = (db.select(Enrollment, Outcome)
-            .join(Cohort, Cohort.id == Enrollment.cohort_id)
-            .join(Course, Course.id == Cohort.course_id)
-            .outerjoin(Outcome, sa.and_(Outcome.enrollment_id == Enrollment.id,
-                                        Outcome.is_current))
-            .where(Enrollment.status.in_(COMPLETED))
-            .order_by(Cohort.end_on.desc(), Enrollment.id))
+    stmt = (
+        db.select(Enrollment, Outcome)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .outerjoin(Outcome, sa.and_(Outcome.enrollment_id == Enrollment.id, Outcome.is_current))
+        .where(Enrollment.status.in_(COMPLETED))
+        .order_by(Cohort.end_on.desc(), Enrollment.id)
+    )
     if user.role != Role.ADMIN:
         stmt = stmt.where(Course.campus_id == user.campus_id)
     if cohort_id:
@@ -259,32 +341,52 @@ def in_scope_enrollment(user: User, enrollment: Enrollment) -> bool:
 
 
 def log_view(actor: User, enrollment: Enrollment) -> None:
-    audit.record_access(actor, AccessAction.VIEW,
-                        f"{enrollment.user.name} <{enrollment.user.email}>",
-                        subject=enrollment, detail="placements.outcome")
+    audit.record_access(
+        actor,
+        AccessAction.VIEW,
+        f"{enrollment.user.name} <{enrollment.user.email}>",
+        subject=enrollment,
+        detail="placements.outcome",
+    )
 
 
 # --- companies and referrals -------------------------------------------------------------
 
 
-def create_company(actor: User, *, campus_id: int, name: str, industry: str = "",
-                   contact_name: str = "", contact_email: str = "", contact_phone: str = "",
-                   openings: str = "") -> Company:
+def create_company(
+    actor: User,
+    *,
+    campus_id: int,
+    name: str,
+    industry: str = "",
+    contact_name: str = "",
+    contact_email: str = "",
+    contact_phone: str = "",
+    openings: str = "",
+) -> Company:
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput(gettext("Enter the company name."), "name")
-    if db.session.scalar(db.select(Company.id).where(Company.campus_id == campus_id,
-                                                     Company.name == name)):
-        raise Conflict(gettext("This campus already has a company named %(name)s.", name=name),
-                       "name")
-    company = Company(campus_id=campus_id, name=name[:200], industry=industry.strip()[:100],
-                      contact_name=contact_name.strip()[:100],
-                      contact_email=contact_email.strip()[:254],
-                      contact_phone=contact_phone.strip()[:30], openings=openings.strip())
+    if db.session.scalar(
+        db.select(Company.id).where(Company.campus_id == campus_id, Company.name == name)
+    ):
+        raise Conflict(
+            gettext("This campus already has a company named %(name)s.", name=name), "name"
+        )
+    company = Company(
+        campus_id=campus_id,
+        name=name[:200],
+        industry=industry.strip()[:100],
+        contact_name=contact_name.strip()[:100],
+        contact_email=contact_email.strip()[:254],
+        contact_phone=contact_phone.strip()[:30],
+        openings=openings.strip(),
+    )
     db.session.add(company)
     db.session.flush()
-    audit.record(actor, "company.created", company, {"name": [None, name]}, label=name,
-                 campus_id=campus_id)
+    audit.record(
+        actor, "company.created", company, {"name": [None, name]}, label=name, campus_id=campus_id
+    )
     return company
 
 
@@ -299,37 +401,67 @@ def matching_days(user: User) -> list:
     """Matching-day events (매칭데이) of the user's campus, newest first."""
     from ..models import CohortEvent, Course, EventKind
 
-    stmt = (db.select(CohortEvent).join(Cohort, Cohort.id == CohortEvent.cohort_id)
-            .join(Course, Course.id == Cohort.course_id)
-            .where(CohortEvent.kind == EventKind.MATCHING_DAY)
-            .order_by(CohortEvent.starts_at.desc()))
+    stmt = (
+        db.select(CohortEvent)
+        .join(Cohort, Cohort.id == CohortEvent.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .where(CohortEvent.kind == EventKind.MATCHING_DAY)
+        .order_by(CohortEvent.starts_at.desc())
+    )
     if user.role != Role.ADMIN:
         stmt = stmt.where(Course.campus_id == user.campus_id)
     return list(db.session.scalars(stmt.limit(50)))
 
 
-def refer(actor: User, enrollment: Enrollment, company: Company, *, position: str,
-          consent: bool, note: str = "", matching_day_id: int | None = None) -> Referral:
+def refer(
+    actor: User,
+    enrollment: Enrollment,
+    company: Company,
+    *,
+    position: str,
+    consent: bool,
+    note: str = "",
+    matching_day_id: int | None = None,
+) -> Referral:
     """Propose a trainee to a company; sharing their data needs their consent."""
     if not consent:
-        raise InvalidInput(gettext("A referral shares the trainee's data with the company: "
-                                   "record it only with the trainee's consent."), "consent")
+        raise InvalidInput(
+            gettext(
+                "A referral shares the trainee's data with the company: "
+                "record it only with the trainee's consent."
+            ),
+            "consent",
+        )
     if company.campus_id != enrollment.cohort.campus_id:
         raise NotAllowed(gettext("Choose a company of this campus."), "company_id")
-    if matching_day_id is not None and matching_day_id not in {
-            e.id for e in matching_days(actor)}:
+    if matching_day_id is not None and matching_day_id not in {e.id for e in matching_days(actor)}:
         raise InvalidInput(gettext("Choose a matching day of this campus."), "matching_day_id")
-    referral = Referral(enrollment_id=enrollment.id, company_id=company.id,
-                        position=(position or "").strip()[:200], sharing_consent_at=utcnow(),
-                        note=(note or "").strip(), created_by_id=actor.id,
-                        matching_day_id=matching_day_id)
+    referral = Referral(
+        enrollment_id=enrollment.id,
+        company_id=company.id,
+        position=(position or "").strip()[:200],
+        sharing_consent_at=utcnow(),
+        note=(note or "").strip(),
+        created_by_id=actor.id,
+        matching_day_id=matching_day_id,
+    )
     db.session.add(referral)
     db.session.flush()
-    audit.record(actor, "referral.created", referral,
-                 {"company": [None, company.name], "position": [None, referral.position]},
-                 label=enrollment.user.email, campus_id=company.campus_id)
-    audit.record_access(actor, AccessAction.CHANGE, enrollment.user.email, subject=enrollment,
-                        detail=f"shared with {company.name}")
+    audit.record(
+        actor,
+        "referral.created",
+        referral,
+        {"company": [None, company.name], "position": [None, referral.position]},
+        label=enrollment.user.email,
+        campus_id=company.campus_id,
+    )
+    audit.record_access(
+        actor,
+        AccessAction.CHANGE,
+        enrollment.user.email,
+        subject=enrollment,
+        detail=f"shared with {company.name}",
+    )
     return referral
 
 
@@ -340,22 +472,41 @@ REFERRAL_NEXT = {
 }
 
 
-def advance_referral(actor: User, referral: Referral, to: str, *, started_on: date | None = None
-                     ) -> None:
+def advance_referral(
+    actor: User, referral: Referral, to: str, *, started_on: date | None = None
+) -> None:
     """proposed → sent → interview → hired | not hired; a hire becomes the employment outcome."""
     target = _enum(ReferralStatus, to, "status", gettext("Unknown referral status."))
     if target not in REFERRAL_NEXT.get(referral.status, ()):
         raise Conflict(gettext("This referral cannot move to that step."))
     changes = audit.apply_changes(referral, {"status": target})
-    audit.record(actor, "referral.updated", referral, changes,
-                 label=referral.enrollment.user.email, campus_id=referral.company.campus_id)
+    audit.record(
+        actor,
+        "referral.updated",
+        referral,
+        changes,
+        label=referral.enrollment.user.email,
+        campus_id=referral.company.campus_id,
+    )
     if target == ReferralStatus.HIRED:
         if started_on is None:
             raise InvalidInput(gettext("Enter the date the job starts."), "started_on")
-        record_outcome(actor, referral.enrollment, OutcomeData(
-            kind=OutcomeKind.EMPLOYED, outcome_on=started_on, company=referral.company.name,
-            job_title=referral.position, industry=referral.company.industry,
-            evidence=gettext("Hired through a referral")))
+        if referral.enrollment.status not in COMPLETED:
+            # Hired while still in training (조기취업): only a completed trainee has an
+            # outcome, so it is recorded once the roster marks the completion.
+            return
+        record_outcome(
+            actor,
+            referral.enrollment,
+            OutcomeData(
+                kind=OutcomeKind.EMPLOYED,
+                outcome_on=started_on,
+                company=referral.company.name,
+                job_title=referral.position,
+                industry=referral.company.industry,
+                evidence=gettext("Hired through a referral"),
+            ),
+        )
 
 
 def referrals(user: User) -> list[Referral]:
@@ -378,8 +529,14 @@ def exam_named(name: str, *, create: bool = False) -> Exam | None:
     return exam
 
 
-def record_attempt(actor: User | None, trainee: User, exam_name: str, exam_on: date | None,
-                   passed: bool, score: int | None = None) -> CertificationAttempt | None:
+def record_attempt(
+    actor: User | None,
+    trainee: User,
+    exam_name: str,
+    exam_on: date | None,
+    passed: bool,
+    score: int | None = None,
+) -> CertificationAttempt | None:
     """Record an exam attempt; the same trainee, exam and date again changes nothing new."""
     if trainee.role != Role.TRAINEE:
         raise InvalidInput(gettext("Certifications are recorded for trainees."), "email")
@@ -390,26 +547,40 @@ def record_attempt(actor: User | None, trainee: User, exam_name: str, exam_on: d
     if score is not None and score < 0:
         raise InvalidInput(gettext("A score cannot be negative."), "score")
     exam = exam_named(exam_name, create=True)
-    attempt = db.session.scalar(db.select(CertificationAttempt).where(
-        CertificationAttempt.user_id == trainee.id, CertificationAttempt.exam_id == exam.id,
-        CertificationAttempt.exam_on == exam_on))
+    attempt = db.session.scalar(
+        db.select(CertificationAttempt).where(
+            CertificationAttempt.user_id == trainee.id,
+            CertificationAttempt.exam_id == exam.id,
+            CertificationAttempt.exam_on == exam_on,
+        )
+    )
     if attempt is not None:
         if attempt.passed == passed and attempt.score == score:
             return None
         changes = audit.apply_changes(attempt, {"passed": passed, "score": score})
     else:
-        attempt = CertificationAttempt(user_id=trainee.id, exam_id=exam.id, exam_on=exam_on,
-                                       passed=passed, score=score)
+        attempt = CertificationAttempt(
+            user_id=trainee.id, exam_id=exam.id, exam_on=exam_on, passed=passed, score=score
+        )
         db.session.add(attempt)
         changes = {"exam": [None, exam.name], "passed": [None, passed], "score": [None, score]}
     db.session.flush()
-    audit.record(actor, "certification.recorded", attempt, changes, label=trainee.email,
-                 campus_id=trainee.campus_id)
+    audit.record(
+        actor,
+        "certification.recorded",
+        attempt,
+        changes,
+        label=trainee.email,
+        campus_id=trainee.campus_id,
+    )
     return attempt
 
 
 def attempts_of(trainee: User) -> list[CertificationAttempt]:
-    return list(db.session.scalars(db.select(CertificationAttempt).where(
-        CertificationAttempt.user_id == trainee.id).order_by(CertificationAttempt.exam_on)))
-
-
+    return list(
+        db.session.scalars(
+            db.select(CertificationAttempt)
+            .where(CertificationAttempt.user_id == trainee.id)
+            .order_by(CertificationAttempt.exam_on)
+        )
+    )

@@ -33,8 +33,11 @@ def _download(columns, rows, fmt: str, name: str) -> ResponseReturnValue:
         content = services.render(columns, rows, fmt)
     except DomainError:
         abort(400)
-    return Response(content, mimetype=services.MIMETYPES[fmt], headers={
-        "Content-Disposition": f"attachment; filename={name}.{fmt}"})
+    return Response(
+        content,
+        mimetype=services.MIMETYPES[fmt],
+        headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"},
+    )
 
 
 @bp.get("/employment")
@@ -46,23 +49,43 @@ def employment() -> ResponseReturnValue:
     by = by if by in services.LEVELS else "campus"
     within = request.args.get("within_days", type=int)
     filters = services.EmploymentFilters(
-        by=by, campus_id=_campus_filter(), year=request.args.get("year", type=int),
-        within_days=within if within is not None and within >= 0 else None)
+        by=by,
+        campus_id=_campus_filter(),
+        year=request.args.get("year", type=int),
+        within_days=within if within is not None and within >= 0 else None,
+    )
     rows = services.employment_report(filters)
     fmt = request.args.get("format")
     if fmt:
-        return _download(services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt,
-                         "employment")
+        return _download(
+            services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt, "employment"
+        )
     cohorts = services.reported_cohorts(filters)
     curves = services.employed_by_days([c.id for c in cohorts], DAY_MARKS)
-    campus_rows = rows[:-1] if by == "campus" else services.employment_report(
-        services.EmploymentFilters(by="campus", campus_id=filters.campus_id, year=filters.year,
-                                   within_days=filters.within_days))[:-1]
+    campus_rows = (
+        rows[:-1]
+        if by == "campus"
+        else services.employment_report(
+            services.EmploymentFilters(
+                by="campus",
+                campus_id=filters.campus_id,
+                year=filters.year,
+                within_days=filters.within_days,
+            )
+        )[:-1]
+    )
     return render_template(
-        "reports/employment.html", rows=rows, filters=filters, campuses=campuses_for(_actor()),
-        campus_rows=campus_rows, cohorts=cohorts, curves=curves, day_marks=DAY_MARKS,
-        years=range(date.today().year, 2020, -1), retention=services.retention_rates(
-            filters.campus_id, by_cohort=by == "cohort"))
+        "reports/employment.html",
+        rows=rows,
+        filters=filters,
+        campuses=campuses_for(_actor()),
+        campus_rows=campus_rows,
+        cohorts=cohorts,
+        curves=curves,
+        day_marks=DAY_MARKS,
+        years=range(date.today().year, 2020, -1),
+        retention=services.retention_rates(filters.campus_id, by_cohort=by == "cohort"),
+    )
 
 
 @bp.get("/certifications")
@@ -74,7 +97,13 @@ def certifications() -> ResponseReturnValue:
     rows = services.certification_report(by_campus=by_campus, campus_id=_campus_filter())
     fmt = request.args.get("format")
     if fmt:
-        return _download(services.CERTIFICATION_COLUMNS, [r.as_dict() for r in rows], fmt,
-                         "certifications")
-    return render_template("reports/certifications.html", rows=rows, by_campus=by_campus,
-                           campuses=campuses_for(_actor()), campus_id=_campus_filter())
+        return _download(
+            services.CERTIFICATION_COLUMNS, [r.as_dict() for r in rows], fmt, "certifications"
+        )
+    return render_template(
+        "reports/certifications.html",
+        rows=rows,
+        by_campus=by_campus,
+        campuses=campuses_for(_actor()),
+        campus_id=_campus_filter(),
+    )

@@ -15,6 +15,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,8 +40,17 @@ from ..models import (
 
 COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
 LEVELS = ("campus", "course", "cohort")
-EMPLOYMENT_COLUMNS = ("campus", "course", "cohort", "completed", "excluded", "target",
-                      "employed", "founded", "rate")
+EMPLOYMENT_COLUMNS = (
+    "campus",
+    "course",
+    "cohort",
+    "completed",
+    "excluded",
+    "target",
+    "employed",
+    "founded",
+    "rate",
+)
 CERTIFICATION_COLUMNS = ("campus", "exam", "candidates", "passed", "rate")
 
 
@@ -72,8 +82,15 @@ class EmploymentRow:
 
 
 def rate(numerator: int, target: int) -> float | None:
-    """A percentage with one decimal, None where the target is 0."""
-    return round(100.0 * numerator / target, 1) if target else None
+    """A percentage with one decimal, None where the target is 0.
+
+    Rounded half up from the exact fraction, as a hand count or Excel's ROUND does
+    (1 of 16 is 6.3%); float rounding would give 6.2.
+    """
+    if not target:
+        return None
+    exact = Decimal(100 * int(numerator)) / Decimal(int(target))
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def date_plus_days(column: Any, days: int) -> Any:
@@ -86,8 +103,9 @@ def date_plus_days(column: Any, days: int) -> Any:
 def _outcome_join(within_days: int | None) -> Any:
     condition = sa.and_(Outcome.enrollment_id == Enrollment.id, Outcome.is_current)
     if within_days is not None:
-        condition = sa.and_(condition,
-                            Outcome.outcome_on <= date_plus_days(Cohort.end_on, within_days))
+        condition = sa.and_(
+            condition, Outcome.outcome_on <= date_plus_days(Cohort.end_on, within_days)
+        )
     return condition
 
 
@@ -95,8 +113,7 @@ def _counted(kind: OutcomeKind) -> Any:
     return sa.func.coalesce(sa.func.sum(sa.case((Outcome.kind == kind, 1), else_=0)), 0)
 
 
-def employment_report(filters: EmploymentFilters, today: date | None = None
-                      ) -> list[EmploymentRow]:
+def employment_report(filters: EmploymentFilters, today: date | None = None) -> list[EmploymentRow]:
     """Rows at the chosen level, then the total row; two SQL queries whatever the size."""
     if filters.by not in LEVELS:
         raise InvalidInput(gettext("Group by campus, course or cohort."), "by")
@@ -115,20 +132,24 @@ def employment_report(filters: EmploymentFilters, today: date | None = None
         _counted(OutcomeKind.FOUNDED).label("founded"),
         sa.func.max(Cohort.end_on).label("last_end"),
     ]
-    base = (db.select(*group, *measures)
-            .select_from(Enrollment)
-            .join(Cohort, Cohort.id == Enrollment.cohort_id)
-            .join(Course, Course.id == Cohort.course_id)
-            .join(Campus, Campus.id == Course.campus_id)
-            .outerjoin(Outcome, _outcome_join(filters.within_days))
-            .where(Enrollment.status.in_(COMPLETED)))
+    base = (
+        db.select(*group, *measures)
+        .select_from(Enrollment)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .join(Campus, Campus.id == Course.campus_id)
+        .outerjoin(Outcome, _outcome_join(filters.within_days))
+        .where(Enrollment.status.in_(COMPLETED))
+    )
     if filters.campus_id:
         base = base.where(Campus.id == filters.campus_id)
     if filters.year:
-        base = base.where(Cohort.end_on >= date(filters.year, 1, 1),
-                          Cohort.end_on <= date(filters.year, 12, 31))
-    ordered = base.group_by(*group).order_by(Campus.opening_order.nulls_last(), Campus.name_ko,
-                                             *group[2:])
+        base = base.where(
+            Cohort.end_on >= date(filters.year, 1, 1), Cohort.end_on <= date(filters.year, 12, 31)
+        )
+    ordered = base.group_by(*group).order_by(
+        Campus.opening_order.nulls_last(), Campus.name_ko, *group[2:]
+    )
     rows = []
     for record in db.session.execute(ordered).mappings():
         row = _row(record, filters, today)
@@ -152,30 +173,58 @@ def _row(record: Any, filters: EmploymentFilters, today: date) -> EmploymentRow:
     last_end = record["last_end"]
     if isinstance(last_end, str):
         last_end = date.fromisoformat(last_end)
-    window_open = bool(filters.within_days is not None and last_end is not None
-                       and last_end + timedelta(days=filters.within_days) >= today)
-    return EmploymentRow(completed=completed, excluded=excluded, target=target,
-                         employed=employed, founded=founded,
-                         rate=rate(employed + founded, target), window_open=window_open)
+    window_open = bool(
+        filters.within_days is not None
+        and last_end is not None
+        and last_end + timedelta(days=filters.within_days) >= today
+    )
+    return EmploymentRow(
+        completed=completed,
+        excluded=excluded,
+        target=target,
+        employed=employed,
+        founded=founded,
+        rate=rate(employed + founded, target),
+        window_open=window_open,
+    )
 
 
 def employed_by_days(cohort_ids: list[int], days: list[int]) -> dict[int, list[float | None]]:
     """For each cohort, the share of its target employed (or founded) within each day count."""
     if not cohort_ids:
         return {}
-    outcome_days = (sa.func.julianday(Outcome.outcome_on) - sa.func.julianday(Cohort.end_on)
-                    if db.engine.dialect.name == "sqlite"
-                    else Outcome.outcome_on - Cohort.end_on)
+    outcome_days = (
+        sa.func.julianday(Outcome.outcome_on) - sa.func.julianday(Cohort.end_on)
+        if db.engine.dialect.name == "sqlite"
+        else Outcome.outcome_on - Cohort.end_on
+    )
     columns = [sa.func.count(Enrollment.id), _counted(OutcomeKind.EXCLUDED)]
     for n in days:
-        columns.append(sa.func.coalesce(sa.func.sum(sa.case(
-            (sa.and_(Outcome.kind.in_((OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED)),
-                     outcome_days <= n), 1), else_=0)), 0))
-    stmt = (db.select(Cohort.id, *columns).select_from(Enrollment)
-            .join(Cohort, Cohort.id == Enrollment.cohort_id)
-            .outerjoin(Outcome, _outcome_join(None))
-            .where(Enrollment.status.in_(COMPLETED), Cohort.id.in_(cohort_ids))
-            .group_by(Cohort.id))
+        columns.append(
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case(
+                        (
+                            sa.and_(
+                                Outcome.kind.in_((OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED)),
+                                outcome_days <= n,
+                            ),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ),
+                0,
+            )
+        )
+    stmt = (
+        db.select(Cohort.id, *columns)
+        .select_from(Enrollment)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .outerjoin(Outcome, _outcome_join(None))
+        .where(Enrollment.status.in_(COMPLETED), Cohort.id.in_(cohort_ids))
+        .group_by(Cohort.id)
+    )
     result = {}
     for cohort_id, completed, excluded, *counts in db.session.execute(stmt).all():
         target = int(completed) - int(excluded)
@@ -184,39 +233,66 @@ def employed_by_days(cohort_ids: list[int], days: list[int]) -> dict[int, list[f
 
 
 def reported_cohorts(filters: EmploymentFilters) -> list[Cohort]:
-    stmt = (db.select(Cohort).join(Cohort.course).join(Course.campus)
-            .where(Cohort.id.in_(db.select(Enrollment.cohort_id)
-                                 .where(Enrollment.status.in_(COMPLETED))))
-            .order_by(Cohort.end_on, Campus.opening_order))
+    stmt = (
+        db.select(Cohort)
+        .join(Cohort.course)
+        .join(Course.campus)
+        .where(
+            Cohort.id.in_(db.select(Enrollment.cohort_id).where(Enrollment.status.in_(COMPLETED)))
+        )
+        .order_by(Cohort.end_on, Campus.opening_order)
+    )
     if filters.campus_id:
         stmt = stmt.where(Course.campus_id == filters.campus_id)
     if filters.year:
-        stmt = stmt.where(Cohort.end_on >= date(filters.year, 1, 1),
-                          Cohort.end_on <= date(filters.year, 12, 31))
+        stmt = stmt.where(
+            Cohort.end_on >= date(filters.year, 1, 1), Cohort.end_on <= date(filters.year, 12, 31)
+        )
     return list(db.session.scalars(stmt.limit(40)))
 
 
-def retention_rates(campus_id: int | None = None, *, by_cohort: bool = False
-                    ) -> list[dict[str, Any]]:
+def retention_rates(
+    campus_id: int | None = None, *, by_cohort: bool = False
+) -> list[dict[str, Any]]:
     """직무유지율 per campus (or cohort) and check (6, 12 months): still employed ÷ checked."""
-    name = (Campus.name_ko + " " + sa.cast(Cohort.number, sa.String) + "기 " + Course.title
-            if by_cohort else Campus.name_ko)
-    stmt = (db.select(name, RetentionCheck.months, sa.func.count(RetentionCheck.id),
-                      sa.func.coalesce(sa.func.sum(sa.case(
-                          (RetentionCheck.result == RetentionResult.STILL_EMPLOYED, 1),
-                          else_=0)), 0))
-            .select_from(RetentionCheck)
-            .join(Outcome, Outcome.id == RetentionCheck.outcome_id)
-            .join(Enrollment, Enrollment.id == Outcome.enrollment_id)
-            .join(Cohort, Cohort.id == Enrollment.cohort_id)
-            .join(Course, Course.id == Cohort.course_id)
-            .join(Campus, Campus.id == Course.campus_id)
-            .group_by(name, RetentionCheck.months)
-            .order_by(name, RetentionCheck.months))
+    name = (
+        Campus.name_ko + " " + sa.cast(Cohort.number, sa.String) + "기 " + Course.title
+        if by_cohort
+        else Campus.name_ko
+    )
+    stmt = (
+        db.select(
+            name,
+            RetentionCheck.months,
+            sa.func.count(RetentionCheck.id),
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case((RetentionCheck.result == RetentionResult.STILL_EMPLOYED, 1), else_=0)
+                ),
+                0,
+            ),
+        )
+        .select_from(RetentionCheck)
+        .join(Outcome, Outcome.id == RetentionCheck.outcome_id)
+        .join(Enrollment, Enrollment.id == Outcome.enrollment_id)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .join(Campus, Campus.id == Course.campus_id)
+        .group_by(name, RetentionCheck.months)
+        .order_by(name, RetentionCheck.months)
+    )
     if campus_id:
         stmt = stmt.where(Campus.id == campus_id)
-    return [{"campus": c, "months": m, "checked": int(n), "retained": int(r),
-             "rate": rate(int(r), int(n))} for c, m, n, r in db.session.execute(stmt).all()]
+    return [
+        {
+            "campus": c,
+            "months": m,
+            "checked": int(n),
+            "retained": int(r),
+            "rate": rate(int(r), int(n)),
+        }
+        for c, m, n, r in db.session.execute(stmt).all()
+    ]
 
 
 @dataclass
@@ -231,24 +307,33 @@ class CertificationRow:
         return asdict(self)
 
 
-def certification_report(*, by_campus: bool = False, campus_id: int | None = None
-                         ) -> list[CertificationRow]:
+def certification_report(
+    *, by_campus: bool = False, campus_id: int | None = None
+) -> list[CertificationRow]:
     """Per exam (and campus): trainees who sat it and those with at least one pass."""
     passed_once = sa.func.max(sa.case((CertificationAttempt.passed, 1), else_=0))
-    per_person = (db.select(CertificationAttempt.exam_id, CertificationAttempt.user_id,
-                            passed_once.label("passed"))
-                  .group_by(CertificationAttempt.exam_id, CertificationAttempt.user_id)
-                  .subquery())
+    per_person = (
+        db.select(
+            CertificationAttempt.exam_id, CertificationAttempt.user_id, passed_once.label("passed")
+        )
+        .group_by(CertificationAttempt.exam_id, CertificationAttempt.user_id)
+        .subquery()
+    )
     group = [Exam.name]
     if by_campus:
         group = [Campus.name_ko, Campus.opening_order, Exam.name]
-    stmt = (db.select(*group, sa.func.count(per_person.c.user_id),
-                      sa.func.coalesce(sa.func.sum(per_person.c.passed), 0))
-            .select_from(per_person)
-            .join(Exam, Exam.id == per_person.c.exam_id)
-            .join(User, User.id == per_person.c.user_id)
-            .outerjoin(Campus, Campus.id == User.campus_id)
-            .group_by(*group))
+    stmt = (
+        db.select(
+            *group,
+            sa.func.count(per_person.c.user_id),
+            sa.func.coalesce(sa.func.sum(per_person.c.passed), 0),
+        )
+        .select_from(per_person)
+        .join(Exam, Exam.id == per_person.c.exam_id)
+        .join(User, User.id == per_person.c.user_id)
+        .outerjoin(Campus, Campus.id == User.campus_id)
+        .group_by(*group)
+    )
     if campus_id:
         stmt = stmt.where(User.campus_id == campus_id)
     stmt = stmt.order_by(*([Campus.opening_order.nulls_last()] if by_campus else []), Exam.name)
@@ -256,8 +341,9 @@ def certification_report(*, by_campus: bool = False, campus_id: int | None = Non
     for record in db.session.execute(stmt).all():
         campus = record[0] if by_campus else ""
         exam, candidates, passed = record[-3], int(record[-2]), int(record[-1])
-        rows.append(CertificationRow(campus or "", exam, candidates, passed,
-                                     rate(passed, candidates)))
+        rows.append(
+            CertificationRow(campus or "", exam, candidates, passed, rate(passed, candidates))
+        )
     return rows
 
 
@@ -274,8 +360,7 @@ def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
 
 
 def to_json(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
-    return json.dumps([{c: row[c] for c in columns} for row in rows], ensure_ascii=False,
-                      indent=2)
+    return json.dumps([{c: row[c] for c in columns} for row in rows], ensure_ascii=False, indent=2)
 
 
 def to_xlsx(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
@@ -301,5 +386,8 @@ def render(columns: tuple[str, ...], rows: list[dict[str, Any]], fmt: str) -> by
     raise InvalidInput(gettext("Choose csv, json or xlsx."), "format")
 
 
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}

@@ -60,11 +60,19 @@ def schedule() -> ResponseReturnValue:
     today = datetime.now(SEOUL).date()
     upcoming = services.agenda(user, today, today + timedelta(days=14))
     return render_template(
-        "sessions/schedule.html", month=month, weeks=weeks, by_day=by_day, today=today,
-        upcoming=upcoming, previous=(month - timedelta(days=1)).replace(day=1),
+        "sessions/schedule.html",
+        month=month,
+        weeks=weeks,
+        by_day=by_day,
+        today=today,
+        upcoming=upcoming,
+        previous=(month - timedelta(days=1)).replace(day=1),
         following=(month + timedelta(days=32)).replace(day=1),
         follow_ups=services.open_follow_ups(user) if user.role.value == "trainee" else [],
-        feed=services.feed_link(user), button=ButtonForm(), **_labels())
+        feed=services.feed_link(user),
+        button=ButtonForm(),
+        **_labels(),
+    )
 
 
 @bp.post("/feed-link")
@@ -74,8 +82,7 @@ def create_feed_link() -> ResponseReturnValue:
         abort(400)
     services.new_feed_link(_actor())
     db.session.commit()
-    flash(gettext("Your private calendar link is ready; an older link no longer works."),
-          "success")
+    flash(gettext("Your private calendar link is ready; an older link no longer works."), "success")
     return redirect(url_for("sessions.schedule"))
 
 
@@ -96,9 +103,14 @@ def feed(token: str) -> ResponseReturnValue:
     user = services.user_for_feed(token)
     if user is None:
         abort(404)
-    return Response(services.ical(user), mimetype="text/calendar; charset=utf-8",
-                    headers={"Cache-Control": "private, max-age=300",
-                             "Content-Disposition": "inline; filename=sesac.ics"})
+    return Response(
+        services.ical(user),
+        mimetype="text/calendar; charset=utf-8",
+        headers={
+            "Cache-Control": "private, max-age=300",
+            "Content-Disposition": "inline; filename=sesac.ics",
+        },
+    )
 
 
 # --- trainee booking ---------------------------------------------------------------------
@@ -107,8 +119,12 @@ def feed(token: str) -> ResponseReturnValue:
 @bp.get("/book")
 @require("session.book")
 def book() -> ResponseReturnValue:
-    return render_template("sessions/book.html", slots=services.open_slots_for(_actor()),
-                           button=ButtonForm(), **_labels())
+    return render_template(
+        "sessions/book.html",
+        slots=services.open_slots_for(_actor()),
+        button=ButtonForm(),
+        **_labels(),
+    )
 
 
 @bp.post("/book/<int:slot_id>")
@@ -126,8 +142,14 @@ def book_slot(slot_id: int) -> ResponseReturnValue:
         flash(error.message, "danger")
         return redirect(url_for("sessions.book"))
     db.session.commit()
-    flash(gettext("Booked: %(kind)s with %(name)s.", kind=services.kind_label(session.kind),
-                  name=session.staff.name), "success")
+    flash(
+        gettext(
+            "Booked: %(kind)s with %(name)s.",
+            kind=services.kind_label(session.kind),
+            name=session.staff.name,
+        ),
+        "success",
+    )
     return redirect(url_for("sessions.show", session_id=session.id))
 
 
@@ -140,9 +162,13 @@ def slots() -> ResponseReturnValue:
     form = SlotForm()
     if form.validate_on_submit():
         try:
-            created = services.publish_slots(_actor(), kind=form.kind.data,
-                                             starts_at=_local(form.starts_at.data),
-                                             location=form.location.data, weeks=form.weeks.data)
+            created = services.publish_slots(
+                _actor(),
+                kind=form.kind.data,
+                starts_at=_local(form.starts_at.data),
+                location=form.location.data,
+                weeks=form.weeks.data,
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -150,8 +176,13 @@ def slots() -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("%(n)d time(s) published.", n=len(created)), "success")
             return redirect(url_for("sessions.slots"))
-    return render_template("sessions/slots.html", form=form,
-                           slots=services.my_slots(_actor()), button=ButtonForm(), **_labels())
+    return render_template(
+        "sessions/slots.html",
+        form=form,
+        slots=services.my_slots(_actor()),
+        button=ButtonForm(),
+        **_labels(),
+    )
 
 
 @bp.post("/slots/<int:slot_id>/delete")
@@ -174,11 +205,13 @@ def delete_slot(slot_id: int) -> ResponseReturnValue:
 
 
 def _trainee_choices(form_field) -> dict[str, tuple[User, Cohort]]:
-    options = {f"{user.id}:{cohort.id}": (user, cohort)
-               for user, cohort in services.trainees_for(_actor())}
+    options = {
+        f"{user.id}:{cohort.id}": (user, cohort) for user, cohort in services.trainees_for(_actor())
+    }
     form_field.choices = [SelectChoice("", gettext("Choose…"))] + [
-        SelectChoice(key, f"{user.name} · {cohort.label()}") for key, (user, cohort) in
-        options.items()]
+        SelectChoice(key, f"{user.name} · {cohort.label()}")
+        for key, (user, cohort) in options.items()
+    ]
     return options
 
 
@@ -190,16 +223,24 @@ def new() -> ResponseReturnValue:
     if form.validate_on_submit():
         trainee, cohort = options.get(form.trainee.data, (None, None))
         try:
-            session = services.schedule(_actor(), trainee=trainee, cohort=cohort,
-                                        kind=form.kind.data, starts_at=_local(form.starts_at.data),
-                                        minutes=form.minutes.data, location=form.location.data)
+            session = services.schedule(
+                _actor(),
+                trainee=trainee,
+                cohort=cohort,
+                kind=form.kind.data,
+                starts_at=_local(form.starts_at.data),
+                minutes=form.minutes.data,
+                location=form.location.data,
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Session scheduled; %(name)s was told by mail.", name=trainee.name),
-                  "success")
+            flash(
+                gettext("Session scheduled; %(name)s was told by mail.", name=trainee.name),
+                "success",
+            )
             return redirect(url_for("sessions.show", session_id=session.id))
     return render_template("sessions/new.html", form=form)
 
@@ -215,13 +256,22 @@ def quick_log() -> ResponseReturnValue:
     if form.validate_on_submit():
         trainee, cohort = options.get(form.trainee.data, (None, None))
         try:
-            entry = services.SessionLog(form.summary.data, form.staff_notes.data or "",
-                                        form.links.data or "",
-                                        services.parse_follow_ups(form.follow_up_lines.data))
+            entry = services.SessionLog(
+                form.summary.data,
+                form.staff_notes.data or "",
+                form.links.data or "",
+                services.parse_follow_ups(form.follow_up_lines.data),
+            )
             session = services.log_unscheduled(
-                _actor(), trainee=trainee, cohort=cohort, kind=form.kind.data,
-                starts_at=_local(form.starts_at.data), minutes=form.minutes.data,
-                location=form.location.data, entry=entry)
+                _actor(),
+                trainee=trainee,
+                cohort=cohort,
+                kind=form.kind.data,
+                starts_at=_local(form.starts_at.data),
+                minutes=form.minutes.data,
+                location=form.location.data,
+                entry=entry,
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -246,15 +296,24 @@ def _load(session_id: int) -> CoachingSession:
 @require("session.view")
 def show(session_id: int) -> ResponseReturnValue:
     session = _load(session_id)
-    follow_ups = db.session.scalars(db.select(FollowUp).where(FollowUp.session_id == session.id)
-                                    .order_by(FollowUp.id)).all()
+    follow_ups = db.session.scalars(
+        db.select(FollowUp).where(FollowUp.session_id == session.id).order_by(FollowUp.id)
+    ).all()
     log_form = LogForm(obj=session)
     return render_template(
-        "sessions/show.html", session=session, follow_ups=follow_ups,
+        "sessions/show.html",
+        session=session,
+        follow_ups=follow_ups,
         notes_visible=services.can_see_notes(_actor(), session),
-        is_staff=_actor().id == session.staff_id, is_trainee=_actor().id == session.trainee_id,
-        log_form=log_form, reason_form=ReasonForm(), reschedule_form=RescheduleForm(),
-        button=ButtonForm(), now=datetime.now(SEOUL), **_labels())
+        is_staff=_actor().id == session.staff_id,
+        is_trainee=_actor().id == session.trainee_id,
+        log_form=log_form,
+        reason_form=ReasonForm(),
+        reschedule_form=RescheduleForm(),
+        button=ButtonForm(),
+        now=datetime.now(SEOUL),
+        **_labels(),
+    )
 
 
 def _staff_session(session_id: int) -> CoachingSession:
@@ -287,8 +346,9 @@ def cancel(session_id: int) -> ResponseReturnValue:
         services.cancel(_actor(), session, form.reason.data)
     except DomainError as error:
         return _finish(error, "", session_id)
-    return _finish(None, gettext("Session cancelled; the other person was told by mail."),
-                   session_id)
+    return _finish(
+        None, gettext("Session cancelled; the other person was told by mail."), session_id
+    )
 
 
 @bp.post("/<int:session_id>/reschedule")
@@ -314,10 +374,18 @@ def mark(session_id: int) -> ResponseReturnValue:
     try:
         services.mark(_actor(), session, request.form.get("status", ""))
     except (DomainError, ValueError) as error:
-        return _finish(error if isinstance(error, DomainError) else DomainError(
-            gettext("Mark a session completed or no-show.")), "", session_id)
-    return _finish(None, gettext("Session marked “%(status)s”.",
-                                 status=services.status_label(session.status)), session_id)
+        return _finish(
+            error
+            if isinstance(error, DomainError)
+            else DomainError(gettext("Mark a session completed or no-show.")),
+            "",
+            session_id,
+        )
+    return _finish(
+        None,
+        gettext("Session marked “%(status)s”.", status=services.status_label(session.status)),
+        session_id,
+    )
 
 
 @bp.post("/<int:session_id>/log")
@@ -326,12 +394,18 @@ def log(session_id: int) -> ResponseReturnValue:
     session = _staff_session(session_id)
     form = LogForm()
     if not form.validate_on_submit():
-        return _finish(DomainError(gettext("Write the summary the trainee sees.")), "",
-                       session_id)
+        return _finish(DomainError(gettext("Write the summary the trainee sees.")), "", session_id)
     try:
-        services.log(_actor(), session, services.SessionLog(
-            form.summary.data, form.staff_notes.data or "", form.links.data or "",
-            services.parse_follow_ups(form.follow_up_lines.data)))
+        services.log(
+            _actor(),
+            session,
+            services.SessionLog(
+                form.summary.data,
+                form.staff_notes.data or "",
+                form.links.data or "",
+                services.parse_follow_ups(form.follow_up_lines.data),
+            ),
+        )
     except DomainError as error:
         return _finish(error, "", session_id)
     return _finish(None, gettext("Session logged."), session_id)
@@ -349,8 +423,11 @@ def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
     services.complete_follow_up(_actor(), follow_up)
     db.session.commit()
     flash(gettext("Follow-up done."), "success")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(
-        request.host_url) else url_for("sessions.show", session_id=session.id))
+    return redirect(
+        request.referrer
+        if request.referrer and request.referrer.startswith(request.host_url)
+        else url_for("sessions.show", session_id=session.id)
+    )
 
 
 @bp.get("/coverage/<int:cohort_id>")
@@ -358,8 +435,13 @@ def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
 def coverage(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     rows, missing, no_show_rate = services.coverage(cohort)
-    return render_template("sessions/coverage.html", cohort=cohort, rows=rows, missing=missing,
-                           no_show_rate=no_show_rate, contact=services.to_contact(cohort),
-                           kinds=list(services.SessionKind), **_labels())
-
-
+    return render_template(
+        "sessions/coverage.html",
+        cohort=cohort,
+        rows=rows,
+        missing=missing,
+        no_show_rate=no_show_rate,
+        contact=services.to_contact(cohort),
+        kinds=list(services.SessionKind),
+        **_labels(),
+    )
