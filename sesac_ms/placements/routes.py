@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
-from ..models import Company, Enrollment, EnrollmentStatus, Outcome, Referral, User
+from ..models import Company, Enrollment, Outcome, Referral, User
 from ..permissions import load_in_scope, require
 from . import bp, services
 from .forms import (
@@ -269,11 +269,8 @@ def create_company() -> ResponseReturnValue:
 def _referral_form() -> ReferralForm:
     form = ReferralForm()
     trainees = [(e, o) for e, o in services.completed_trainees(_actor())]
-    enrolled = db.session.scalars(
-        db.select(Enrollment).where(Enrollment.status == EnrollmentStatus.ENROLLED)
-    ).all()
     choices = {e.id: e for e, _ in trainees}
-    choices.update({e.id: e for e in enrolled if services.in_scope_enrollment(_actor(), e)})
+    choices.update({e.id: e for e in services.trainees_in_training(_actor())})
     form.enrollment_id.choices = [
         SelectChoice(e.id, f"{e.user.name} · {e.cohort.label()}") for e in choices.values()
     ]

@@ -336,8 +336,20 @@ def without_outcome(user: User, today: date) -> dict[int, int]:
     return counts
 
 
-def in_scope_enrollment(user: User, enrollment: Enrollment) -> bool:
-    return user.role == Role.ADMIN or enrollment.cohort.campus_id == user.campus_id
+def trainees_in_training(user: User) -> list[Enrollment]:
+    """Enrollments still in training in the user's scope (referrals may start before the end)."""
+    from ..models import Course
+
+    stmt = (
+        db.select(Enrollment)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .where(Enrollment.status == EnrollmentStatus.ENROLLED)
+        .order_by(Enrollment.id)
+    )
+    if user.role != Role.ADMIN:
+        stmt = stmt.where(Course.campus_id == user.campus_id)
+    return list(db.session.scalars(stmt.limit(2000)))
 
 
 def log_view(actor: User, enrollment: Enrollment) -> None:

@@ -61,40 +61,53 @@ def seoul(moment: datetime) -> datetime:
 
 def active_enrollment(trainee: User) -> Enrollment | None:
     return db.session.scalar(
-        db.select(Enrollment).where(Enrollment.user_id == trainee.id,
-                                    Enrollment.status == EnrollmentStatus.ENROLLED)
-        .order_by(Enrollment.enrolled_at.desc()).limit(1))
+        db.select(Enrollment)
+        .where(Enrollment.user_id == trainee.id, Enrollment.status == EnrollmentStatus.ENROLLED)
+        .order_by(Enrollment.enrolled_at.desc())
+        .limit(1)
+    )
 
 
 def staff_of_cohort(cohort: Cohort) -> list[User]:
-    return list(db.session.scalars(
-        db.select(User).join(CohortStaff, CohortStaff.user_id == User.id)
-        .where(CohortStaff.cohort_id == cohort.id, User.active).order_by(User.name)))
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .join(CohortStaff, CohortStaff.user_id == User.id)
+            .where(CohortStaff.cohort_id == cohort.id, User.active)
+            .order_by(User.name)
+        )
+    )
 
 
 def trainees_for(staff: User) -> list[tuple[User, Cohort]]:
     """Trainees a staff member may schedule: the campus for coordinators and managers,
     the assigned cohorts for mentors."""
-    stmt = (db.select(User, Cohort).join(Enrollment, Enrollment.user_id == User.id)
-            .join(Cohort, Cohort.id == Enrollment.cohort_id)
-            .where(Enrollment.status == EnrollmentStatus.ENROLLED, User.active)
-            .order_by(User.name))
+    stmt = (
+        db.select(User, Cohort)
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .where(Enrollment.status == EnrollmentStatus.ENROLLED, User.active)
+        .order_by(User.name)
+    )
     if staff.role == Role.MENTOR:
-        stmt = stmt.where(Cohort.id.in_(db.select(CohortStaff.cohort_id)
-                                        .where(CohortStaff.user_id == staff.id)))
+        stmt = stmt.where(
+            Cohort.id.in_(db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == staff.id))
+        )
     elif staff.role != Role.ADMIN:
         from ..models import Course
 
         stmt = stmt.join(Course, Course.id == Cohort.course_id).where(
-            Course.campus_id == staff.campus_id)
+            Course.campus_id == staff.campus_id
+        )
     return [(user, cohort) for user, cohort in db.session.execute(stmt).all()]
 
 
 def _check_staff_may_see(staff: User, trainee: User, cohort: Cohort) -> None:
     allowed = {(u.id, c.id) for u, c in trainees_for(staff)}
     if (trainee.id, cohort.id) not in allowed:
-        raise NotAllowed(gettext("%(name)s is not one of your trainees.", name=trainee.name),
-                         "trainee_id")
+        raise NotAllowed(
+            gettext("%(name)s is not one of your trainees.", name=trainee.name), "trainee_id"
+        )
 
 
 def can_see(user: User, session: CoachingSession) -> bool:
@@ -121,28 +134,50 @@ def can_see_notes(user: User, session: CoachingSession) -> bool:
 
 def _lock_schedules(*users: User) -> None:
     for user_id in sorted({u.id for u in users}):
-        db.session.execute(sa.update(User).where(User.id == user_id)
-                           .values(schedule_version=User.schedule_version + 1)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            sa.update(User)
+            .where(User.id == user_id)
+            .values(schedule_version=User.schedule_version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
-def _check_free(trainee: User, staff: User, cohort: Cohort, starts_at: datetime,
-                ends_at: datetime, *, ignore: int | None = None,
-                check_class: bool = True) -> None:
+def _check_free(
+    trainee: User,
+    staff: User,
+    cohort: Cohort,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    ignore: int | None = None,
+    check_class: bool = True,
+) -> None:
     clash = db.session.scalars(
         db.select(CoachingSession)
-        .where(CoachingSession.status.in_(OCCUPYING),
-               sa.or_(CoachingSession.trainee_id == trainee.id,
-                      CoachingSession.staff_id.in_((staff.id, trainee.id)),
-                      CoachingSession.trainee_id == staff.id),
-               CoachingSession.starts_at < ends_at, CoachingSession.ends_at > starts_at,
-               CoachingSession.id != (ignore or 0))
-        .limit(1)).first()
+        .where(
+            CoachingSession.status.in_(OCCUPYING),
+            sa.or_(
+                CoachingSession.trainee_id == trainee.id,
+                CoachingSession.staff_id.in_((staff.id, trainee.id)),
+                CoachingSession.trainee_id == staff.id,
+            ),
+            CoachingSession.starts_at < ends_at,
+            CoachingSession.ends_at > starts_at,
+            CoachingSession.id != (ignore or 0),
+        )
+        .limit(1)
+    ).first()
     if clash is not None:
         who = trainee.name if trainee.id in (clash.trainee_id, clash.staff_id) else staff.name
-        raise Overlap(gettext("%(name)s already has a session from %(start)s to %(end)s.",
-                              name=who, start=format_datetime(clash.starts_at, "MM-dd HH:mm"),
-                              end=format_datetime(clash.ends_at, "HH:mm")), "starts_at")
+        raise Overlap(
+            gettext(
+                "%(name)s already has a session from %(start)s to %(end)s.",
+                name=who,
+                start=format_datetime(clash.starts_at, "MM-dd HH:mm"),
+                end=format_datetime(clash.ends_at, "HH:mm"),
+            ),
+            "starts_at",
+        )
     if check_class:
         _check_not_in_class(trainee, starts_at, ends_at)
 
@@ -154,24 +189,35 @@ def _check_not_in_class(trainee: User, starts_at: datetime, ends_at: datetime) -
         db.select(ClassDay.day, Cohort.class_starts_at, Cohort.class_ends_at)
         .join(Cohort, Cohort.id == ClassDay.cohort_id)
         .join(Enrollment, Enrollment.cohort_id == Cohort.id)
-        .where(Enrollment.user_id == trainee.id,
-               Enrollment.status == EnrollmentStatus.ENROLLED,
-               ClassDay.cancelled.is_(False), ClassDay.day.in_(days))).all()
+        .where(
+            Enrollment.user_id == trainee.id,
+            Enrollment.status == EnrollmentStatus.ENROLLED,
+            ClassDay.cancelled.is_(False),
+            ClassDay.day.in_(days),
+        )
+    ).all()
     for day, class_start, class_end in rows:
         begins = datetime.combine(day, class_start, SEOUL)
         ends = datetime.combine(day, class_end, SEOUL)
         if local_start < ends and local_end > begins:
-            raise Overlap(gettext("%(name)s has class on %(day)s from %(start)s to %(end)s.",
-                                  name=trainee.name, day=day.isoformat(),
-                                  start=class_start.strftime("%H:%M"),
-                                  end=class_end.strftime("%H:%M")), "starts_at")
+            raise Overlap(
+                gettext(
+                    "%(name)s has class on %(day)s from %(start)s to %(end)s.",
+                    name=trainee.name,
+                    day=day.isoformat(),
+                    start=class_start.strftime("%H:%M"),
+                    end=class_end.strftime("%H:%M"),
+                ),
+                "starts_at",
+            )
 
 
 # --- availability -----------------------------------------------------------------------
 
 
-def publish_slots(actor: User, *, kind: SessionKind | str, starts_at: datetime,
-                  location: str, weeks: int = 1) -> list[AvailabilitySlot]:
+def publish_slots(
+    actor: User, *, kind: SessionKind | str, starts_at: datetime, location: str, weeks: int = 1
+) -> list[AvailabilitySlot]:
     """Offer a time for a session of a kind, once or on the same weekday for several weeks."""
     if actor.role not in (Role.COORDINATOR, Role.MENTOR):
         raise NotAllowed(gettext("Only coordinators and mentors publish session times."))
@@ -193,25 +239,46 @@ def publish_slots(actor: User, *, kind: SessionKind | str, starts_at: datetime,
         start = starts_at + timedelta(weeks=week)
         end = start + length
         clash = db.session.scalar(
-            db.select(sa.func.count()).select_from(AvailabilitySlot)
-            .where(AvailabilitySlot.staff_id == actor.id, AvailabilitySlot.starts_at < end,
-                   AvailabilitySlot.ends_at > start))
+            db.select(sa.func.count())
+            .select_from(AvailabilitySlot)
+            .where(
+                AvailabilitySlot.staff_id == actor.id,
+                AvailabilitySlot.starts_at < end,
+                AvailabilitySlot.ends_at > start,
+            )
+        )
         busy = db.session.scalar(
-            db.select(sa.func.count()).select_from(CoachingSession)
-            .where(CoachingSession.staff_id == actor.id,
-                   CoachingSession.status.in_(OCCUPYING),
-                   CoachingSession.starts_at < end, CoachingSession.ends_at > start))
+            db.select(sa.func.count())
+            .select_from(CoachingSession)
+            .where(
+                CoachingSession.staff_id == actor.id,
+                CoachingSession.status.in_(OCCUPYING),
+                CoachingSession.starts_at < end,
+                CoachingSession.ends_at > start,
+            )
+        )
         if clash or busy:
-            raise Overlap(gettext("You already have a slot or a session at %(when)s.",
-                                  when=format_datetime(start, "yyyy-MM-dd HH:mm")), "starts_at")
-        slot = AvailabilitySlot(staff_id=actor.id, kind=kind, starts_at=start, ends_at=end,
-                                location=location[:300])
+            raise Overlap(
+                gettext(
+                    "You already have a slot or a session at %(when)s.",
+                    when=format_datetime(start, "yyyy-MM-dd HH:mm"),
+                ),
+                "starts_at",
+            )
+        slot = AvailabilitySlot(
+            staff_id=actor.id, kind=kind, starts_at=start, ends_at=end, location=location[:300]
+        )
         db.session.add(slot)
         slots.append(slot)
     db.session.flush()
-    audit.record(actor, "sessions.slots_published", actor,
-                 {"kind": str(kind), "first": starts_at, "weeks": weeks},
-                 label=actor.email, campus_id=actor.campus_id)
+    audit.record(
+        actor,
+        "sessions.slots_published",
+        actor,
+        {"kind": str(kind), "first": starts_at, "weeks": weeks},
+        label=actor.email,
+        campus_id=actor.campus_id,
+    )
     return slots
 
 
@@ -221,41 +288,61 @@ def open_slots_for(trainee: User) -> list[AvailabilitySlot]:
     if enrollment is None:
         return []
     booked = db.select(CoachingSession.slot_id).where(
-        CoachingSession.slot_id.is_not(None),
-        CoachingSession.status.in_(OCCUPYING))
-    staff_ids = db.select(CohortStaff.user_id).where(
-        CohortStaff.cohort_id == enrollment.cohort_id)
-    return list(db.session.scalars(
-        db.select(AvailabilitySlot)
-        .where(AvailabilitySlot.staff_id.in_(staff_ids), AvailabilitySlot.starts_at > utcnow(),
-               AvailabilitySlot.id.not_in(booked))
-        .order_by(AvailabilitySlot.starts_at).limit(200)))
+        CoachingSession.slot_id.is_not(None), CoachingSession.status.in_(OCCUPYING)
+    )
+    staff_ids = db.select(CohortStaff.user_id).where(CohortStaff.cohort_id == enrollment.cohort_id)
+    return list(
+        db.session.scalars(
+            db.select(AvailabilitySlot)
+            .where(
+                AvailabilitySlot.staff_id.in_(staff_ids),
+                AvailabilitySlot.starts_at > utcnow(),
+                AvailabilitySlot.id.not_in(booked),
+            )
+            .order_by(AvailabilitySlot.starts_at)
+            .limit(200)
+        )
+    )
 
 
 def slot_of_my_cohort(trainee: User, slot: AvailabilitySlot) -> bool:
     """Whether the slot's staff member is assigned to the trainee's current cohort."""
     enrollment = active_enrollment(trainee)
-    return enrollment is not None and bool(db.session.scalar(
-        db.select(sa.func.count()).select_from(CohortStaff).where(
-            CohortStaff.cohort_id == enrollment.cohort_id,
-            CohortStaff.user_id == slot.staff_id)))
+    return enrollment is not None and bool(
+        db.session.scalar(
+            db.select(sa.func.count())
+            .select_from(CohortStaff)
+            .where(
+                CohortStaff.cohort_id == enrollment.cohort_id, CohortStaff.user_id == slot.staff_id
+            )
+        )
+    )
 
 
 def my_slots(staff: User) -> list[tuple[AvailabilitySlot, CoachingSession | None]]:
     rows = db.session.execute(
         db.select(AvailabilitySlot, CoachingSession)
-        .outerjoin(CoachingSession, sa.and_(CoachingSession.slot_id == AvailabilitySlot.id,
-                                            CoachingSession.status.in_(OCCUPYING)))
+        .outerjoin(
+            CoachingSession,
+            sa.and_(
+                CoachingSession.slot_id == AvailabilitySlot.id,
+                CoachingSession.status.in_(OCCUPYING),
+            ),
+        )
         .where(AvailabilitySlot.staff_id == staff.id, AvailabilitySlot.ends_at > utcnow())
-        .order_by(AvailabilitySlot.starts_at)).all()
+        .order_by(AvailabilitySlot.starts_at)
+    ).all()
     return [(slot, session) for slot, session in rows]
 
 
 def delete_slot(actor: User, slot: AvailabilitySlot) -> None:
     if slot.staff_id != actor.id:
         raise NotAllowed(gettext("This is not your slot."))
-    taken = db.session.scalar(db.select(CoachingSession.id).where(
-        CoachingSession.slot_id == slot.id, CoachingSession.status.in_(OCCUPYING)))
+    taken = db.session.scalar(
+        db.select(CoachingSession.id).where(
+            CoachingSession.slot_id == slot.id, CoachingSession.status.in_(OCCUPYING)
+        )
+    )
     if taken:
         raise Conflict(gettext("A trainee booked this slot: cancel the session instead."))
     db.session.delete(slot)
@@ -269,30 +356,46 @@ def book_slot(trainee: User, slot: AvailabilitySlot) -> CoachingSession:
     enrollment = active_enrollment(trainee)
     if enrollment is None:
         raise NotAllowed(gettext("Only trainees in training can book sessions."))
-    assigned = db.session.scalar(db.select(sa.func.count()).select_from(CohortStaff).where(
-        CohortStaff.cohort_id == enrollment.cohort_id, CohortStaff.user_id == slot.staff_id))
+    assigned = db.session.scalar(
+        db.select(sa.func.count())
+        .select_from(CohortStaff)
+        .where(CohortStaff.cohort_id == enrollment.cohort_id, CohortStaff.user_id == slot.staff_id)
+    )
     if not assigned:
         raise NotAllowed(gettext("This slot belongs to staff outside your cohort."), "slot_id")
     if slot.starts_at <= utcnow():
         raise InvalidInput(gettext("This time has passed."), "slot_id")
     _lock_schedules(trainee, slot.staff)
-    taken = db.session.scalar(db.select(CoachingSession.id).where(
-        CoachingSession.slot_id == slot.id, CoachingSession.status.in_(OCCUPYING)))
+    taken = db.session.scalar(
+        db.select(CoachingSession.id).where(
+            CoachingSession.slot_id == slot.id, CoachingSession.status.in_(OCCUPYING)
+        )
+    )
     if taken:
-        raise Overlap(gettext("Someone booked this time just before you. Choose another."),
-                      "slot_id")
+        raise Overlap(
+            gettext("Someone booked this time just before you. Choose another."), "slot_id"
+        )
     _check_free(trainee, slot.staff, enrollment.cohort, slot.starts_at, slot.ends_at)
     # A cancelled booking keeps its slot_id; free it so the unique key admits this one.
     # Only a cancelled or missed one: the key stays a last guard against a double booking.
-    db.session.execute(sa.update(CoachingSession)
-                       .where(CoachingSession.slot_id == slot.id,
-                              CoachingSession.status.not_in(OCCUPYING))
-                       .values(slot_id=None).execution_options(synchronize_session=False))
-    session = CoachingSession(cohort_id=enrollment.cohort_id, trainee_id=trainee.id,
-                              staff_id=slot.staff_id, kind=slot.kind,
-                              status=SessionStatus.SCHEDULED, starts_at=slot.starts_at,
-                              ends_at=slot.ends_at, location=slot.location, slot_id=slot.id,
-                              created_by_id=trainee.id)
+    db.session.execute(
+        sa.update(CoachingSession)
+        .where(CoachingSession.slot_id == slot.id, CoachingSession.status.not_in(OCCUPYING))
+        .values(slot_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    session = CoachingSession(
+        cohort_id=enrollment.cohort_id,
+        trainee_id=trainee.id,
+        staff_id=slot.staff_id,
+        kind=slot.kind,
+        status=SessionStatus.SCHEDULED,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        location=slot.location,
+        slot_id=slot.id,
+        created_by_id=trainee.id,
+    )
     db.session.add(session)
     db.session.flush()
     _audit(trainee, "session.booked", session)
@@ -300,9 +403,16 @@ def book_slot(trainee: User, slot: AvailabilitySlot) -> CoachingSession:
     return session
 
 
-def schedule(actor: User, *, trainee: User | None, cohort: Cohort | None,
-             kind: SessionKind | str, starts_at: datetime, minutes: int | None,
-             location: str) -> CoachingSession:
+def schedule(
+    actor: User,
+    *,
+    trainee: User | None,
+    cohort: Cohort | None,
+    kind: SessionKind | str,
+    starts_at: datetime,
+    minutes: int | None,
+    location: str,
+) -> CoachingSession:
     """Staff schedule a session for one of their trainees directly."""
     kind = _kind(kind)
     if trainee is None or cohort is None:
@@ -313,10 +423,17 @@ def schedule(actor: User, *, trainee: User | None, cohort: Cohort | None,
     ends_at = starts_at + timedelta(minutes=minutes or minutes_for(kind))
     _lock_schedules(trainee, actor)
     _check_free(trainee, actor, cohort, starts_at, ends_at)
-    session = CoachingSession(cohort_id=cohort.id, trainee_id=trainee.id, staff_id=actor.id,
-                              kind=kind, status=SessionStatus.SCHEDULED, starts_at=starts_at,
-                              ends_at=ends_at, location=(location or "").strip()[:300],
-                              created_by_id=actor.id)
+    session = CoachingSession(
+        cohort_id=cohort.id,
+        trainee_id=trainee.id,
+        staff_id=actor.id,
+        kind=kind,
+        status=SessionStatus.SCHEDULED,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=(location or "").strip()[:300],
+        created_by_id=actor.id,
+    )
     db.session.add(session)
     db.session.flush()
     _audit(actor, "session.scheduled", session)
@@ -334,8 +451,9 @@ def _kind(kind: SessionKind | str) -> SessionKind:
 # --- changes ----------------------------------------------------------------------------
 
 
-def reschedule(actor: User, session: CoachingSession, starts_at: datetime,
-               minutes: int | None = None) -> None:
+def reschedule(
+    actor: User, session: CoachingSession, starts_at: datetime, minutes: int | None = None
+) -> None:
     if session.status not in (SessionStatus.REQUESTED, SessionStatus.SCHEDULED):
         raise Conflict(gettext("Only upcoming sessions can be moved."))
     if actor.role == Role.TRAINEE:
@@ -345,10 +463,12 @@ def reschedule(actor: User, session: CoachingSession, starts_at: datetime,
     length = timedelta(minutes=minutes) if minutes else session.ends_at - session.starts_at
     ends_at = starts_at + length
     _lock_schedules(session.trainee, session.staff)
-    _check_free(session.trainee, session.staff, session.cohort, starts_at, ends_at,
-                ignore=session.id)
-    changes = audit.apply_changes(session, {"starts_at": starts_at, "ends_at": ends_at,
-                                            "slot_id": None})
+    _check_free(
+        session.trainee, session.staff, session.cohort, starts_at, ends_at, ignore=session.id
+    )
+    changes = audit.apply_changes(
+        session, {"starts_at": starts_at, "ends_at": ends_at, "slot_id": None}
+    )
     _audit(actor, "session.rescheduled", session, changes)
     _notify(session, "rescheduled", to_staff=actor.id == session.trainee_id)
 
@@ -363,10 +483,16 @@ def cancel(actor: User, session: CoachingSession, reason: str) -> None:
     if actor.role == Role.TRAINEE:
         cutoff = session.cohort.course.campus.session_cancel_cutoff_hours
         if session.starts_at - timedelta(hours=cutoff) < utcnow():
-            raise Conflict(gettext("Sessions can be cancelled up to %(n)d hours before they "
-                                   "start; contact your coordinator.", n=cutoff))
-    changes = audit.apply_changes(session, {"status": SessionStatus.CANCELLED,
-                                            "cancel_reason": reason})
+            raise Conflict(
+                gettext(
+                    "Sessions can be cancelled up to %(n)d hours before they "
+                    "start; contact your coordinator.",
+                    n=cutoff,
+                )
+            )
+    changes = audit.apply_changes(
+        session, {"status": SessionStatus.CANCELLED, "cancel_reason": reason}
+    )
     _audit(actor, "session.cancelled", session, changes)
     _notify(session, "cancelled", to_staff=actor.id == session.trainee_id)
 
@@ -376,16 +502,21 @@ def mark(actor: User, session: CoachingSession, status: SessionStatus | str) -> 
     status = SessionStatus(status)
     if status not in (SessionStatus.COMPLETED, SessionStatus.NO_SHOW):
         raise InvalidInput(gettext("Mark a session completed or no-show."))
-    if session.status not in (SessionStatus.SCHEDULED, SessionStatus.REQUESTED,
-                              SessionStatus.COMPLETED, SessionStatus.NO_SHOW):
+    if session.status not in (
+        SessionStatus.SCHEDULED,
+        SessionStatus.REQUESTED,
+        SessionStatus.COMPLETED,
+        SessionStatus.NO_SHOW,
+    ):
         raise Conflict(gettext("A cancelled session cannot be marked."))
     if session.starts_at > utcnow():
         raise Conflict(gettext("The session has not started yet."))
     changes = audit.apply_changes(session, {"status": status})
     _audit(actor, "session.marked", session, changes)
     if changes:  # the trainee hears of it either way
-        _notify(session, "no_show" if status == SessionStatus.NO_SHOW else "completed",
-                to_staff=False)
+        _notify(
+            session, "no_show" if status == SessionStatus.NO_SHOW else "completed", to_staff=False
+        )
 
 
 @dataclass
@@ -398,17 +529,24 @@ class SessionLog:
 
 def log(actor: User, session: CoachingSession, entry: SessionLog) -> None:
     """Write what happened: the summary the trainee sees, staff notes, links, follow-ups."""
-    changes = audit.apply_changes(session, {
-        "summary": entry.summary.strip(), "staff_notes": entry.staff_notes.strip(),
-        "links": entry.links.strip()})
+    changes = audit.apply_changes(
+        session,
+        {
+            "summary": entry.summary.strip(),
+            "staff_notes": entry.staff_notes.strip(),
+            "links": entry.links.strip(),
+        },
+    )
     if "staff_notes" in changes:
         changes["staff_notes"] = ["…", "…"]  # notes stay out of the audit trail's text
     for text, due_on in entry.follow_ups or []:
         db.session.add(FollowUp(session_id=session.id, text=text[:500], due_on=due_on))
         changes.setdefault("follow_ups", []).append(text[:100])
     # Like mark(): a session is completed only once it has started (notes may come before).
-    if (session.status in (SessionStatus.SCHEDULED, SessionStatus.REQUESTED)
-            and session.starts_at <= utcnow()):
+    if (
+        session.status in (SessionStatus.SCHEDULED, SessionStatus.REQUESTED)
+        and session.starts_at <= utcnow()
+    ):
         changes.update(audit.apply_changes(session, {"status": SessionStatus.COMPLETED}))
     db.session.flush()
     if changes:
@@ -418,26 +556,46 @@ def log(actor: User, session: CoachingSession, entry: SessionLog) -> None:
         _notify(session, "logged", to_staff=False)
 
 
-def log_unscheduled(actor: User, *, trainee: User | None, cohort: Cohort | None,
-                    kind: SessionKind | str, starts_at: datetime, minutes: int,
-                    location: str, entry: SessionLog) -> CoachingSession:
+def log_unscheduled(
+    actor: User,
+    *,
+    trainee: User | None,
+    cohort: Cohort | None,
+    kind: SessionKind | str,
+    starts_at: datetime,
+    minutes: int,
+    location: str,
+    entry: SessionLog,
+) -> CoachingSession:
     """Record a session just held that was never scheduled."""
     kind = _kind(kind)
     if trainee is None or cohort is None:
         raise InvalidInput(gettext("Choose the trainee."), "trainee_id")
     _check_staff_may_see(actor, trainee, cohort)
     if starts_at is None or starts_at > utcnow() + timedelta(minutes=5):
-        raise InvalidInput(gettext("A session to log has already taken place: choose a "
-                                   "past time, or schedule it instead."), "starts_at")
+        raise InvalidInput(
+            gettext(
+                "A session to log has already taken place: choose a "
+                "past time, or schedule it instead."
+            ),
+            "starts_at",
+        )
     if not minutes or not 5 <= minutes <= 480:
         raise InvalidInput(gettext("A session lasts 5 to 480 minutes."), "minutes")
     ends_at = starts_at + timedelta(minutes=minutes)
     _lock_schedules(trainee, actor)
     _check_free(trainee, actor, cohort, starts_at, ends_at, check_class=False)
-    session = CoachingSession(cohort_id=cohort.id, trainee_id=trainee.id, staff_id=actor.id,
-                              kind=kind, status=SessionStatus.COMPLETED, starts_at=starts_at,
-                              ends_at=ends_at, location=(location or "").strip()[:300],
-                              created_by_id=actor.id)
+    session = CoachingSession(
+        cohort_id=cohort.id,
+        trainee_id=trainee.id,
+        staff_id=actor.id,
+        kind=kind,
+        status=SessionStatus.COMPLETED,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=(location or "").strip()[:300],
+        created_by_id=actor.id,
+    )
     db.session.add(session)
     db.session.flush()
     log(actor, session, entry)
@@ -464,9 +622,14 @@ def parse_follow_ups(text: str) -> list[tuple[str, date | None]]:
             try:
                 due_on = date.fromisoformat(due.strip())
             except ValueError:
-                raise InvalidInput(gettext("Follow-up line %(n)d: “%(due)s” is not a date "
-                                           "(write 2026-12-01).", n=number, due=due.strip()),
-                                   "follow_up_lines") from None
+                raise InvalidInput(
+                    gettext(
+                        "Follow-up line %(n)d: “%(due)s” is not a date (write 2026-12-01).",
+                        n=number,
+                        due=due.strip(),
+                    ),
+                    "follow_up_lines",
+                ) from None
         if what.strip():
             items.append((what.strip(), due_on))
     return items
@@ -475,8 +638,13 @@ def parse_follow_ups(text: str) -> list[tuple[str, date | None]]:
 # --- schedules --------------------------------------------------------------------------
 
 
-def sessions_of(user: User, *, start: datetime | None = None, end: datetime | None = None,
-                include_cancelled: bool = False) -> list[CoachingSession]:
+def sessions_of(
+    user: User,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    include_cancelled: bool = False,
+) -> list[CoachingSession]:
     stmt = db.select(CoachingSession).order_by(CoachingSession.starts_at)
     if user.role == Role.TRAINEE:
         stmt = stmt.where(CoachingSession.trainee_id == user.id)
@@ -492,10 +660,14 @@ def sessions_of(user: User, *, start: datetime | None = None, end: datetime | No
 
 
 def open_follow_ups(trainee: User) -> list[FollowUp]:
-    return list(db.session.scalars(
-        db.select(FollowUp).join(FollowUp.session)
-        .where(CoachingSession.trainee_id == trainee.id, FollowUp.done_at.is_(None))
-        .order_by(FollowUp.due_on.nulls_last(), FollowUp.id)))
+    return list(
+        db.session.scalars(
+            db.select(FollowUp)
+            .join(FollowUp.session)
+            .where(CoachingSession.trainee_id == trainee.id, FollowUp.done_at.is_(None))
+            .order_by(FollowUp.due_on.nulls_last(), FollowUp.id)
+        )
+    )
 
 
 @dataclass
@@ -514,29 +686,49 @@ def agenda(user: User, start: date, end: date) -> list[AgendaItem]:
 
     begin = datetime.combine(start, time(), SEOUL)
     finish = datetime.combine(end + timedelta(days=1), time(), SEOUL)
-    items = [AgendaItem(s.starts_at, s.ends_at, "session",
-                        f"{kind_label(s.kind)} · "
-                        f"{s.staff.name if user.id == s.trainee_id else s.trainee.name}",
-                        s.location, s)
-             for s in sessions_of(user, start=begin, end=finish)]
+    items = [
+        AgendaItem(
+            s.starts_at,
+            s.ends_at,
+            "session",
+            f"{kind_label(s.kind)} · {s.staff.name if user.id == s.trainee_id else s.trainee.name}",
+            s.location,
+            s,
+        )
+        for s in sessions_of(user, start=begin, end=finish)
+    ]
     if user.role == Role.TRAINEE:
         cohort_ids = db.select(Enrollment.cohort_id).where(
-            Enrollment.user_id == user.id, Enrollment.status == EnrollmentStatus.ENROLLED)
+            Enrollment.user_id == user.id, Enrollment.status == EnrollmentStatus.ENROLLED
+        )
     else:
         cohort_ids = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
     for day, cohort in db.session.execute(
-            db.select(ClassDay.day, Cohort).join(Cohort, Cohort.id == ClassDay.cohort_id)
-            .where(ClassDay.cohort_id.in_(cohort_ids), ClassDay.cancelled.is_(False),
-                   ClassDay.day >= start, ClassDay.day <= end)).all():
-        items.append(AgendaItem(datetime.combine(day, cohort.class_starts_at, SEOUL),
-                                datetime.combine(day, cohort.class_ends_at, SEOUL), "class",
-                                gettext("Class: %(cohort)s", cohort=cohort.label())))
+        db.select(ClassDay.day, Cohort)
+        .join(Cohort, Cohort.id == ClassDay.cohort_id)
+        .where(
+            ClassDay.cohort_id.in_(cohort_ids),
+            ClassDay.cancelled.is_(False),
+            ClassDay.day >= start,
+            ClassDay.day <= end,
+        )
+    ).all():
+        items.append(
+            AgendaItem(
+                datetime.combine(day, cohort.class_starts_at, SEOUL),
+                datetime.combine(day, cohort.class_ends_at, SEOUL),
+                "class",
+                gettext("Class: %(cohort)s", cohort=cohort.label()),
+            )
+        )
     for event in db.session.scalars(
-            db.select(CohortEvent).where(CohortEvent.cohort_id.in_(cohort_ids),
-                                         CohortEvent.starts_at < finish,
-                                         CohortEvent.ends_at > begin)):
-        items.append(AgendaItem(event.starts_at, event.ends_at, "event", event.title,
-                                event.place))
+        db.select(CohortEvent).where(
+            CohortEvent.cohort_id.in_(cohort_ids),
+            CohortEvent.starts_at < finish,
+            CohortEvent.ends_at > begin,
+        )
+    ):
+        items.append(AgendaItem(event.starts_at, event.ends_at, "event", event.title, event.place))
     return sorted(items, key=lambda item: item.starts_at)
 
 
@@ -563,8 +755,7 @@ def new_feed_link(user: User) -> str:
 
     user.feed_nonce = secrets.token_hex(16)
     user.feed_token_hash = _hash(_feed_token(user.feed_nonce))
-    audit.record(user, "user.feed_link_created", user, label=user.email,
-                 campus_id=user.campus_id)
+    audit.record(user, "user.feed_link_created", user, label=user.email, campus_id=user.campus_id)
     return feed_link(user)
 
 
@@ -577,8 +768,7 @@ def feed_link(user: User) -> str | None:
 def revoke_feed(user: User) -> None:
     user.feed_nonce = None
     user.feed_token_hash = None
-    audit.record(user, "user.feed_link_revoked", user, label=user.email,
-                 campus_id=user.campus_id)
+    audit.record(user, "user.feed_link_revoked", user, label=user.email, campus_id=user.campus_id)
 
 
 def user_for_feed(token: str) -> User | None:
@@ -606,8 +796,11 @@ def ical(user: User) -> bytes:
             # Stable across processes (hash() of a str is salted per process): calendar
             # apps match events by UID, so a changing one duplicates the event.
             digest = hashlib.sha256(item.title.encode()).hexdigest()[:16]
-            uid = (f"session-{item.session.id}" if item.session is not None
-                   else f"{item.kind}-{item.starts_at.timestamp():.0f}-{digest}")
+            uid = (
+                f"session-{item.session.id}"
+                if item.session is not None
+                else f"{item.kind}-{item.starts_at.timestamp():.0f}-{digest}"
+            )
             event.add("uid", f"{uid}@sesac-ms")
             event.add("summary", item.title)
             event.add("dtstart", item.starts_at.astimezone(SEOUL))
@@ -633,15 +826,21 @@ def send_reminders(now: datetime | None = None) -> int:
     end = begin + timedelta(days=1)
     due = db.session.scalars(
         db.select(CoachingSession)
-        .where(CoachingSession.status == SessionStatus.SCHEDULED,
-               CoachingSession.reminder_sent_at.is_(None),
-               CoachingSession.starts_at >= begin, CoachingSession.starts_at < end)
-        .order_by(CoachingSession.id)).all()
+        .where(
+            CoachingSession.status == SessionStatus.SCHEDULED,
+            CoachingSession.reminder_sent_at.is_(None),
+            CoachingSession.starts_at >= begin,
+            CoachingSession.starts_at < end,
+        )
+        .order_by(CoachingSession.id)
+    ).all()
     for session in due:
         claimed = db.session.execute(
             sa.update(CoachingSession)
             .where(CoachingSession.id == session.id, CoachingSession.reminder_sent_at.is_(None))
-            .values(reminder_sent_at=now).execution_options(synchronize_session=False))
+            .values(reminder_sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
         if claimed.rowcount == 1:
             _notify(session, "reminder", to_staff=False)
             _notify(session, "reminder", to_staff=True)
@@ -667,22 +866,35 @@ def coverage(cohort: Cohort) -> tuple[list[CoverageRow], dict[str, int], float |
     Returns the rows, the number of trainees without a session of each kind, and the
     cohort's no-show rate. A fixed number of queries.
     """
-    enrollments = list(db.session.scalars(
-        db.select(Enrollment).join(Enrollment.user)
-        .where(Enrollment.cohort_id == cohort.id,
-               Enrollment.status == EnrollmentStatus.ENROLLED).order_by(User.name)))
+    enrollments = list(
+        db.session.scalars(
+            db.select(Enrollment)
+            .join(Enrollment.user)
+            .where(
+                Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED
+            )
+            .order_by(User.name)
+        )
+    )
     counts = db.session.execute(
-        db.select(CoachingSession.trainee_id, CoachingSession.kind, CoachingSession.status,
-                  sa.func.count(),
-                  sa.type_coerce(sa.func.max(CoachingSession.starts_at), UTCDateTime()))
+        db.select(
+            CoachingSession.trainee_id,
+            CoachingSession.kind,
+            CoachingSession.status,
+            sa.func.count(),
+            sa.type_coerce(sa.func.max(CoachingSession.starts_at), UTCDateTime()),
+        )
         .where(CoachingSession.cohort_id == cohort.id)
-        .group_by(CoachingSession.trainee_id, CoachingSession.kind,
-                  CoachingSession.status)).all()
-    follow_ups = dict(db.session.execute(
-        db.select(CoachingSession.trainee_id, sa.func.count(FollowUp.id))
-        .join(FollowUp, FollowUp.session_id == CoachingSession.id)
-        .where(CoachingSession.cohort_id == cohort.id, FollowUp.done_at.is_(None))
-        .group_by(CoachingSession.trainee_id)).all())
+        .group_by(CoachingSession.trainee_id, CoachingSession.kind, CoachingSession.status)
+    ).all()
+    follow_ups = dict(
+        db.session.execute(
+            db.select(CoachingSession.trainee_id, sa.func.count(FollowUp.id))
+            .join(FollowUp, FollowUp.session_id == CoachingSession.id)
+            .where(CoachingSession.cohort_id == cohort.id, FollowUp.done_at.is_(None))
+            .group_by(CoachingSession.trainee_id)
+        ).all()
+    )
     per: dict[int, dict] = {}
     done = no_show = 0
     for trainee_id, kind, status, n, last in counts:
@@ -697,11 +909,20 @@ def coverage(cohort: Cohort) -> tuple[list[CoverageRow], dict[str, int], float |
     rows = []
     for enrollment in enrollments:
         entry = per.get(enrollment.user_id, {"by_kind": {}, "no_shows": 0, "last": None})
-        rows.append(CoverageRow(enrollment, entry["by_kind"], sum(entry["by_kind"].values()),
-                                entry["no_shows"], entry["last"],
-                                follow_ups.get(enrollment.user_id, 0)))
-    missing = {kind.value: sum(1 for row in rows if not row.by_kind.get(kind.value))
-               for kind in SessionKind}
+        rows.append(
+            CoverageRow(
+                enrollment,
+                entry["by_kind"],
+                sum(entry["by_kind"].values()),
+                entry["no_shows"],
+                entry["last"],
+                follow_ups.get(enrollment.user_id, 0),
+            )
+        )
+    missing = {
+        kind.value: sum(1 for row in rows if not row.by_kind.get(kind.value))
+        for kind in SessionKind
+    }
     rate = 100.0 * no_show / (done + no_show) if done + no_show else None
     return rows, missing, rate
 
@@ -709,8 +930,15 @@ def coverage(cohort: Cohort) -> tuple[list[CoverageRow], dict[str, int], float |
 def to_contact(cohort: Cohort, limit: int = 10) -> list[CoverageRow]:
     """Trainees to contact next: no mentoring yet, fewest sessions, open follow-ups first."""
     rows, _, _ = coverage(cohort)
-    return sorted(rows, key=lambda r: (bool(r.by_kind.get("mentoring")), r.total,
-                                       -r.open_follow_ups, r.enrollment.user.name))[:limit]
+    return sorted(
+        rows,
+        key=lambda r: (
+            bool(r.by_kind.get("mentoring")),
+            r.total,
+            -r.open_follow_ups,
+            r.enrollment.user.name,
+        ),
+    )[:limit]
 
 
 # --- labels, audit and mail -------------------------------------------------------------
@@ -735,13 +963,21 @@ def status_label(status: SessionStatus | str) -> str:
     }[SessionStatus(status)]
 
 
-def _audit(actor: User, action: str, session: CoachingSession, changes: dict | None = None
-           ) -> None:
-    audit.record(actor, action, session, changes or {
-        "kind": str(session.kind), "starts_at": session.starts_at,
-        "trainee": session.trainee.email, "staff": session.staff.email},
+def _audit(actor: User, action: str, session: CoachingSession, changes: dict | None = None) -> None:
+    audit.record(
+        actor,
+        action,
+        session,
+        changes
+        or {
+            "kind": str(session.kind),
+            "starts_at": session.starts_at,
+            "trainee": session.trainee.email,
+            "staff": session.staff.email,
+        },
         label=f"{session.trainee.name} · {session.staff.name}",
-        campus_id=session.cohort.campus_id)
+        campus_id=session.cohort.campus_id,
+    )
 
 
 def _notify(session: CoachingSession, what: str, *, to_staff: bool) -> None:
@@ -751,27 +987,64 @@ def _notify(session: CoachingSession, what: str, *, to_staff: bool) -> None:
         when = format_datetime(session.starts_at, "yyyy-MM-dd (EEE) HH:mm")
         kind = kind_label(session.kind)
         texts = {
-            "booked": gettext("%(other)s booked a %(kind)s session with you on %(when)s.",
-                              other=other.name, kind=kind, when=when),
-            "scheduled": gettext("%(other)s scheduled a %(kind)s session with you on %(when)s.",
-                                 other=other.name, kind=kind, when=when),
-            "rescheduled": gettext("Your %(kind)s session with %(other)s moved to %(when)s.",
-                                   kind=kind, other=other.name, when=when),
-            "cancelled": gettext("Your %(kind)s session with %(other)s on %(when)s was "
-                                 "cancelled: %(reason)s", kind=kind, other=other.name,
-                                 when=when, reason=session.cancel_reason or ""),
-            "completed": gettext("Your %(kind)s session with %(other)s on %(when)s is marked "
-                                 "completed.", kind=kind, other=other.name, when=when),
-            "no_show": gettext("You missed your %(kind)s session with %(other)s on %(when)s. "
-                               "Contact them to book another.", kind=kind, other=other.name,
-                               when=when),
-            "logged": gettext("%(other)s wrote the summary of your %(kind)s session of "
-                              "%(when)s.", other=other.name, kind=kind, when=when),
-            "reminder": gettext("Reminder: %(kind)s session with %(other)s tomorrow, %(when)s.",
-                                kind=kind, other=other.name, when=when),
+            "booked": gettext(
+                "%(other)s booked a %(kind)s session with you on %(when)s.",
+                other=other.name,
+                kind=kind,
+                when=when,
+            ),
+            "scheduled": gettext(
+                "%(other)s scheduled a %(kind)s session with you on %(when)s.",
+                other=other.name,
+                kind=kind,
+                when=when,
+            ),
+            "rescheduled": gettext(
+                "Your %(kind)s session with %(other)s moved to %(when)s.",
+                kind=kind,
+                other=other.name,
+                when=when,
+            ),
+            "cancelled": gettext(
+                "Your %(kind)s session with %(other)s on %(when)s was cancelled: %(reason)s",
+                kind=kind,
+                other=other.name,
+                when=when,
+                reason=session.cancel_reason or "",
+            ),
+            "completed": gettext(
+                "Your %(kind)s session with %(other)s on %(when)s is marked completed.",
+                kind=kind,
+                other=other.name,
+                when=when,
+            ),
+            "no_show": gettext(
+                "You missed your %(kind)s session with %(other)s on %(when)s. "
+                "Contact them to book another.",
+                kind=kind,
+                other=other.name,
+                when=when,
+            ),
+            "logged": gettext(
+                "%(other)s wrote the summary of your %(kind)s session of %(when)s.",
+                other=other.name,
+                kind=kind,
+                when=when,
+            ),
+            "reminder": gettext(
+                "Reminder: %(kind)s session with %(other)s tomorrow, %(when)s.",
+                kind=kind,
+                other=other.name,
+                when=when,
+            ),
         }
         subject = gettext("[SeSAC] %(kind)s · %(when)s", kind=kind, when=when)
-        body = "\n\n".join([gettext("Hello %(name)s,", name=person.name), texts[what],
-                            session.location or "", external_url("sessions.show",
-                                                                 session_id=session.id)])
+        body = "\n\n".join(
+            [
+                gettext("Hello %(name)s,", name=person.name),
+                texts[what],
+                session.location or "",
+                external_url("sessions.show", session_id=session.id),
+            ]
+        )
     mail.queue(person.email, subject, body)
