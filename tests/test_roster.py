@@ -15,7 +15,7 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -1025,6 +1025,9 @@ EXPECTED_HEADERS = [
     "Left early",
     "Excused",
     "Deposit",
+    "1:1 sessions",
+    "Certifications passed",
+    "Outcome",
 ]
 
 
@@ -1112,6 +1115,79 @@ def test_the_roster_page_costs_the_same_queries_for_2_and_12_trainees(
         assert text(response).count("90.9%") == n  # (10 − ⌊2/3⌋) / 11
         counts[n] = queries()
     assert counts[2] == counts[12], counts
+
+
+def test_the_roster_shows_sessions_certifications_and_outcome_of_each_trainee(
+    client, manager, make_running_cohort, enrol, make_user
+):
+    from sesac_ms.models import (
+        CertificationAttempt,
+        CoachingSession,
+        Exam,
+        Outcome,
+        OutcomeKind,
+        SessionKind,
+        SessionStatus,
+    )
+    from sesac_ms.models.types import utcnow
+
+    cohort = make_running_cohort(date(2026, 9, 21), date(2026, 10, 9))
+    done = enrol(cohort, "수료생", status=EnrollmentStatus.COMPLETED, status_on=date(2026, 10, 9))
+    other = enrol(cohort, "교육생")
+    coordinator = make_user(Role.COORDINATOR)
+    exam = Exam(name="AI-900")
+    db.session.add(exam)
+    db.session.flush()
+    for kind, status in (
+        (SessionKind.MENTORING, SessionStatus.COMPLETED),
+        (SessionKind.MENTORING, SessionStatus.COMPLETED),
+        (SessionKind.PORTFOLIO, SessionStatus.NO_SHOW),  # not had: not counted
+    ):
+        start = utcnow() - timedelta(days=30 + len(kind))
+        db.session.add(
+            CoachingSession(
+                cohort_id=cohort.id,
+                trainee_id=done.user_id,
+                staff_id=coordinator.id,
+                kind=kind,
+                status=status,
+                starts_at=start,
+                ends_at=start + timedelta(hours=1),
+            )
+        )
+    db.session.add_all(
+        [
+            CertificationAttempt(
+                user_id=done.user_id,
+                exam_id=exam.id,
+                exam_on=date(2026, 10, 1),
+                passed=True,
+                score=800,
+            ),
+            CertificationAttempt(
+                user_id=other.user_id,
+                exam_id=exam.id,
+                exam_on=date(2026, 10, 1),
+                passed=False,
+                score=500,
+            ),
+            Outcome(
+                enrollment_id=done.id,
+                kind=OutcomeKind.EMPLOYED,
+                company="한빛제조",
+                outcome_on=date(2026, 10, 20),
+                insured=True,
+            ),
+        ]
+    )
+    db.session.commit()
+
+    page = text(client.get(f"/cohorts/{cohort.id}/roster"))
+    row = page[page.index("수료생") : page.index("</tr>", page.index("수료생"))]
+    assert "현직자 멘토링 2" in row and "포트폴리오" not in row
+    assert "AI-900" in row and "취업" in row
+    other_row = page[page.index("교육생</a>") : page.index("</tr>", page.index("교육생</a>"))]
+    assert "AI-900" not in other_row  # sat it, did not pass
 
 
 # --- permissions and the trainee's own page --------------------------------------------

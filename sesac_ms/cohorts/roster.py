@@ -628,8 +628,79 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+@dataclass
+class TraineeRecord:
+    """What else the roster shows of a trainee: 1:1 sessions, certifications, outcome."""
+
+    sessions: dict[str, int] = field(default_factory=dict)  # completed sessions by kind
+    passed_exams: list[str] = field(default_factory=list)
+    failed_exams: list[str] = field(default_factory=list)
+    outcome: str | None = None  # the current outcome's kind
+
+
+def records(cohort: Cohort) -> dict[int, TraineeRecord]:
+    """Sessions by kind, exam results and current outcome per enrollment, in three queries."""
+    from ..models import CertificationAttempt, CoachingSession, Exam, Outcome, SessionStatus
+
+    result: dict[int, TraineeRecord] = {}
+    user_to_enrollment = dict(
+        db.session.execute(
+            db.select(Enrollment.user_id, Enrollment.id).where(Enrollment.cohort_id == cohort.id)
+        ).all()
+    )
+    for user_id, kind, n in db.session.execute(
+        db.select(CoachingSession.trainee_id, CoachingSession.kind, sa.func.count())
+        .where(
+            CoachingSession.cohort_id == cohort.id,
+            CoachingSession.status == SessionStatus.COMPLETED,
+        )
+        .group_by(CoachingSession.trainee_id, CoachingSession.kind)
+    ).all():
+        if user_id in user_to_enrollment:
+            record = result.setdefault(user_to_enrollment[user_id], TraineeRecord())
+            record.sessions[str(kind)] = n
+    for user_id, exam, passed in db.session.execute(
+        db.select(
+            CertificationAttempt.user_id,
+            Exam.name,
+            sa.func.max(sa.case((CertificationAttempt.passed, 1), else_=0)),
+        )
+        .join(Exam, Exam.id == CertificationAttempt.exam_id)
+        .where(CertificationAttempt.user_id.in_(list(user_to_enrollment)))
+        .group_by(CertificationAttempt.user_id, Exam.name)
+        .order_by(Exam.name)
+    ).all():
+        record = result.setdefault(user_to_enrollment[user_id], TraineeRecord())
+        (record.passed_exams if passed else record.failed_exams).append(exam)
+    for enrollment_id, kind in db.session.execute(
+        db.select(Outcome.enrollment_id, Outcome.kind).where(
+            Outcome.enrollment_id.in_(list(user_to_enrollment.values())), Outcome.is_current
+        )
+    ).all():
+        result.setdefault(enrollment_id, TraineeRecord()).outcome = str(kind)
+    return result
+
+
+def outcome_label(kind: str | None) -> str:
+    from flask_babel import pgettext
+
+    return {
+        None: "",
+        "employed": pgettext("outcome", "Employed"),
+        "founded": gettext("Founded"),
+        "excluded": gettext("Excluded"),
+    }[kind]
+
+
+def session_summary(record: TraineeRecord) -> str:
+    from ..sessions.services import kind_label
+
+    return ", ".join(f"{kind_label(kind)} {n}" for kind, n in sorted(record.sessions.items()))
+
+
 def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
     figures = summaries(cohort)
+    extras = records(cohort)
     headers = [
         gettext("Name"),
         gettext("E-mail"),
@@ -642,10 +713,14 @@ def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
         gettext("Left early"),
         gettext("Excused"),
         gettext("Deposit"),
+        gettext("1:1 sessions"),
+        gettext("Certifications passed"),
+        gettext("Outcome"),
     ]
     rows = []
     for enrollment in roster(cohort):
         summary = figures.get(enrollment.id, AttendanceSummary())
+        extra = extras.get(enrollment.id, TraineeRecord())
         rows.append(
             [
                 neutralise(enrollment.user.name),
@@ -659,6 +734,9 @@ def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
                 summary.left_early,
                 summary.excused,
                 deposit_label(enrollment.deposit_status),
+                session_summary(extra),
+                ", ".join(extra.passed_exams),
+                outcome_label(extra.outcome),
             ]
         )
     return headers, rows
