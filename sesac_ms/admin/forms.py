@@ -32,6 +32,11 @@ class CampusForm(FlaskForm):
     opened_on = DateField(_l("Opened on"), validators=[Optional()])
     ai_specialised = BooleanField(_l("AI-specialised campus (AI 특화캠퍼스)"))
     partner_company = StringField(_l("Partner company"), validators=[Optional(), Length(max=100)])
+    session_cancel_cutoff_hours = IntegerField(
+        _l("Trainees may cancel a 1:1 session until (hours before)"),
+        default=24,
+        validators=[Optional(), NumberRange(min=0, max=240)],
+    )
 
 
 class UserForm(FlaskForm):

@@ -26,6 +26,7 @@ CAMPUS_FIELDS = (
     "opened_on",
     "ai_specialised",
     "partner_company",
+    "session_cancel_cutoff_hours",
 )
 
 
@@ -49,6 +50,11 @@ def _clean_campus(values: dict, campus: Campus | None = None) -> dict:
         if clash is not None and (campus is None or clash != campus.id):
             raise Conflict(message, key)
     values["ai_specialised"] = bool(values.get("ai_specialised"))
+    cutoff = values.get("session_cancel_cutoff_hours")
+    if cutoff is None:
+        values["session_cancel_cutoff_hours"] = 24
+    elif not 0 <= cutoff <= 240:
+        raise InvalidInput(gettext("Between 0 and 240 hours."), "session_cancel_cutoff_hours")
     return values
 
 
