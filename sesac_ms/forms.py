@@ -1,9 +1,10 @@
 """Form helpers shared by every blueprint."""
 
-from flask import flash
+from flask import Response, flash, redirect
 from flask_wtf import FlaskForm
 
 from .errors import DomainError
+from .extensions import db
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
@@ -15,3 +16,15 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
         field.errors.append(error.message)
     else:
         flash(error.message, "danger")
+
+
+def finish(error: DomainError | None, success: str, target: str) -> Response:
+    """End a POST that a service handled: roll back and show the refusal, or commit and
+    show the success; then redirect (post/redirect/get)."""
+    if error is not None:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(target)

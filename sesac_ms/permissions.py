@@ -80,6 +80,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def acting_user() -> User:
+    """The logged-in user as a model instance (not Flask-Login's proxy), for services."""
+    return current_user._get_current_object()
+
+
 def can(action: str, user: Any = None) -> bool:
     """True when the user's role may take the action (campus scope is checked per record)."""
     user = current_user if user is None else user

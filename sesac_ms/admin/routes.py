@@ -3,7 +3,6 @@
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..auth import services as accounts
@@ -13,14 +12,9 @@ from ..extensions import db
 from ..forms import show_domain_error
 from ..models import Campus, Role, User
 from ..models.audit import AccessAction
-from ..permissions import require
+from ..permissions import acting_user, require
 from . import bp, services
 from .forms import ROLE_LABELS, CampusForm, ExportForm, LogFilterForm, UserForm
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
-
 
 # --- campuses ----------------------------------------------------------------------
 
@@ -38,7 +32,7 @@ def new_campus() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             campus = services.create_campus(
-                _actor(), **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS}
+                acting_user(), **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS}
             )
         except DomainError as error:
             db.session.rollback()
@@ -58,7 +52,7 @@ def edit_campus(campus_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.update_campus(
-                _actor(),
+                acting_user(),
                 campus,
                 **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS},
             )
@@ -121,7 +115,7 @@ def new_user() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                _actor(),
+                acting_user(),
                 email=form.email.data,
                 name=form.name.data,
                 role=Role(form.role.data),
@@ -148,7 +142,7 @@ def new_user() -> ResponseReturnValue:
 @require("user.view")
 def user(user_id: int) -> ResponseReturnValue:
     person = db.get_or_404(User, user_id)
-    services.view_user(_actor(), person)
+    services.view_user(acting_user(), person)
     db.session.commit()
     return render_template(
         "admin/user.html", person=person, role_labels=ROLE_LABELS, button=ButtonForm()
@@ -165,7 +159,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             accounts.update_user(
-                _actor(),
+                acting_user(),
                 person,
                 name=form.name.data,
                 role=Role(form.role.data),
@@ -186,7 +180,7 @@ def _set_active(user_id: int, active: bool) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        accounts.set_user_active(_actor(), person, active)
+        accounts.set_user_active(acting_user(), person, active)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -234,7 +228,7 @@ def export_users() -> ResponseReturnValue:
     filters = _user_filters()
     form = ExportForm()
     if form.validate_on_submit():
-        content = services.export_users_csv(_actor(), form.reason.data, **filters)
+        content = services.export_users_csv(acting_user(), form.reason.data, **filters)
         db.session.commit()
         return Response(
             content,

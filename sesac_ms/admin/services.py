@@ -5,19 +5,18 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy import Select
 
 from .. import audit
+from ..clock import SEOUL
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import AuditEntry, Campus, PersonalDataAccess, Role, User
 from ..models.audit import AccessAction
 
-SEOUL = ZoneInfo("Asia/Seoul")
 CAMPUS_FIELDS = (
     "name_ko",
     "name_en",

@@ -8,21 +8,16 @@ import io
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import current_user
 
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
-from ..models import Cohort, UploadedFile, User
+from ..models import Cohort, UploadedFile
 from ..models.applications import OUTSIDE_SEOUL
-from ..permissions import load_in_scope, require
+from ..permissions import acting_user, load_in_scope, require
 from . import bp, importing
 from .forms import EDUCATION_LABELS, EMPLOYMENT_LABELS, UploadForm
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _render(
@@ -62,7 +57,7 @@ def import_applicants(cohort_id: int) -> ResponseReturnValue:
         return _render(cohort, form)
     upload = None
     if preview.can_import:  # kept only when it can be imported: it holds personal data
-        upload = importing.store_upload(_actor(), cohort, filename, content)
+        upload = importing.store_upload(acting_user(), cohort, filename, content)
         db.session.commit()
     return _render(cohort, form, preview, upload)
 
@@ -77,7 +72,7 @@ def confirm_import(upload_id: int) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        result = importing.import_file(_actor(), cohort, upload)
+        result = importing.import_file(acting_user(), cohort, upload)
     except importing.ImportRefused as error:  # the file or the cohort changed meanwhile
         db.session.rollback()
         flash(error.message, "danger")

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..auth.forms import ButtonForm
 from ..auth.safe_next import safe_next
+from ..clock import SEOUL, now_in_seoul
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
 from ..models import Application, Cohort, InterviewSlot, Stage, User
 from ..models.applications import IN_SELECTION
-from ..permissions import load_in_scope, require
+from ..permissions import acting_user, load_in_scope, require
 from . import bp, services
 from .forms import (
     EDUCATION_LABELS,
@@ -29,12 +26,6 @@ from .forms import (
     SettingsForm,
     SlotForm,
 )
-
-SEOUL = ZoneInfo("Asia/Seoul")
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _filters() -> services.PipelineFilters:
@@ -87,7 +78,7 @@ def bulk(cohort_id: int) -> ResponseReturnValue:
     ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
     try:
         done, refused = services.bulk(
-            _actor(), cohort, ids, request.form.get("action", ""), form.reason.data or ""
+            acting_user(), cohort, ids, request.form.get("action", ""), form.reason.data or ""
         )
     except DomainError as error:
         db.session.rollback()
@@ -126,7 +117,7 @@ def settings(cohort_id: int) -> ResponseReturnValue:
             }
         )
         try:
-            rechecked = services.update_selection_settings(_actor(), cohort, values)
+            rechecked = services.update_selection_settings(acting_user(), cohort, values)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -144,7 +135,7 @@ def settings(cohort_id: int) -> ResponseReturnValue:
 @require("application.view")
 def show(application_id: int) -> ResponseReturnValue:
     application = load_in_scope(Application, application_id)
-    services.log_view(_actor(), application)
+    services.log_view(acting_user(), application)
     db.session.commit()
     cohort = application.cohort
     score_form = ScoreForm()
@@ -201,7 +192,7 @@ def _decide(application_id: int, action, success: str) -> ResponseReturnValue:
 def advance(application_id: int) -> ResponseReturnValue:
     return _decide(
         application_id,
-        lambda a, reason: services.advance(_actor(), a),
+        lambda a, reason: services.advance(acting_user(), a),
         gettext("{name} moved to the next stage."),
     )
 
@@ -211,7 +202,7 @@ def advance(application_id: int) -> ResponseReturnValue:
 def accept(application_id: int) -> ResponseReturnValue:
     return _decide(
         application_id,
-        lambda a, reason: services.accept(_actor(), a, reason),
+        lambda a, reason: services.accept(acting_user(), a, reason),
         gettext("{name} is accepted."),
     )
 
@@ -221,7 +212,7 @@ def accept(application_id: int) -> ResponseReturnValue:
 def waitlist(application_id: int) -> ResponseReturnValue:
     return _decide(
         application_id,
-        lambda a, reason: services.waitlist(_actor(), a, reason),
+        lambda a, reason: services.waitlist(acting_user(), a, reason),
         gettext("{name} is on the waitlist."),
     )
 
@@ -231,7 +222,7 @@ def waitlist(application_id: int) -> ResponseReturnValue:
 def reject(application_id: int) -> ResponseReturnValue:
     return _decide(
         application_id,
-        lambda a, reason: services.reject(_actor(), a, reason),
+        lambda a, reason: services.reject(acting_user(), a, reason),
         gettext("{name} is rejected."),
     )
 
@@ -241,7 +232,7 @@ def reject(application_id: int) -> ResponseReturnValue:
 def waitlist_up(application_id: int) -> ResponseReturnValue:
     return _decide(
         application_id,
-        lambda a, reason: services.move_in_waitlist(_actor(), a, -1),
+        lambda a, reason: services.move_in_waitlist(acting_user(), a, -1),
         gettext("{name} moved up the waitlist."),
     )
 
@@ -251,7 +242,7 @@ def waitlist_up(application_id: int) -> ResponseReturnValue:
 def waitlist_down(application_id: int) -> ResponseReturnValue:
     return _decide(
         application_id,
-        lambda a, reason: services.move_in_waitlist(_actor(), a, 1),
+        lambda a, reason: services.move_in_waitlist(acting_user(), a, 1),
         gettext("{name} moved down the waitlist."),
     )
 
@@ -261,7 +252,7 @@ def waitlist_down(application_id: int) -> ResponseReturnValue:
 def enroll(application_id: int) -> ResponseReturnValue:
     return _decide(
         application_id,
-        lambda a, reason: services.enroll(_actor(), a),
+        lambda a, reason: services.enroll(acting_user(), a),
         gettext("{name} is enrolled; the trainee account is ready."),
     )
 
@@ -277,7 +268,11 @@ def score(application_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.record_score(
-                _actor(), application, form.stage.data, form.score.data, form.comment.data or ""
+                acting_user(),
+                application,
+                form.stage.data,
+                form.score.data,
+                form.comment.data or "",
             )
         except DomainError as error:
             db.session.rollback()
@@ -303,7 +298,7 @@ def assign_interview(application_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.assign_slot(
-                _actor(), application, db.session.get(InterviewSlot, form.slot_id.data)
+                acting_user(), application, db.session.get(InterviewSlot, form.slot_id.data)
             )
         except DomainError as error:
             db.session.rollback()
@@ -331,7 +326,7 @@ def interviews(cohort_id: int) -> ResponseReturnValue:
         starts_at = form.starts_at.data.replace(tzinfo=SEOUL)
         try:
             services.create_slot(
-                _actor(),
+                acting_user(),
                 cohort,
                 interviewer=db.session.get(User, form.interviewer_id.data),
                 starts_at=starts_at,
@@ -351,7 +346,7 @@ def interviews(cohort_id: int) -> ResponseReturnValue:
         form=form,
         slots=services.slots_of(cohort),
         button=ButtonForm(),
-        now=datetime.now(SEOUL),
+        now=now_in_seoul(),
     )
 
 
@@ -363,7 +358,7 @@ def delete_interview(slot_id: int) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        services.delete_slot(_actor(), slot)
+        services.delete_slot(acting_user(), slot)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")

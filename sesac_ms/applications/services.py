@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,6 +25,7 @@ from sqlalchemy.orm import undefer
 
 from .. import audit, mail
 from ..auth.services import create_user, find_user_by_email, normalise_email
+from ..clock import today_in_seoul
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..links import external_url
@@ -50,7 +50,6 @@ from ..models.types import utcnow
 from ..seoul import SEOUL_DISTRICTS
 from .tokens import new_nonce, token_for, token_hash
 
-SEOUL = ZoneInfo("Asia/Seoul")
 MOTIVATION_MAX_LENGTH = 2000
 
 
@@ -64,10 +63,6 @@ class NotOpen(Conflict):
 
 class SlotTaken(Conflict):
     """The interview slot already has an applicant, or overlaps another of the interviewer."""
-
-
-def today_in_seoul() -> date:
-    return datetime.now(SEOUL).date()
 
 
 # --- applying -------------------------------------------------------------------------

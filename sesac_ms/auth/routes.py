@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import show_domain_error
-from ..permissions import AUTHENTICATED, PUBLIC, require
+from ..permissions import AUTHENTICATED, PUBLIC, acting_user, require
 from . import bp, services
 from .forms import ChangePasswordForm, ForgotPasswordForm, LocaleForm, LoginForm, SetPasswordForm
 from .safe_next import safe_next
@@ -50,7 +50,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @require(AUTHENTICATED)
 def logout() -> ResponseReturnValue:
-    services.logout(current_user._get_current_object())
+    services.logout(acting_user())
     db.session.commit()
     logout_user()
     session.clear()
@@ -63,7 +63,7 @@ def logout() -> ResponseReturnValue:
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()
+        user = acting_user()
         try:
             services.change_password(user, form.current_password.data, form.new_password.data)
         except DomainError as error:
@@ -126,6 +126,6 @@ def switch_locale() -> ResponseReturnValue:
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            services.set_locale(current_user._get_current_object(), locale)
+            services.set_locale(acting_user(), locale)
             db.session.commit()
     return redirect(safe_next(form.next.data) or url_for("main.dashboard"))

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask_babel import format_date, gettext
 
 from .. import audit
+from ..clock import SEOUL, today_in_seoul
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import (
@@ -45,12 +46,6 @@ ATTENDED = (
     AttendanceStatus.EXCUSED,
 )
 COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
-
-
-def today_in_seoul() -> date:
-    from ..applications.services import today_in_seoul as today
-
-    return today()
 
 
 # --- calendar -------------------------------------------------------------------------
@@ -258,9 +253,8 @@ def create_event(
         raise InvalidInput(gettext("Enter the event's title."), "title")
     if starts_at is None or ends_at is None or ends_at <= starts_at:
         raise InvalidInput(gettext("The event must end after it starts."), "ends_at")
-    from zoneinfo import ZoneInfo
 
-    _check_in_cohort(cohort, starts_at.astimezone(ZoneInfo("Asia/Seoul")).date(), "starts_at")
+    _check_in_cohort(cohort, starts_at.astimezone(SEOUL).date(), "starts_at")
     event = CohortEvent(
         cohort_id=cohort.id,
         kind=kind,

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..auth.forms import ButtonForm
+from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_domain_error
+from ..forms import finish, show_domain_error
 from ..models import (
     AttendanceStatus,
     ClassDay,
@@ -23,9 +21,8 @@ from ..models import (
     Enrollment,
     EnrollmentStatus,
     EventKind,
-    User,
 )
-from ..permissions import load_in_scope, require
+from ..permissions import acting_user, load_in_scope, require
 from . import bp, roster
 from .forms import (
     ClassDayForm,
@@ -35,12 +32,6 @@ from .forms import (
     RosterRulesForm,
     StatusForm,
 )
-
-SEOUL = ZoneInfo("Asia/Seoul")
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _labels() -> dict:
@@ -59,16 +50,6 @@ def _in_cohort(model: type, object_id: int, cohort: Cohort):
     if obj is None or obj.cohort_id != cohort.id:
         abort(404)
     return obj
-
-
-def _done(error: DomainError | None, success: str, target: str) -> ResponseReturnValue:
-    if error is not None:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(target)
 
 
 # --- calendar -------------------------------------------------------------------------
@@ -99,7 +80,7 @@ def calendar(cohort_id: int) -> ResponseReturnValue:
 @require("calendar.manage")
 def generate_calendar(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
-    added, removed = roster.generate_class_days(_actor(), cohort)
+    added, removed = roster.generate_class_days(acting_user(), cohort)
     db.session.commit()
     flash(
         gettext(
@@ -136,10 +117,10 @@ def roster_rules(cohort_id: int) -> ResponseReturnValue:
     }
     values["deposit_amount"] = values["deposit_amount"] or 0
     try:
-        roster.update_rules(_actor(), cohort, **values)
+        roster.update_rules(acting_user(), cohort, **values)
     except DomainError as error:
-        return _done(error, "", target)
-    return _done(None, gettext("Roster rules saved."), target)
+        return finish(error, "", target)
+    return finish(None, gettext("Roster rules saved."), target)
 
 
 @bp.post("/<int:cohort_id>/calendar/days")
@@ -152,10 +133,10 @@ def add_day(cohort_id: int) -> ResponseReturnValue:
         flash(gettext("Enter a valid date."), "danger")
         return redirect(target)
     try:
-        roster.add_class_day(_actor(), cohort, form.day.data, form.note.data or "")
+        roster.add_class_day(acting_user(), cohort, form.day.data, form.note.data or "")
     except DomainError as error:
-        return _done(error, "", target)
-    return _done(None, gettext("Class day added."), target)
+        return finish(error, "", target)
+    return finish(None, gettext("Class day added."), target)
 
 
 @bp.post("/<int:cohort_id>/calendar/days/<int:day_id>/cancel")
@@ -164,10 +145,10 @@ def cancel_day(cohort_id: int, day_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     class_day = _in_cohort(ClassDay, day_id, cohort)
     try:
-        roster.cancel_class_day(_actor(), class_day, request.form.get("note", ""))
+        roster.cancel_class_day(acting_user(), class_day, request.form.get("note", ""))
     except DomainError as error:
-        return _done(error, "", url_for("cohorts.calendar", cohort_id=cohort_id))
-    return _done(
+        return finish(error, "", url_for("cohorts.calendar", cohort_id=cohort_id))
+    return finish(
         None, gettext("Class day cancelled."), url_for("cohorts.calendar", cohort_id=cohort_id)
     )
 
@@ -186,7 +167,7 @@ def add_event(cohort_id: int) -> ResponseReturnValue:
         return redirect(target)
     try:
         roster.create_event(
-            _actor(),
+            acting_user(),
             cohort,
             kind=form.kind.data,
             title=form.title.data,
@@ -196,8 +177,8 @@ def add_event(cohort_id: int) -> ResponseReturnValue:
             description=form.description.data or "",
         )
     except DomainError as error:
-        return _done(error, "", target)
-    return _done(None, gettext("Event added to the calendar."), target)
+        return finish(error, "", target)
+    return finish(None, gettext("Event added to the calendar."), target)
 
 
 @bp.post("/<int:cohort_id>/events/<int:event_id>/delete")
@@ -205,8 +186,8 @@ def add_event(cohort_id: int) -> ResponseReturnValue:
 def delete_event(cohort_id: int, event_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     event = _in_cohort(CohortEvent, event_id, cohort)
-    roster.delete_event(_actor(), event)
-    return _done(None, gettext("Event removed."), url_for("cohorts.calendar", cohort_id=cohort_id))
+    roster.delete_event(acting_user(), event)
+    return finish(None, gettext("Event removed."), url_for("cohorts.calendar", cohort_id=cohort_id))
 
 
 # --- roster and attendance ------------------------------------------------------------
@@ -250,7 +231,7 @@ def export_roster(cohort_id: int) -> ResponseReturnValue:
     form = RosterExportForm()
     if form.validate_on_submit():
         content, mimetype, filename = roster.export(
-            _actor(), cohort, form.format.data, form.reason.data
+            acting_user(), cohort, form.format.data, form.reason.data
         )
         db.session.commit()
         return Response(
@@ -277,7 +258,7 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
                 enrollment_id = int(name[7:])
                 marks[enrollment_id] = (value, request.form.get(f"note-{enrollment_id}", ""))
         try:
-            changed = roster.record_attendance(_actor(), cohort, class_day, marks)
+            changed = roster.record_attendance(acting_user(), cohort, class_day, marks)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -339,7 +320,7 @@ def _trainee_page(
 def trainee(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
-    roster.log_trainee_view(_actor(), enrollment)
+    roster.log_trainee_view(acting_user(), enrollment)
     db.session.commit()
     return _trainee_page(
         cohort, enrollment, _status_form(enrollment), roster.summaries(cohort).get(enrollment.id)
@@ -356,7 +337,7 @@ def trainee_status(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             roster.set_status(
-                _actor(),
+                acting_user(),
                 enrollment,
                 form.status.data,
                 on=form.on.data,
@@ -395,10 +376,10 @@ def deposit(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
         flash(gettext("Choose what happened to the deposit and its date."), "danger")
         return redirect(target)
     try:
-        roster.record_deposit(_actor(), enrollment, form.action.data, form.on.data)
+        roster.record_deposit(acting_user(), enrollment, form.action.data, form.on.data)
     except DomainError as error:
-        return _done(error, "", target)
-    return _done(None, gettext("Deposit updated."), target)
+        return finish(error, "", target)
+    return finish(None, gettext("Deposit updated."), target)
 
 
 @bp.get("/<int:cohort_id>/deposits")
@@ -420,7 +401,7 @@ def deposits(cohort_id: int) -> ResponseReturnValue:
 @bp.get("/me")
 @require("trainee.self")
 def my_training() -> ResponseReturnValue:
-    user = _actor()
+    user = acting_user()
     enrollments = roster.trainee_enrollments(user)
     selected_id = request.args.get("enrollment", type=int)
     enrollment = next(

@@ -3,7 +3,6 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..auth.forms import ButtonForm
@@ -11,15 +10,11 @@ from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
 from ..models import Campus, Cohort, CohortStaff, CohortStatus, Course, User
-from ..permissions import can, load_in_scope, require
+from ..permissions import acting_user, can, load_in_scope, require
 from . import bp, services
 from .forms import CohortForm, CourseForm, StaffForm
 
 COHORT_FIELDS = ("number", "recruit_start_on", "recruit_end_on", "start_on", "end_on", "capacity")
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _status_filter() -> CohortStatus | None:
@@ -33,12 +28,12 @@ def index() -> ResponseReturnValue:
     campus_id = request.args.get("campus_id", type=int)
     status = _status_filter()
     page = db.paginate(
-        services.cohorts_query(_actor(), campus_id=campus_id, status=status), per_page=30
+        services.cohorts_query(acting_user(), campus_id=campus_id, status=status), per_page=30
     )
     return render_template(
         "cohorts/index.html",
         page=page,
-        campuses=services.campuses_for(_actor()),
+        campuses=services.campuses_for(acting_user()),
         campus_id=campus_id,
         status=status,
         statuses=list(CohortStatus),
@@ -50,11 +45,11 @@ def index() -> ResponseReturnValue:
 @require("course.view")
 def courses() -> ResponseReturnValue:
     campus_id = request.args.get("campus_id", type=int)
-    items = db.session.scalars(services.courses_query(_actor(), campus_id)).all()
+    items = db.session.scalars(services.courses_query(acting_user(), campus_id)).all()
     return render_template(
         "cohorts/courses.html",
         courses=items,
-        campuses=services.campuses_for(_actor()),
+        campuses=services.campuses_for(acting_user()),
         campus_id=campus_id,
     )
 
@@ -62,7 +57,7 @@ def courses() -> ResponseReturnValue:
 def _course_form(course: Course | None = None) -> CourseForm:
     form = CourseForm(obj=course)
     form.campus_id.choices = [
-        SelectChoice(c.id, c.name_ko) for c in services.campuses_for(_actor())
+        SelectChoice(c.id, c.name_ko) for c in services.campuses_for(acting_user())
     ]
     if course is not None:
         form.campus_id.render_kw = {"disabled": True}
@@ -74,12 +69,12 @@ def _course_form(course: Course | None = None) -> CourseForm:
 @require("course.manage")
 def new_course() -> ResponseReturnValue:
     form = _course_form()
-    if request.method == "GET" and _actor().campus_id:
-        form.campus_id.data = _actor().campus_id
+    if request.method == "GET" and acting_user().campus_id:
+        form.campus_id.data = acting_user().campus_id
     if form.validate_on_submit():
         try:
             course = services.create_course(
-                _actor(),
+                acting_user(),
                 campus=db.session.get(Campus, form.campus_id.data),
                 title=form.title.data,
                 track=form.track.data,
@@ -105,7 +100,7 @@ def edit_course(course_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.update_course(
-                _actor(),
+                acting_user(),
                 course,
                 title=form.title.data,
                 track=form.track.data,
@@ -129,7 +124,7 @@ def new_cohort(course_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             cohort = services.create_cohort(
-                _actor(), course, **{name: getattr(form, name).data for name in COHORT_FIELDS}
+                acting_user(), course, **{name: getattr(form, name).data for name in COHORT_FIELDS}
             )
         except DomainError as error:
             db.session.rollback()
@@ -170,7 +165,7 @@ def edit(cohort_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.update_cohort(
-                _actor(), cohort, **{name: getattr(form, name).data for name in COHORT_FIELDS}
+                acting_user(), cohort, **{name: getattr(form, name).data for name in COHORT_FIELDS}
             )
         except DomainError as error:
             db.session.rollback()
@@ -191,7 +186,7 @@ def change_status(cohort_id: int) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        services.advance_status(_actor(), cohort, request.form.get("status", ""))
+        services.advance_status(acting_user(), cohort, request.form.get("status", ""))
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -212,7 +207,9 @@ def add_staff(cohort_id: int) -> ResponseReturnValue:
     form.user_id.choices = [SelectChoice(u.id, u.name) for u in services.staff_candidates(cohort)]
     if form.validate_on_submit():
         try:
-            staff = services.assign_staff(_actor(), cohort, db.session.get(User, form.user_id.data))
+            staff = services.assign_staff(
+                acting_user(), cohort, db.session.get(User, form.user_id.data)
+            )
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -234,7 +231,7 @@ def remove_staff(cohort_id: int, staff_id: int) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     name = staff.user.name
-    services.remove_staff(_actor(), staff)
+    services.remove_staff(acting_user(), staff)
     db.session.commit()
     flash(gettext("%(name)s is no longer assigned.", name=name), "success")
     return redirect(url_for("cohorts.show", cohort_id=cohort_id))

@@ -2,9 +2,8 @@
 
 from flask import render_template
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
-from ..permissions import AUTHENTICATED, PUBLIC, require
+from ..permissions import AUTHENTICATED, PUBLIC, acting_user, require
 from . import bp
 from .services import dashboard_for
 
@@ -12,7 +11,7 @@ from .services import dashboard_for
 @bp.get("/")
 @require(AUTHENTICATED)
 def dashboard() -> ResponseReturnValue:
-    board = dashboard_for(current_user._get_current_object())
+    board = dashboard_for(acting_user())
     return render_template("main/dashboard.html", board=board)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from ..clock import SEOUL, today_in_seoul
 from ..extensions import db
 from ..models import (
     Application,
@@ -24,7 +24,6 @@ from ..models import (
 from ..models.applications import IN_SELECTION
 from ..permissions import scope_campus
 
-SEOUL = ZoneInfo("Asia/Seoul")
 ACTIVE_STATUSES = (CohortStatus.RECRUITING, CohortStatus.SELECTING, CohortStatus.IN_PROGRESS)
 
 
@@ -75,7 +74,7 @@ def dashboard_for(user: User) -> Dashboard:
     if user.role == Role.COORDINATOR:
         from ..placements.services import without_outcome
 
-        board.without_outcome = without_outcome(user, datetime.now(SEOUL).date())
+        board.without_outcome = without_outcome(user, today_in_seoul())
     if user.role == Role.TRAINEE:
         _trainee(board, user)
     return board
@@ -151,7 +150,7 @@ def _campus_glance(board: Dashboard, user: User) -> None:
 def _sessions(board: Dashboard, user: User) -> None:
     from ..sessions.services import sessions_of
 
-    today = datetime.now(SEOUL).date()
+    today = today_in_seoul()
     begin = datetime.combine(today, time(), SEOUL)
     board.sessions_today = sessions_of(user, start=begin, end=begin + timedelta(days=1))
     board.upcoming = sessions_of(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import current_user
 
 from ..applications.forms import UploadForm
 from ..auth.forms import ButtonForm
@@ -13,8 +12,8 @@ from ..cohorts.roster import enrollment_status_label
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
-from ..models import UploadedFile, User
-from ..permissions import in_scope, require
+from ..models import UploadedFile
+from ..permissions import acting_user, in_scope, require
 from . import bp, importing
 from .forms import EXCLUSION_LABELS, OUTCOME_LABELS
 
@@ -22,10 +21,6 @@ PAGES = {
     importing.RECORDS: "placements.import_records",
     importing.CERTIFICATIONS: "placements.import_certifications",
 }
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _render(
@@ -57,14 +52,14 @@ def _upload_page(kind: str) -> ResponseReturnValue:
     filename = (file.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     content = file.read()
     try:
-        preview = importing.preview(kind, filename, content, actor=_actor())
+        preview = importing.preview(kind, filename, content, actor=acting_user())
     except DomainError as error:  # not a table at all
         show_domain_error(form, error)
         return _render(kind, form)
     upload = None
     # Kept only when confirming it would change something: the file holds personal data.
     if preview.can_import and preview.has_changes:
-        upload = importing.store_upload(_actor(), kind, filename, content)
+        upload = importing.store_upload(acting_user(), kind, filename, content)
         db.session.commit()
     return _render(kind, form, preview, upload)
 
@@ -88,7 +83,7 @@ def _load_upload(upload_id: int) -> UploadedFile:
     if upload is None:
         abort(404)
     if upload.kind in importing.KINDS:
-        if upload.uploaded_by_id != _actor().id:
+        if upload.uploaded_by_id != acting_user().id:
             abort(404)
     elif not in_scope(upload):
         abort(404)
@@ -103,7 +98,7 @@ def confirm_import(upload_id: int) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        result = importing.import_upload(_actor(), upload)
+        result = importing.import_upload(acting_user(), upload)
     except importing.ImportRefused as error:  # the file or what is stored changed meanwhile
         db.session.rollback()
         flash(error.message, "danger")

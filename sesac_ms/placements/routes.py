@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import current_user
 from wtforms import SelectChoice
 
+from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_domain_error
-from ..models import Company, Enrollment, Outcome, Referral, User
-from ..permissions import load_in_scope, require
+from ..forms import finish, show_domain_error
+from ..models import Company, Enrollment, Outcome, Referral
+from ..permissions import acting_user, load_in_scope, require
 from . import bp, services
 from .forms import (
     EMPLOYMENT_TYPE_LABELS,
@@ -34,12 +33,6 @@ from .forms import (
     VerifyForm,
 )
 
-SEOUL = ZoneInfo("Asia/Seoul")
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
-
 
 def _labels() -> dict:
     return {
@@ -50,7 +43,7 @@ def _labels() -> dict:
         "state_labels": STATE_LABELS,
         "retention_labels": RETENTION_LABELS,
         "referral_labels": REFERRAL_LABELS,
-        "may_see_health": services.may_see_health(_actor()),
+        "may_see_health": services.may_see_health(acting_user()),
     }
 
 
@@ -58,7 +51,7 @@ def _labels() -> dict:
 @require("placement.view")
 def index() -> ResponseReturnValue:
     cohort_id = request.args.get("cohort_id", type=int)
-    rows = services.completed_trainees(_actor(), cohort_id)
+    rows = services.completed_trainees(acting_user(), cohort_id)
     missing = request.args.get("missing") == "1"
     if missing:
         rows = [(e, o) for e, o in rows if o is None]
@@ -66,7 +59,7 @@ def index() -> ResponseReturnValue:
         "placements/index.html",
         rows=rows,
         missing=missing,
-        waiting=services.without_outcome(_actor(), date.today()),
+        waiting=services.without_outcome(acting_user(), date.today()),
         **_labels(),
     )
 
@@ -92,7 +85,7 @@ def _trainee_page(enrollment: Enrollment, outcome_form: OutcomeForm) -> Response
 @require("placement.view")
 def trainee(enrollment_id: int) -> ResponseReturnValue:
     enrollment = load_in_scope(Enrollment, enrollment_id)
-    services.log_view(_actor(), enrollment)
+    services.log_view(acting_user(), enrollment)
     db.session.commit()
     return _trainee_page(enrollment, OutcomeForm())
 
@@ -119,7 +112,7 @@ def record_outcome(enrollment_id: int) -> ResponseReturnValue:
             verification_state=form.verification_state.data,
         )
         try:
-            outcome = services.record_outcome(_actor(), enrollment, data)
+            outcome = services.record_outcome(acting_user(), enrollment, data)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -140,13 +133,9 @@ def _outcome(outcome_id: int) -> Outcome:
 
 
 def _back(outcome: Outcome, error: DomainError | None, success: str) -> ResponseReturnValue:
-    if error is not None:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("placements.trainee", enrollment_id=outcome.enrollment_id))
+    return finish(
+        error, success, url_for("placements.trainee", enrollment_id=outcome.enrollment_id)
+    )
 
 
 @bp.post("/outcomes/<int:outcome_id>/verify")
@@ -158,7 +147,7 @@ def verify(outcome_id: int) -> ResponseReturnValue:
         return _back(outcome, DomainError(gettext("Choose the state.")), "")
     try:
         services.set_verification(
-            _actor(), outcome, form.verification.data or None, form.verification_state.data
+            acting_user(), outcome, form.verification.data or None, form.verification_state.data
         )
     except DomainError as error:
         return _back(outcome, error, "")
@@ -174,7 +163,7 @@ def retention(outcome_id: int) -> ResponseReturnValue:
         return _back(outcome, DomainError(gettext("Enter the check date and result.")), "")
     try:
         services.record_retention(
-            _actor(),
+            acting_user(),
             outcome,
             int(form.months.data),
             form.checked_on.data,
@@ -199,7 +188,7 @@ def record_attempt(enrollment_id: int) -> ResponseReturnValue:
         return redirect(target)
     try:
         services.record_attempt(
-            _actor(),
+            acting_user(),
             enrollment.user,
             form.exam.data,
             form.exam_on.data,
@@ -222,15 +211,15 @@ def _company_form() -> CompanyForm:
     from ..cohorts.services import campuses_for
 
     form = CompanyForm()
-    form.campus_id.choices = [SelectChoice(c.id, c.name_ko) for c in campuses_for(_actor())]
-    if request.method == "GET" and _actor().campus_id:
-        form.campus_id.data = _actor().campus_id
+    form.campus_id.choices = [SelectChoice(c.id, c.name_ko) for c in campuses_for(acting_user())]
+    if request.method == "GET" and acting_user().campus_id:
+        form.campus_id.data = acting_user().campus_id
     return form
 
 
 def _companies_page(form: CompanyForm) -> ResponseReturnValue:
     return render_template(
-        "placements/companies.html", form=form, companies=services.companies(_actor())
+        "placements/companies.html", form=form, companies=services.companies(acting_user())
     )
 
 
@@ -247,7 +236,7 @@ def create_company() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             company = services.create_company(
-                _actor(),
+                acting_user(),
                 campus_id=form.campus_id.data,
                 name=form.name.data,
                 industry=form.industry.data or "",
@@ -268,16 +257,18 @@ def create_company() -> ResponseReturnValue:
 
 def _referral_form() -> ReferralForm:
     form = ReferralForm()
-    trainees = [(e, o) for e, o in services.completed_trainees(_actor())]
+    trainees = [(e, o) for e, o in services.completed_trainees(acting_user())]
     choices = {e.id: e for e, _ in trainees}
-    choices.update({e.id: e for e in services.trainees_in_training(_actor())})
+    choices.update({e.id: e for e in services.trainees_in_training(acting_user())})
     form.enrollment_id.choices = [
         SelectChoice(e.id, f"{e.user.name} · {e.cohort.label()}") for e in choices.values()
     ]
-    form.company_id.choices = [SelectChoice(c.id, c.name) for c in services.companies(_actor())]
+    form.company_id.choices = [
+        SelectChoice(c.id, c.name) for c in services.companies(acting_user())
+    ]
     form.matching_day_id.choices = [SelectChoice(0, "—")] + [
         SelectChoice(e.id, f"{e.starts_at.astimezone(SEOUL):%Y-%m-%d} {e.title}")
-        for e in services.matching_days(_actor())
+        for e in services.matching_days(acting_user())
     ]
     return form
 
@@ -286,7 +277,7 @@ def _referrals_page(form: ReferralForm) -> ResponseReturnValue:
     return render_template(
         "placements/referrals.html",
         form=form,
-        referrals=services.referrals(_actor()),
+        referrals=services.referrals(acting_user()),
         status_form=ReferralStatusForm(),
         **_labels(),
     )
@@ -305,7 +296,7 @@ def create_referral() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             services.refer(
-                _actor(),
+                acting_user(),
                 load_in_scope(Enrollment, form.enrollment_id.data),
                 load_in_scope(Company, form.company_id.data),
                 position=form.position.data or "",
@@ -333,7 +324,7 @@ def referral_status(referral_id: int) -> ResponseReturnValue:
         return redirect(url_for("placements.referrals"))
     try:
         services.advance_referral(
-            _actor(), referral, form.status.data, started_on=form.started_on.data
+            acting_user(), referral, form.status.data, started_on=form.started_on.data
         )
     except DomainError as error:
         db.session.rollback()

@@ -6,23 +6,18 @@ from datetime import date
 
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 
 from ..errors import DomainError
-from ..models import Role, User
-from ..permissions import require
+from ..models import Role
+from ..permissions import acting_user, require
 from . import bp, services
 
 DAY_MARKS = [0, 30, 60, 90, 180]
 
 
-def _actor() -> User:
-    return current_user._get_current_object()
-
-
 def _campus_filter() -> int | None:
     """Admins choose; everyone else sees their own campus only."""
-    user = _actor()
+    user = acting_user()
     if user.role == Role.ADMIN:
         return request.args.get("campus_id", type=int)
     return user.campus_id
@@ -78,7 +73,7 @@ def employment() -> ResponseReturnValue:
         "reports/employment.html",
         rows=rows,
         filters=filters,
-        campuses=campuses_for(_actor()),
+        campuses=campuses_for(acting_user()),
         campus_rows=campus_rows,
         cohorts=cohorts,
         curves=curves,
@@ -104,6 +99,6 @@ def certifications() -> ResponseReturnValue:
         "reports/certifications.html",
         rows=rows,
         by_campus=by_campus,
-        campuses=campuses_for(_actor()),
+        campuses=campuses_for(acting_user()),
         campus_id=_campus_filter(),
     )

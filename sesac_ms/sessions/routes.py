@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from calendar import Calendar
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
-from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..auth.forms import ButtonForm
+from ..clock import SEOUL, now_in_seoul, today_in_seoul
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_domain_error
+from ..forms import finish, show_domain_error
 from ..models import AvailabilitySlot, CoachingSession, Cohort, FollowUp, User
-from ..permissions import PUBLIC, load_in_scope, require
+from ..permissions import PUBLIC, acting_user, load_in_scope, require
 from . import bp, services
 from .forms import LogForm, QuickLogForm, ReasonForm, RescheduleForm, ScheduleForm, SlotForm
-
-SEOUL = ZoneInfo("Asia/Seoul")
-
-
-def _actor() -> User:
-    return current_user._get_current_object()
 
 
 def _local(value: datetime | None) -> datetime | None:
@@ -37,7 +30,7 @@ def _labels() -> dict:
 
 
 def _month(value: str | None) -> date:
-    today = datetime.now(SEOUL).date()
+    today = today_in_seoul()
     try:
         year, month = (int(part) for part in (value or "").split("-"))
         if not 1900 <= year <= 2999:  # the page steps a month either way: no date overflow
@@ -50,14 +43,14 @@ def _month(value: str | None) -> date:
 @bp.get("/")
 @require("schedule.view")
 def schedule() -> ResponseReturnValue:
-    user = _actor()
+    user = acting_user()
     month = _month(request.args.get("month"))
     weeks = Calendar(firstweekday=6).monthdatescalendar(month.year, month.month)
     items = services.agenda(user, weeks[0][0], weeks[-1][-1])
     by_day: dict[date, list] = {}
     for item in items:
         by_day.setdefault(item.starts_at.astimezone(SEOUL).date(), []).append(item)
-    today = datetime.now(SEOUL).date()
+    today = today_in_seoul()
     upcoming = services.agenda(user, today, today + timedelta(days=14))
     return render_template(
         "sessions/schedule.html",
@@ -80,7 +73,7 @@ def schedule() -> ResponseReturnValue:
 def create_feed_link() -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    services.new_feed_link(_actor())
+    services.new_feed_link(acting_user())
     db.session.commit()
     flash(gettext("Your private calendar link is ready; an older link no longer works."), "success")
     return redirect(url_for("sessions.schedule"))
@@ -91,7 +84,7 @@ def create_feed_link() -> ResponseReturnValue:
 def revoke_feed_link() -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    services.revoke_feed(_actor())
+    services.revoke_feed(acting_user())
     db.session.commit()
     flash(gettext("Your calendar link is revoked."), "success")
     return redirect(url_for("sessions.schedule"))
@@ -121,7 +114,7 @@ def feed(token: str) -> ResponseReturnValue:
 def book() -> ResponseReturnValue:
     return render_template(
         "sessions/book.html",
-        slots=services.open_slots_for(_actor()),
+        slots=services.open_slots_for(acting_user()),
         button=ButtonForm(),
         **_labels(),
     )
@@ -131,12 +124,12 @@ def book() -> ResponseReturnValue:
 @require("session.book")
 def book_slot(slot_id: int) -> ResponseReturnValue:
     slot = db.get_or_404(AvailabilitySlot, slot_id)
-    if not services.slot_of_my_cohort(_actor(), slot):
+    if not services.slot_of_my_cohort(acting_user(), slot):
         abort(404)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        session = services.book_slot(_actor(), slot)
+        session = services.book_slot(acting_user(), slot)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -163,7 +156,7 @@ def slots() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             created = services.publish_slots(
-                _actor(),
+                acting_user(),
                 kind=form.kind.data,
                 starts_at=_local(form.starts_at.data),
                 location=form.location.data,
@@ -179,7 +172,7 @@ def slots() -> ResponseReturnValue:
     return render_template(
         "sessions/slots.html",
         form=form,
-        slots=services.my_slots(_actor()),
+        slots=services.my_slots(acting_user()),
         button=ButtonForm(),
         **_labels(),
     )
@@ -189,12 +182,12 @@ def slots() -> ResponseReturnValue:
 @require("session.manage")
 def delete_slot(slot_id: int) -> ResponseReturnValue:
     slot = db.get_or_404(AvailabilitySlot, slot_id)
-    if slot.staff_id != _actor().id:
+    if slot.staff_id != acting_user().id:
         abort(404)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        services.delete_slot(_actor(), slot)
+        services.delete_slot(acting_user(), slot)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
@@ -206,7 +199,8 @@ def delete_slot(slot_id: int) -> ResponseReturnValue:
 
 def _trainee_choices(form_field) -> dict[str, tuple[User, Cohort]]:
     options = {
-        f"{user.id}:{cohort.id}": (user, cohort) for user, cohort in services.trainees_for(_actor())
+        f"{user.id}:{cohort.id}": (user, cohort)
+        for user, cohort in services.trainees_for(acting_user())
     }
     form_field.choices = [SelectChoice("", gettext("Choose…"))] + [
         SelectChoice(key, f"{user.name} · {cohort.label()}")
@@ -224,7 +218,7 @@ def new() -> ResponseReturnValue:
         trainee, cohort = options.get(form.trainee.data, (None, None))
         try:
             session = services.schedule(
-                _actor(),
+                acting_user(),
                 trainee=trainee,
                 cohort=cohort,
                 kind=form.kind.data,
@@ -251,7 +245,7 @@ def quick_log() -> ResponseReturnValue:
     form = QuickLogForm()
     options = _trainee_choices(form.trainee)
     if request.method == "GET" and not form.starts_at.data:
-        now = datetime.now(SEOUL).replace(second=0, microsecond=0, tzinfo=None)
+        now = now_in_seoul().replace(second=0, microsecond=0, tzinfo=None)
         form.starts_at.data = now - timedelta(minutes=30)
     if form.validate_on_submit():
         trainee, cohort = options.get(form.trainee.data, (None, None))
@@ -263,7 +257,7 @@ def quick_log() -> ResponseReturnValue:
                 services.parse_follow_ups(form.follow_up_lines.data),
             )
             session = services.log_unscheduled(
-                _actor(),
+                acting_user(),
                 trainee=trainee,
                 cohort=cohort,
                 kind=form.kind.data,
@@ -287,7 +281,7 @@ def quick_log() -> ResponseReturnValue:
 
 def _load(session_id: int) -> CoachingSession:
     session = db.session.get(CoachingSession, session_id)
-    if session is None or not services.can_see(_actor(), session):
+    if session is None or not services.can_see(acting_user(), session):
         abort(404)
     return session
 
@@ -304,46 +298,40 @@ def show(session_id: int) -> ResponseReturnValue:
         "sessions/show.html",
         session=session,
         follow_ups=follow_ups,
-        notes_visible=services.can_see_notes(_actor(), session),
-        is_staff=_actor().id == session.staff_id,
-        is_trainee=_actor().id == session.trainee_id,
+        notes_visible=services.can_see_notes(acting_user(), session),
+        is_staff=acting_user().id == session.staff_id,
+        is_trainee=acting_user().id == session.trainee_id,
         log_form=log_form,
         reason_form=ReasonForm(),
         reschedule_form=RescheduleForm(),
         button=ButtonForm(),
-        now=datetime.now(SEOUL),
+        now=now_in_seoul(),
         **_labels(),
     )
 
 
 def _staff_session(session_id: int) -> CoachingSession:
     session = _load(session_id)
-    if session.staff_id != _actor().id:
+    if session.staff_id != acting_user().id:
         abort(403)
     return session
 
 
 def _finish(error: DomainError | None, success: str, session_id: int) -> ResponseReturnValue:
-    if error is not None:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("sessions.show", session_id=session_id))
+    return finish(error, success, url_for("sessions.show", session_id=session_id))
 
 
 @bp.post("/<int:session_id>/cancel")
 @require("session.participate")
 def cancel(session_id: int) -> ResponseReturnValue:
     session = _load(session_id)
-    if _actor().id not in (session.staff_id, session.trainee_id):
+    if acting_user().id not in (session.staff_id, session.trainee_id):
         abort(403)
     form = ReasonForm()
     if not form.validate_on_submit():
         return _finish(DomainError(gettext("Give the reason for cancelling.")), "", session_id)
     try:
-        services.cancel(_actor(), session, form.reason.data)
+        services.cancel(acting_user(), session, form.reason.data)
     except DomainError as error:
         return _finish(error, "", session_id)
     return _finish(
@@ -359,7 +347,7 @@ def reschedule(session_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _finish(DomainError(gettext("Enter the new time.")), "", session_id)
     try:
-        services.reschedule(_actor(), session, _local(form.starts_at.data))
+        services.reschedule(acting_user(), session, _local(form.starts_at.data))
     except DomainError as error:
         return _finish(error, "", session_id)
     return _finish(None, gettext("Session moved; the trainee was told by mail."), session_id)
@@ -372,7 +360,7 @@ def mark(session_id: int) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        services.mark(_actor(), session, request.form.get("status", ""))
+        services.mark(acting_user(), session, request.form.get("status", ""))
     except (DomainError, ValueError) as error:
         return _finish(
             error
@@ -397,7 +385,7 @@ def log(session_id: int) -> ResponseReturnValue:
         return _finish(DomainError(gettext("Write the summary the trainee sees.")), "", session_id)
     try:
         services.log(
-            _actor(),
+            acting_user(),
             session,
             services.SessionLog(
                 form.summary.data,
@@ -416,11 +404,11 @@ def log(session_id: int) -> ResponseReturnValue:
 def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
     follow_up = db.get_or_404(FollowUp, follow_up_id)
     session = _load(follow_up.session_id)
-    if _actor().id not in (session.staff_id, session.trainee_id):
+    if acting_user().id not in (session.staff_id, session.trainee_id):
         abort(403)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    services.complete_follow_up(_actor(), follow_up)
+    services.complete_follow_up(acting_user(), follow_up)
     db.session.commit()
     flash(gettext("Follow-up done."), "success")
     return redirect(

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, format_datetime, gettext, pgettext
 
 from .. import audit, mail
+from ..clock import SEOUL, today_in_seoul
 from ..errors import Conflict, InvalidInput, NotAllowed
 from ..extensions import db
 from ..links import external_url
@@ -40,7 +40,6 @@ from ..models import (
 from ..models.sessions import OCCUPYING
 from ..models.types import UTCDateTime, utcnow
 
-SEOUL = ZoneInfo("Asia/Seoul")
 STAFF_ROLES = (Role.COORDINATOR, Role.MENTOR, Role.MANAGER)
 
 
@@ -784,7 +783,7 @@ def ical(user: User) -> bytes:
 
     from icalendar import Calendar, Event
 
-    today = datetime.now(SEOUL).date()
+    today = today_in_seoul()
     calendar = Calendar()
     calendar.add("prodid", "-//SeSAC MS//sesac_ms//KO")
     calendar.add("version", "2.0")
