@@ -256,6 +256,16 @@ def import_certifications_command(file: str) -> None:
     _run_import("certifications", file)
 
 
+@applications_cli.command("purge-expired")
+def purge_expired_command() -> None:
+    """Destroy unselected applicants past their retention (meant for cron); logged."""
+    from .applications.services import purge_expired
+
+    destroyed = purge_expired()
+    db.session.commit()
+    click.echo(f"{destroyed} application(s) destroyed")
+
+
 def _print_demo_logins(accounts: list[tuple[str, str]]) -> None:
     from .demo import DEMO_PASSWORD
 

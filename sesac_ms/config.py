@@ -42,6 +42,9 @@ RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 # (stored with each application) and how often one address may submit.
 CONSENT_NOTICE_VERSION = "2026-11"
 APPLY_RATE_LIMIT = "10 per hour"
+# Applicants not selected are destroyed this many days after their cohort starts
+# (the consent notice promises one year); `flask applications purge-expired` does it.
+APPLICANT_RETENTION_DAYS = 365
 
 # Length of a 1:1 session of each kind, in minutes.
 SESSION_MINUTES = {"mentoring": 60, "portfolio": 60, "mock_interview": 40, "career": 30}

@@ -95,8 +95,13 @@ def users_query(
 ) -> Select:
     stmt = db.select(User).order_by(User.name, User.id)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(User.name).like(pattern), User.email.like(pattern)))
+        term = q.strip().lower()
+        stmt = stmt.where(
+            sa.or_(
+                sa.func.lower(User.name).contains(term, autoescape=True),
+                User.email.contains(term, autoescape=True),
+            )
+        )
     if role in set(Role):
         stmt = stmt.where(User.role == role)
     if campus_id:
@@ -161,16 +166,16 @@ def audit_query(
 ) -> Select:
     stmt = db.select(AuditEntry).order_by(AuditEntry.id.desc())
     if q:
-        pattern = f"%{q.strip().lower()}%"
+        term = q.strip().lower()
         stmt = stmt.where(
             sa.or_(
-                sa.func.lower(AuditEntry.actor_label).like(pattern),
-                sa.func.lower(AuditEntry.object_label).like(pattern),
-                sa.func.lower(AuditEntry.object_type).like(pattern),
+                sa.func.lower(AuditEntry.actor_label).contains(term, autoescape=True),
+                sa.func.lower(AuditEntry.object_label).contains(term, autoescape=True),
+                sa.func.lower(AuditEntry.object_type).contains(term, autoescape=True),
             )
         )
     if action:
-        stmt = stmt.where(AuditEntry.action.like(f"{action.strip()}%"))
+        stmt = stmt.where(AuditEntry.action.startswith(action.strip(), autoescape=True))
     start, end = _day_bounds(date_from, date_to)
     if start:
         stmt = stmt.where(AuditEntry.at >= start)
@@ -184,11 +189,11 @@ def access_query(
 ) -> Select:
     stmt = db.select(PersonalDataAccess).order_by(PersonalDataAccess.id.desc())
     if q:
-        pattern = f"%{q.strip().lower()}%"
+        term = q.strip().lower()
         stmt = stmt.where(
             sa.or_(
-                sa.func.lower(PersonalDataAccess.actor_label).like(pattern),
-                sa.func.lower(PersonalDataAccess.subject_label).like(pattern),
+                sa.func.lower(PersonalDataAccess.actor_label).contains(term, autoescape=True),
+                sa.func.lower(PersonalDataAccess.subject_label).contains(term, autoescape=True),
             )
         )
     if action in set(AccessAction):

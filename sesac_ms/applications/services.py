@@ -1031,12 +1031,12 @@ def pipeline_query(cohort: Cohort, filters: PipelineFilters) -> Select:
     if filters.score_max is not None:
         stmt = stmt.where(Application.average_score <= filters.score_max)
     if filters.q:
-        pattern = f"%{filters.q.strip().lower()}%"
+        term = filters.q.strip().lower()
         stmt = stmt.where(
             sa.or_(
-                sa.func.lower(Application.name).like(pattern),
-                Application.email.like(pattern),
-                Application.phone.like(pattern),
+                sa.func.lower(Application.name).contains(term, autoescape=True),
+                Application.email.contains(term, autoescape=True),
+                Application.phone.contains(term, autoescape=True),
             )
         )
     return stmt.order_by(*SORTS.get(filters.sort, SORTS["submitted"]))
@@ -1187,3 +1187,41 @@ def _mail(application: Application, kind: str) -> None:
             )
         body = "\n\n".join([greeting, text, link])
     mail.queue(application.email, subject, body)
+
+
+# --- retention ----------------------------------------------------------------------------
+
+NOT_SELECTED = (Stage.REJECTED, Stage.WITHDRAWN, Stage.LAPSED)
+
+
+def purge_expired(today: date | None = None) -> int:
+    """Destroy applications not selected once their retention has passed; log it per cohort.
+
+    The purpose of an unselected application ends with the selection; the consent notice
+    promises destruction APPLICANT_RETENTION_DAYS after the cohort starts.
+    """
+    today = today or today_in_seoul()
+    cutoff = today - timedelta(days=current_app.config["APPLICANT_RETENTION_DAYS"])
+    expired = db.session.execute(
+        db.select(Application.id, Application.cohort_id)
+        .join(Cohort, Cohort.id == Application.cohort_id)
+        .where(Application.stage.in_(NOT_SELECTED), Cohort.start_on < cutoff)
+    ).all()
+    by_cohort: dict[int, list[int]] = {}
+    for application_id, cohort_id in expired:
+        by_cohort.setdefault(cohort_id, []).append(application_id)
+    for cohort_id, ids in by_cohort.items():
+        cohort = db.session.get(Cohort, cohort_id)
+        db.session.execute(
+            sa.delete(ApplicationScore).where(ApplicationScore.application_id.in_(ids))
+        )
+        db.session.execute(sa.delete(Application).where(Application.id.in_(ids)))
+        audit.record(
+            None,
+            "applications.destroyed",
+            cohort,
+            {"destroyed": len(ids), "application_ids": ids, "retention_cutoff": cutoff},
+            label=cohort.label(),
+            campus_id=cohort.campus_id,
+        )
+    return len(expired)
