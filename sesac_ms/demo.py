@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import sqlalchemy as sa
+
 from .auth.services import create_user, find_user_by_email
 from .extensions import db
 from .models import Campus, Cohort, CohortStaff, CohortStatus, Course, Role, StaffRole, Track
@@ -396,4 +398,59 @@ def load_running_cohort(today: date) -> None:
     db.session.flush()
     admin = find_user_by_email("admin@sesac.example")
     generate_class_days(admin, cohort)
+    db.session.flush()
+    _demo_attendance(cohort, today, admin)
+
+
+# Attendance of the running cohort, one pattern a trainee (P present, L late, E left early,
+# A absent, X excused), repeated over the past class days: the last trainee falls behind.
+ATTENDANCE_PATTERNS = [
+    "PPPPPPPPPL",
+    "PPPPLPPPPP",
+    "PPPPPPPPPP",
+    "PPXPPPPPPP",
+    "PPLPPEPPPP",
+    "PAPPAPPALP",
+]
+
+
+def _demo_attendance(cohort: Cohort, today: date, recorder) -> None:
+    from .models import Attendance, AttendanceStatus, ClassDay, Enrollment, User
+
+    already = db.session.scalar(
+        db.select(sa.func.count(Attendance.id))
+        .join(ClassDay, ClassDay.id == Attendance.class_day_id)
+        .where(ClassDay.cohort_id == cohort.id)
+    )
+    if already:
+        return
+    codes = {
+        "P": AttendanceStatus.PRESENT,
+        "L": AttendanceStatus.LATE,
+        "E": AttendanceStatus.LEFT_EARLY,
+        "A": AttendanceStatus.ABSENT,
+        "X": AttendanceStatus.EXCUSED,
+    }
+    days = db.session.scalars(
+        db.select(ClassDay)
+        .where(ClassDay.cohort_id == cohort.id, ClassDay.day < today, ClassDay.cancelled.is_(False))
+        .order_by(ClassDay.day)
+    ).all()
+    enrollments = db.session.scalars(
+        db.select(Enrollment)
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.cohort_id == cohort.id)
+        .order_by(Enrollment.id)
+    ).all()
+    for n, enrollment in enumerate(enrollments):
+        pattern = ATTENDANCE_PATTERNS[n % len(ATTENDANCE_PATTERNS)]
+        for i, day in enumerate(days):
+            db.session.add(
+                Attendance(
+                    enrollment_id=enrollment.id,
+                    class_day_id=day.id,
+                    status=codes[pattern[i % len(pattern)]],
+                    recorded_by_id=recorder.id,
+                )
+            )
     db.session.flush()

@@ -309,6 +309,7 @@ def _trainee_page(
         enrollment=enrollment,
         summary=summary,
         records=roster.trainee_attendance(enrollment),
+        today=roster.today_in_seoul(),
         status_form=status_form,
         deposit_form=deposit_form,
         **_labels(),
@@ -417,5 +418,10 @@ def my_training() -> ResponseReturnValue:
             "events": roster.events(cohort),
         }
     return render_template(
-        "cohorts/me.html", enrollments=enrollments, enrollment=enrollment, **context, **_labels()
+        "cohorts/me.html",
+        enrollments=enrollments,
+        enrollment=enrollment,
+        today=roster.today_in_seoul(),
+        **context,
+        **_labels(),
     )
