@@ -18,6 +18,13 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
         flash(error.message, "danger")
 
 
+def flash_form_errors(form: FlaskForm) -> None:
+    """Show a form's field errors as messages, for forms posted from another page."""
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "danger")
+
+
 def finish(error: DomainError | None, success: str, target: str) -> Response:
     """End a POST that a service handled: roll back and show the refusal, or commit and
     show the success; then redirect (post/redirect/get)."""

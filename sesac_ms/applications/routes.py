@@ -12,7 +12,7 @@ from ..auth.safe_next import safe_next
 from ..clock import SEOUL, now_in_seoul
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_domain_error
+from ..forms import flash_form_errors, show_domain_error
 from ..models import Application, Cohort, InterviewSlot, Stage, User
 from ..models.applications import IN_SELECTION
 from ..permissions import acting_user, load_in_scope, require
@@ -281,9 +281,7 @@ def score(application_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Your score was saved."), "success")
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        flash_form_errors(form)
     return redirect(url_for("applications.show", application_id=application_id))
 
 

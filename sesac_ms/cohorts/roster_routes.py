@@ -11,7 +11,7 @@ from ..auth.forms import ButtonForm
 from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import finish, show_domain_error
+from ..forms import finish, flash_form_errors, show_domain_error
 from ..models import (
     AttendanceStatus,
     ClassDay,
@@ -100,9 +100,7 @@ def roster_rules(cohort_id: int) -> ResponseReturnValue:
     form = RosterRulesForm()
     target = url_for("cohorts.calendar", cohort_id=cohort_id)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        flash_form_errors(form)
         return redirect(target)
     values = {
         name: getattr(form, name).data
@@ -161,9 +159,7 @@ def add_event(cohort_id: int) -> ResponseReturnValue:
     form.kind.choices = [SelectChoice(k.value, k.value) for k in EventKind]
     target = url_for("cohorts.calendar", cohort_id=cohort_id)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        flash_form_errors(form)
         return redirect(target)
     try:
         roster.create_event(

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import finish, show_domain_error
+from ..forms import finish, flash_form_errors, show_domain_error
 from ..models import Company, Enrollment, Outcome, Referral
 from ..permissions import acting_user, load_in_scope, require
 from . import bp, services
@@ -182,9 +182,7 @@ def record_attempt(enrollment_id: int) -> ResponseReturnValue:
     form = AttemptForm()
     target = url_for("placements.trainee", enrollment_id=enrollment_id)
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "danger")
+        flash_form_errors(form)
         return redirect(target)
     try:
         services.record_attempt(
