@@ -1,5 +1,7 @@
 """Form helpers shared by every blueprint."""
 
+from collections.abc import Callable
+
 from flask import Response, flash, redirect
 from flask_wtf import FlaskForm
 
@@ -23,6 +25,15 @@ def flash_form_errors(form: FlaskForm) -> None:
     for errors in form.errors.values():
         for message in errors:
             flash(message, "danger")
+
+
+def attempt(action: Callable[[], object]) -> DomainError | None:
+    """Run a service call; return the DomainError it raised, or None when it went through."""
+    try:
+        action()
+    except DomainError as error:
+        return error
+    return None
 
 
 def finish(error: DomainError | None, success: str, target: str) -> Response:

@@ -12,7 +12,7 @@ from ..auth.safe_next import safe_next
 from ..clock import SEOUL, now_in_seoul
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import flash_form_errors, show_domain_error
+from ..forms import attempt, finish, flash_form_errors, show_domain_error
 from ..models import Application, Cohort, InterviewSlot, Stage, User
 from ..models.applications import IN_SELECTION
 from ..permissions import acting_user, load_in_scope, require
@@ -355,12 +355,8 @@ def delete_interview(slot_id: int) -> ResponseReturnValue:
     cohort_id = slot.cohort_id
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
-        services.delete_slot(acting_user(), slot)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(gettext("Interview slot removed."), "success")
-    return redirect(url_for("applications.interviews", cohort_id=cohort_id))
+    return finish(
+        attempt(lambda: services.delete_slot(acting_user(), slot)),
+        gettext("Interview slot removed."),
+        url_for("applications.interviews", cohort_id=cohort_id),
+    )

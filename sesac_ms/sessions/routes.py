@@ -14,7 +14,7 @@ from ..auth.forms import ButtonForm
 from ..clock import SEOUL, now_in_seoul, today_in_seoul
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import finish, show_domain_error
+from ..forms import attempt, finish, show_domain_error
 from ..models import AvailabilitySlot, CoachingSession, Cohort, FollowUp, User
 from ..permissions import PUBLIC, acting_user, load_in_scope, require
 from . import bp, services
@@ -186,15 +186,11 @@ def delete_slot(slot_id: int) -> ResponseReturnValue:
         abort(404)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    try:
-        services.delete_slot(acting_user(), slot)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(gettext("Time removed."), "success")
-    return redirect(url_for("sessions.slots"))
+    return finish(
+        attempt(lambda: services.delete_slot(acting_user(), slot)),
+        gettext("Time removed."),
+        url_for("sessions.slots"),
+    )
 
 
 def _trainee_choices(form_field) -> dict[str, tuple[User, Cohort]]:
