@@ -818,7 +818,8 @@ def ical(user: User) -> bytes:
 
 
 def send_reminders(now: datetime | None = None) -> int:
-    """Queue one reminder per session starting tomorrow (Seoul); each session once."""
+    """Queue one reminder per session starting tomorrow (Seoul), each session once; return
+    how many sessions this run reminded."""
     now = now or utcnow()
     tomorrow = seoul(now).date() + timedelta(days=1)
     begin = datetime.combine(tomorrow, time(), SEOUL)
@@ -833,6 +834,7 @@ def send_reminders(now: datetime | None = None) -> int:
         )
         .order_by(CoachingSession.id)
     ).all()
+    sent = 0
     for session in due:
         claimed = db.session.execute(
             sa.update(CoachingSession)
@@ -840,10 +842,11 @@ def send_reminders(now: datetime | None = None) -> int:
             .values(reminder_sent_at=now)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount == 1:
+        if claimed.rowcount == 1:  # another run may have claimed it since the SELECT
             _notify(session, "reminder", to_staff=False)
             _notify(session, "reminder", to_staff=True)
-    return len(due)
+            sent += 1
+    return sent
 
 
 # --- coverage ---------------------------------------------------------------------------
