@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .settings_env import read_environment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -25,18 +26,6 @@ DURATION_SETTINGS = (
     "PASSWORD_TOKEN_LIFETIME",
     "REMEMBER_COOKIE_DURATION",
     "PERMANENT_SESSION_LIFETIME",
-)
-ENV_SETTINGS = (
-    "SECRET_KEY",
-    "RATELIMIT_STORAGE_URI",
-    "PUBLIC_BASE_URL",
-    "MAIL_SERVER",
-    "MAIL_PORT",
-    "MAIL_USE_TLS",
-    "MAIL_USERNAME",
-    "MAIL_PASSWORD",
-    "MAIL_DEFAULT_SENDER",
-    "PROXY_FIX_COUNT",
 )
 
 
@@ -77,10 +66,7 @@ def _load_settings(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Defaults → instance/config.py → environment → the test mapping."""
     app.config.from_object("sesac_ms.config")
     app.config.from_pyfile("config.py", silent=True)
-    for name in ENV_SETTINGS:
-        if name in os.environ:
-            app.config[name] = os.environ[name]
-    app.config.from_prefixed_env("SESAC")
+    read_environment(app.config, os.environ)
     if "DATABASE_URL" in os.environ:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if os.environ.get("SESAC_ENV") == "production":

@@ -18,9 +18,10 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sesac_ms import ENV_SETTINGS, create_app
+from sesac_ms import create_app
 from sesac_ms.models import Role
 from sesac_ms.security import UnsafeProductionConfig
+from sesac_ms.settings_env import PLAIN_NAMES as ENV_SETTINGS
 from tests.conftest import base_config, login
 from tests.test_permissions import build_url, is_login_redirect, routes
 
