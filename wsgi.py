@@ -1,9 +1,6 @@
-"""The WSGI entry point for gunicorn: `gunicorn wsgi:app`. Runs in production mode."""
+"""The WSGI entry point in a checkout: `gunicorn wsgi:app`, the same app as `sesac_ms.wsgi`
+(what an installed wheel serves). Runs in production mode."""
 
-import os
+from sesac_ms.wsgi import app
 
-os.environ.setdefault("SESAC_ENV", "production")
-
-from sesac_ms import create_app  # noqa: E402
-
-app = create_app()
+__all__ = ["app"]

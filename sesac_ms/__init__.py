@@ -21,6 +21,29 @@ from .settings_env import read_environment
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def _shipped(name: str) -> Path:
+    """A folder an installed wheel carries inside the package (setup.py copies it there),
+    else the checkout's top-level one (development, editable install)."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else PROJECT_DIR / name
+
+
+TEMPLATES_DIR = _shipped("templates")
+MIGRATIONS_DIR = _shipped("migrations")
+INSTALLED = MIGRATIONS_DIR.parent == PACKAGE_DIR
+
+
+def _instance_path() -> str | None:
+    """SESAC_INSTANCE_PATH; else the checkout's instance/; else (an installed wheel) None,
+    Flask's default for installed packages: <prefix>/var/sesac_ms-instance, so settings and
+    the generated key never land in site-packages."""
+    if os.environ.get("SESAC_INSTANCE_PATH"):
+        return os.path.abspath(os.environ["SESAC_INSTANCE_PATH"])
+    return None if INSTALLED else str(PROJECT_DIR / "instance")
+
+
 DURATION_SETTINGS = (
     "LOGIN_LOCKOUT",
     "PASSWORD_TOKEN_LIFETIME",
@@ -33,11 +56,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Assemble the app: settings in layers, extensions, blueprints, error pages, CLI."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("SESAC_INSTANCE_PATH", str(PROJECT_DIR / "instance")),
+        instance_path=_instance_path(),
         instance_relative_config=True,
-        template_folder=str(PROJECT_DIR / "templates"),
+        template_folder=str(TEMPLATES_DIR),
     )
     _load_settings(app, test_config)
+    from .request_log import init_request_log
+
+    init_request_log(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -115,21 +141,27 @@ def _generated_secret_key(instance: Path) -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    """SQLite enforces foreign keys only when asked; WAL and a busy timeout let workers share it."""
+    """SQLite enforces foreign keys only when asked; WAL and a busy timeout let workers share it.
+
+    The busy timeout is sqlite3's `timeout` connect argument, DB_SQLITE_BUSY_TIMEOUT
+    (database.engine_options), so it already applies to these statements.
+    """
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
 
 def _init_extensions(app: Flask) -> None:
+    from .database import engine_options, install_cli_timeouts
     from .models import User
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
+    install_cli_timeouts(app)
     migrate.init_app(
-        app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True, compare_type=True
+        app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
     limiter.init_app(app)
@@ -162,7 +194,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str:
+    """The user's language; kept in the session too, so error pages find it without the DB.
+
+    Log-in and the language switch store it there; a session restored from the remember
+    cookie, or a language changed on another device, is brought in line here.
+    """
     if current_user and current_user.is_authenticated:
+        if request and session.get("locale") != current_user.locale:
+            session["locale"] = current_user.locale
         return current_user.locale
     locale = session.get("locale") if request else None
     return locale if locale in ("ko", "en") else "ko"
@@ -189,6 +228,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     from .auth.forms import ButtonForm, LocaleForm
     from .cohorts.services import status_label
+    from .imports.limits import megabytes
     from .permissions import can
 
     # Templates build these forms only to render them, so they never read the request
@@ -205,6 +245,7 @@ def _register_template_helpers(app: Flask) -> None:
         format_datetime(value, fmt) if value else ""
     )
     app.jinja_env.filters["audit_value"] = _audit_value
+    app.jinja_env.filters["megabytes"] = megabytes
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else ""
     )

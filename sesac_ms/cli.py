@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
@@ -12,6 +13,9 @@ from flask.cli import AppGroup, with_appcontext
 from .errors import DomainError
 from .extensions import db
 from .models import Campus, Role
+
+if TYPE_CHECKING:
+    from .mail import SendResult
 
 
 def find_campus(name: str) -> Campus | None:
@@ -69,16 +73,71 @@ def create_user_command(email: str, name: str, role: str, campus_name: str | Non
 mail_cli = AppGroup("mail", help="The mail outbox.")
 
 
+def _sent_line(result: SendResult) -> str:
+    """What one pass did, e.g. `sent 3, failed 1 (1 given up)`."""
+    line = f"sent {result.sent}, failed {result.failed}"
+    return line + (f" ({result.given_up} given up)" if result.given_up else "")
+
+
 @mail_cli.command("send")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
 def send_mail_command(limit: int) -> None:
-    """Send queued messages (meant for cron); failures stay queued for the next run."""
+    """Send the messages that are due, once (meant for cron when no worker runs); failures
+    are retried later. Exits with 1 when a message could not be sent."""
     from .mail import send_pending
 
-    sent, failed = send_pending(limit)
-    click.echo(f"sent {sent}, failed {failed}")
-    if failed:
+    result = send_pending(limit)
+    click.echo(_sent_line(result))
+    if result.failed:
         sys.exit(1)
+
+
+@mail_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run one pass and stop.")
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds to sleep when nothing is due.",
+)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+def mail_worker_command(once: bool, interval: float, limit: int) -> None:
+    """Send queued mail as it becomes due, until SIGTERM or Ctrl+C (the message in hand is
+    finished first). Several workers may run at once: each message is sent by one."""
+    from .mail import run_worker, stop_on_signals
+
+    with stop_on_signals() as stop:
+        if not once:
+            click.echo(f"mail worker: sending every {interval:g} s; Ctrl+C or SIGTERM stops")
+        run_worker(
+            stop,
+            interval=interval,
+            limit=limit,
+            once=once,
+            report=lambda result: click.echo(_sent_line(result)),
+        )
+    if not once:
+        click.echo("mail worker stopped")
+
+
+@mail_cli.command("retry")
+@click.option(
+    "--failed", is_flag=True, help="Re-queue the given-up messages instead (a new give-up period)."
+)
+def retry_mail_command(failed: bool) -> None:
+    """Make every message waiting to be retried due now; with --failed, put the given-up
+    messages back in the queue. The worker (or `mail send`) then sends them."""
+    from .mail import make_pending_due, requeue_failed
+
+    if failed:
+        count = requeue_failed()
+        db.session.commit()
+        click.echo(f"{count} given-up message(s) re-queued")
+    else:
+        count = make_pending_due()
+        db.session.commit()
+        click.echo(f"{count} waiting message(s) due now")
 
 
 @mail_cli.command("reminders")
@@ -207,12 +266,17 @@ def _run_import(kind: str, path: str) -> None:
     """Import a file as the system (no acting user): every error to stderr, or the counts."""
     import os
 
+    from .imports.limits import Limits, file_too_large
     from .imports.reader import UnreadableFile
     from .placements import importing
 
-    with open(path, "rb") as file:
-        content = file.read()
     try:
+        # Refused before it is read: a huge file would otherwise fill memory first.
+        limits = Limits.current()
+        if os.path.getsize(path) > limits.file_bytes:
+            raise file_too_large(os.path.getsize(path), limits)
+        with open(path, "rb") as file:
+            content = file.read()
         result = importing.IMPORTS[kind](None, os.path.basename(path), content)
     except importing.ImportRefused as refused:
         db.session.rollback()

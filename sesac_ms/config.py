@@ -1,9 +1,27 @@
 """Non-secret defaults, overridden by instance/config.py, the environment, a test mapping."""
 
+import os
 from datetime import timedelta
 
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+# hide_parameters: SQL errors in the log never carry the values (names, e-mails) bound to them.
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
 SQLALCHEMY_RECORD_QUERIES = False
+
+# Bounds on every wait for the database, in seconds (0 turns a PostgreSQL one off); see
+# database.py. Web requests stay well inside gunicorn's 30 s worker timeout.
+DB_STATEMENT_TIMEOUT = 10.0
+DB_LOCK_TIMEOUT = 5.0
+DB_IDLE_IN_TRANSACTION_TIMEOUT = 30.0
+DB_CONNECT_TIMEOUT = 5.0  # PostgreSQL; whole seconds, at least 2
+DB_POOL_TIMEOUT = 5.0  # waiting for a free connection of the worker's pool
+DB_SQLITE_BUSY_TIMEOUT = 10.0  # SQLite: waiting for another connection's write lock
+# `flask` commands (imports, reports, mail) may run longer.
+DB_CLI_STATEMENT_TIMEOUT = 600.0
+DB_CLI_LOCK_TIMEOUT = 60.0
+DB_CLI_IDLE_IN_TRANSACTION_TIMEOUT = 600.0
+# The 503 page's Retry-After, in seconds, and /readyz's bound on its database check.
+UNAVAILABLE_RETRY_AFTER = 30
+READYZ_DB_TIMEOUT = 2.0
 
 # Sessions: cookies are HttpOnly and SameSite=Lax everywhere, Secure in production.
 SESSION_COOKIE_HTTPONLY = True
@@ -22,6 +40,20 @@ SESSION_REFRESH_EACH_REQUEST = True
 
 MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads
 
+# Imported spreadsheets (sesac_ms/imports/limits.py): a file past any bound is refused,
+# saying which, before it can fill a worker's memory or outlast gunicorn's timeout. Real
+# files: a cohort's applicants (a few thousand rows), a campus's trainee-record history
+# (up to ~20,000 rows), ~40 columns.
+IMPORT_MAX_ROWS = 25_000  # rows read, the header and empty rows included
+IMPORT_MAX_COLUMNS = 100
+IMPORT_MAX_FILE_BYTES = 10 * 1024 * 1024  # the file itself, CSV or XLSX
+IMPORT_MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # XLSX: all its parts, unpacked
+IMPORT_MAX_SHARED_STRINGS_BYTES = 30 * 1024 * 1024  # XLSX: its text table, kept in memory
+IMPORT_MAX_COMPRESSION_RATIO = 100  # XLSX: of any part over 1 MB (real files: under 20)
+IMPORT_MAX_ARCHIVE_MEMBERS = 1_000  # XLSX: parts (real files: 10 to 50)
+IMPORT_MAX_LINE_CHARS = 100_000  # CSV: characters in one row
+IMPORT_MAX_SECONDS = 10  # the whole read; gunicorn kills a request at 30 s
+
 WTF_CSRF_TIME_LIMIT = None  # bound to the session instead, which expires when idle
 
 BABEL_DEFAULT_LOCALE = "ko"
@@ -37,6 +69,11 @@ RATELIMIT_HEADERS_ENABLED = True
 # If the shared storage (Redis) is down, limit per worker rather than fail every log-in.
 RATELIMIT_SWALLOW_ERRORS = True
 RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+# During a Redis outage each worker counts alone and gets this share of each limit (see
+# rate_limits.py); gunicorn reads the same WEB_CONCURRENCY for its number of workers.
+RATELIMIT_WORKERS = int(os.environ.get("WEB_CONCURRENCY", "4"))
+# Short timeouts, so a frozen Redis costs a request a fraction of a second.
+RATELIMIT_STORAGE_OPTIONS: dict = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 # The public application form: the version of the consent notice applicants agree to
 # (stored with each application) and how often one address may submit.
@@ -62,8 +99,12 @@ MAIL_USE_TLS = True
 MAIL_USERNAME = None
 MAIL_PASSWORD = None
 MAIL_DEFAULT_SENDER = "SeSAC MS <no-reply@sesac.example>"
-# Send right after the request that queued a message; `flask mail send` retries failures.
-MAIL_SEND_IMMEDIATELY = True
+# Requests only queue mail; `flask mail worker` (or `flask mail send` from cron) sends it.
+# Without MAIL_SERVER a request writes its own mail to the log at once (development).
+# Seconds each SMTP operation may take before the attempt counts as failed.
+MAIL_TIMEOUT = 10.0
+# A message still failing this long after it was queued is given up (admin: Mail page).
+MAIL_GIVE_UP_AFTER = timedelta(days=3)
 
 # Absolute base for links in mails (set-password links), e.g. https://ms.sesac.seoul.kr
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -72,3 +113,7 @@ PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 PROXY_FIX_COUNT = 0
 
 PRODUCTION = False
+
+# Logging: one line per request with its id; `json` writes one JSON object per line.
+LOG_FORMAT = "text"
+LOG_LEVEL = "INFO"

@@ -49,6 +49,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "user.manage": frozenset({A}),
     "user.export": frozenset({A}),
     "audit.view": frozenset({A}),
+    "mail.view": frozenset({A}),
+    "mail.manage": frozenset({A}),
     "course.view": frozenset({A, M, C}),
     "course.manage": frozenset({A, M}),
     "cohort.view": frozenset({A, M, C}),

@@ -1,6 +1,9 @@
-"""Security headers on every response and the production start-up checks."""
+"""Security headers and the caching policy on every response; the production start-up checks."""
 
-from flask import Flask, Response, current_app
+from typing import Any
+
+from flask import Flask, Response, current_app, has_request_context, request, session
+from flask_login import user_logged_out
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -28,7 +31,51 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    _keep_personal_responses_out_of_caches(response)
     return response
+
+
+def _is_static(endpoint: str | None) -> bool:
+    return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+
+
+def is_token_page(view_args: dict | None) -> bool:
+    """A page reached by a private link: its URL carries a `token` (status, password, feed)."""
+    return "token" in (view_args or {})
+
+
+_LOGGED_OUT = "sesac_ms.logged_out"  # request.environ: this request began logged in
+
+
+@user_logged_out.connect
+def _remember_the_request_was_logged_in(sender: Any, **extra: Any) -> None:
+    if has_request_context():
+        request.environ[_LOGGED_OUT] = True
+
+
+def _keep_personal_responses_out_of_caches(response: Response) -> None:
+    """`Cache-Control: no-store` on what is meant for one person.
+
+    That is every response to a logged-in user (the one logging them out too), every
+    download and every page reached by a private token, so neither a shared proxy nor the
+    browser's disk keeps a copy for the next person at the machine. Static files keep
+    their own caching. A token page may keep a `private` policy of its own (the calendar
+    feed polls with a short max-age); anything else it sets, and anything a logged-in page
+    sets, is replaced.
+    """
+    if _is_static(request.endpoint):
+        return
+    token_page = is_token_page(request.view_args)
+    download = response.headers.get("Content-Disposition", "").lower().startswith("attachment")
+    # From the session cookie, not current_user: that may be a query, and this runs after
+    # every response, error pages with the database away included.
+    logged_in = bool(session.get("_user_id")) or request.environ.get(_LOGGED_OUT, False)
+    if not (token_page or download or logged_in):
+        return
+    policy = response.cache_control
+    if policy.no_store or (token_page and not download and policy.private):
+        return
+    response.headers["Cache-Control"] = "no-store"
 
 
 class UnsafeProductionConfig(RuntimeError):

@@ -287,7 +287,7 @@ def test_an_application_is_stored_with_its_consent_and_mailed_its_private_link(
         db.select(Application).where(Application.email == "hong@example.com")
     )
     assert application is not None
-    assert response.location.endswith(status_url(application))
+    assert response.location == f"/applications/apply/{cohort.id}/sent"
     assert application.stage == Stage.SUBMITTED
     assert application.consent_version == "2026-11"
     assert abs(utcnow() - application.consented_at) < timedelta(minutes=1)
@@ -296,13 +296,15 @@ def test_an_application_is_stored_with_its_consent_and_mailed_its_private_link(
         "en",
         "010-1234-5678",
     )
-    page = follow(public, response)
-    assert en("Your application was received. We also mailed you the link to this page.") in page
+    sent = follow(public, response)
+    assert en("Check your e-mail") in sent
+    assert "/applications/status/" not in sent  # the private link goes by mail only
+    (mail,) = mails_to("hong@example.com")
+    assert f"http://localhost{status_url(application)}" in mail.body
+    page = text(public.get(status_url(application)))
     assert "홍길동" in page and en("Submitted") in page
     for other in ("Someone Else", "else@example.com", "010-9999-8888"):
         assert other not in page
-    (mail,) = mails_to("hong@example.com")
-    assert f"http://localhost{status_url(application)}" in mail.body
     assert [entry.object_id for entry in audit_entries("application.submitted")][-1] == (
         application.id
     )
@@ -365,7 +367,7 @@ def test_a_script_in_the_name_is_stored_as_text_and_shown_escaped(public, client
     assert application.name == script
 
     pages = {
-        "status": public.get(response.location),
+        "status": public.get(status_url(application)),
         "pipeline": client.get(f"/applications/cohorts/{cohort.id}"),
         "applicant": client.get(f"/applications/{application.id}"),
     }
@@ -378,22 +380,24 @@ def test_a_script_in_the_name_is_stored_as_text_and_shown_escaped(public, client
     assert "<img src=x" not in pages["applicant"].get_data(as_text=True)
 
 
-def test_the_same_email_cannot_apply_twice_to_a_cohort(
+def test_the_same_email_cannot_apply_twice_to_a_cohort_and_is_mailed_its_link(
     public, cohort, make_open_cohort, make_application
 ):
-    make_application(cohort, email="dup@example.com")
+    """The form does not say the address applied (anyone could ask); the mailbox is told."""
+    earlier = make_application(cohort, email="dup@example.com", locale="en")
 
     response = public.post(
         f"/applications/apply/{cohort.id}", data=form_data(email="DUP@Example.com")
     )
 
-    assert response.status_code == 200
-    assert en(
-        "An application with this e-mail address was already sent to this cohort. "
-        "Use the link in its confirmation mail."
-    ) in field_errors(response, "email")
+    assert response.status_code == 302
+    assert response.location == f"/applications/apply/{cohort.id}/sent"
     assert count(Application, Application.email == "dup@example.com") == 1
-    assert mails_to("dup@example.com") == []
+    assert count(AuditEntry, AuditEntry.action == "application.submitted") == 1
+    (mail,) = mails_to("dup@example.com")
+    assert mail.subject == en("[SeSAC] You already applied: %(cohort)s", cohort=cohort.label("en"))
+    assert f"http://localhost{status_url(earlier)}" in mail.body
+    assert reload(earlier).name != "홍길동"  # the stored application is left as it was
     other_cohort = make_open_cohort()
     elsewhere = public.post(
         f"/applications/apply/{other_cohort.id}", data=form_data(email="dup@example.com")
@@ -1424,7 +1428,7 @@ def test_enrolment_creates_the_roster_entry_and_a_trainee_account(
     assert_seats_consistent(cohort, 1)
 
     page = follow(client, client.post(f"/applications/{application.id}/enroll"))
-    assert en("Only accepted applicants can be enrolled.") in alerts(page, "danger")
+    assert en("%(name)s is already enrolled.", name="New Trainee") in alerts(page, "danger")
     assert count(Enrollment) == 1
     assert count(User, User.email == "new.trainee@example.com") == 1
 

@@ -1,4 +1,5 @@
-"""Accepting never exceeds capacity, even when managers accept at the same moment.
+"""Accepting never exceeds capacity, even when managers accept at the same moment; an
+applicant enrolled by several requests at once is enrolled once, without a server error.
 
 Twenty workers, each a test client of its own logged in as a different manager, are
 released together by a barrier and accept at once. The requests run in their threads'
@@ -29,7 +30,16 @@ from flask_babel import force_locale, gettext
 from sesac_ms.applications import services
 from sesac_ms.applications.tokens import token_for
 from sesac_ms.extensions import db
-from sesac_ms.models import Application, AuditEntry, Cohort, OutboxMessage, Role, Stage
+from sesac_ms.models import (
+    Application,
+    AuditEntry,
+    Cohort,
+    Enrollment,
+    OutboxMessage,
+    Role,
+    Stage,
+    User,
+)
 from sesac_ms.models.applications import HOLDS_SEAT
 from tests.conftest import login
 
@@ -252,7 +262,13 @@ def test_accepting_and_rejecting_the_same_applicants_at_once_keeps_the_count(
 
 
 def test_the_same_application_sent_five_times_at_once_is_stored_once(app, make_open_cohort):
-    """A double (here fivefold) submit: one application, the others told it exists."""
+    """A double (here fivefold) submit: one application, and five identical answers.
+
+    The page never says that the address applied already (anyone could ask it). A
+    submission that finds the stored application is mailed its link instead; one that
+    raced past that check loses at the unique constraint (on PostgreSQL its INSERT waits
+    for the winner's commit, on SQLite for the write lock) and, rolled back, says the same.
+    """
     cohort = make_open_cohort()
     cohort_id = cohort.id
     clients = anonymous_clients(app, 5)
@@ -270,28 +286,160 @@ def test_the_same_application_sent_five_times_at_once_is_stored_once(app, make_o
 
     results = race(clients, lambda i: f"/applications/apply/{cohort_id}", data)
 
-    statuses = [status for status, _ in results]
-    pages = [page for _, page in results]
-    assert sorted(statuses) == [200, 200, 200, 200, 302]
-    duplicate = en(
-        "An application with this e-mail address was already sent to this cohort. "
-        "Use the link in its confirmation mail."
-    )
-    assert sum(duplicate in page for page in pages) == 4
+    assert [status for status, _ in results] == [302] * 5
+    assert len({page for _, page in results}) == 1
     db.session.expire_all()
-    assert (
-        db.session.scalar(
-            db.select(sa.func.count())
-            .select_from(Application)
-            .where(Application.email == "double@example.com")
-        )
-        == 1
+    (application,) = db.session.scalars(
+        db.select(Application).where(Application.email == "double@example.com")
     )
-    assert (
-        db.session.scalar(
-            db.select(sa.func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.recipient == "double@example.com")
-        )
-        == 1
+    mails = db.session.scalars(
+        db.select(OutboxMessage).where(OutboxMessage.recipient == "double@example.com")
+    ).all()
+    label = cohort.label(application.locale)
+    with force_locale(application.locale):
+        received = gettext("[SeSAC] Application received: %(cohort)s", cohort=label)
+        again = gettext("[SeSAC] You already applied: %(cohort)s", cohort=label)
+    subjects = [mail.subject for mail in mails]
+    assert subjects.count(received) == 1 and set(subjects) <= {received, again}
+    link = f"/applications/status/{token_for(application.status_nonce)}"
+    assert all(link in mail.body for mail in mails)
+
+
+def enrolment_counts(email: str) -> tuple[int, int, int, int]:
+    """(users, enrolments, user.created entries, set-password mails) of the address."""
+    db.session.expire_all()
+    users = db.session.scalars(db.select(User.id).where(User.email == email)).all()
+
+    def number(stmt) -> int:
+        return db.session.scalar(db.select(sa.func.count()).select_from(stmt.subquery()))
+
+    return (
+        len(users),
+        number(db.select(Enrollment.id).where(Enrollment.user_id.in_(users))),
+        number(
+            db.select(AuditEntry.id).where(
+                AuditEntry.action == "user.created", AuditEntry.object_label == email
+            )
+        ),
+        number(
+            db.select(OutboxMessage.id).where(
+                OutboxMessage.recipient == email,
+                OutboxMessage.body.contains("/auth/set-password/"),
+            )
+        ),
     )
+
+
+def test_five_enrol_clicks_on_one_applicant_at_once_enrol_once(
+    app, make_user, make_open_cohort, make_application
+):
+    """A double click, two tabs: several enrol requests for one accepted applicant at once.
+
+    enroll moves the stage to enrolled (a conditional UPDATE ... WHERE stage = 'accepted')
+    before it creates the account: on PostgreSQL the other requests' UPDATE waits for the
+    winner's row lock and then finds the stage moved on; on SQLite it is their first
+    write, so it waits for the write lock and then matches no row. Each is told "already
+    enrolled" having written nothing. Creating the account before that UPDATE (as enroll
+    once did) lets every request insert the same e-mail, and all but one end in a 500 on
+    uq_users_email.
+    """
+    cohort = make_open_cohort(capacity=CAPACITY)
+    cohort_id = cohort.id
+    application = make_application(cohort, name="Double Tap", email="double.tap@example.com")
+    services.accept(make_user(Role.MANAGER), application)
+    db.session.commit()
+    application_id = application.id
+    clients = logged_in_managers(app, make_user, 5)
+
+    results = race(clients, lambda i: f"/applications/{application_id}/enroll")
+
+    assert [status for status, _ in results] == [302] * 5  # never a server error
+    enrolled = en("{name} is enrolled; the trainee account is ready.").format(name="Double Tap")
+    already = en("%(name)s is already enrolled.", name="Double Tap")
+    assert sum(enrolled in page for _, page in results) == 1
+    assert sum(already in page for _, page in results) == 4
+    # The winner's enrolment is whole: one account, linked, on the roster, one mail.
+    assert enrolment_counts("double.tap@example.com") == (1, 1, 1, 1)
+    user = db.session.scalar(db.select(User).where(User.email == "double.tap@example.com"))
+    stored_application = db.session.get(Application, application_id)
+    assert (stored_application.stage, stored_application.user_id) == (Stage.ENROLLED, user.id)
+    enrollment = db.session.scalar(db.select(Enrollment).where(Enrollment.user_id == user.id))
+    assert (enrollment.cohort_id, enrollment.application_id) == (cohort_id, application_id)
+    assert (user.role, user.campus_id) == (Role.TRAINEE, cohort.campus_id)
+    for action in ("application.enrolled", "roster.enrolled"):
+        assert (
+            db.session.scalar(
+                db.select(sa.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == action)
+            )
+            == 1
+        )
+    assert stored(cohort_id) == (1, 0, 1)  # the place is held once, by the enrolment
+
+
+def test_enrolling_two_applications_of_one_address_at_once_makes_one_account(
+    app, make_user, make_open_cohort, make_application
+):
+    """One person accepted in two cohorts, both enrolled at the same moment: no server
+    error and one account. The first to create it wins; on PostgreSQL the other's insert
+    waits for it and fails on uq_users_email, on SQLite the other finds it only after
+    its look-up; either way the other is asked to enrol again (and nothing of it is kept),
+    and enrolling again links the one account."""
+    email = "two.cohorts@example.com"
+    manager = make_user(Role.MANAGER)
+    ids = []
+    for _ in range(2):
+        application = make_application(make_open_cohort(), name="Two Cohorts", email=email)
+        services.accept(manager, application)
+        ids.append(application.id)
+    db.session.commit()
+    clients = logged_in_managers(app, make_user, 2)
+
+    results = race(clients, lambda i: f"/applications/{ids[i]}/enroll")
+
+    assert [status for status, _ in results] == [302, 302]
+    enrolled = en("{name} is enrolled; the trainee account is ready.").format(name="Two Cohorts")
+    again = en(
+        "The account of %(email)s was being created by another enrolment at the same moment: "
+        "enrol again.",
+        email=email,
+    )
+    won = [enrolled in page for _, page in results]
+    assert all(ok or again in page for ok, (_, page) in zip(won, results, strict=True))
+    assert any(won)
+    users, enrolments, created, _mails = enrolment_counts(email)
+    assert (users, enrolments, created) == (1, sum(won), 1)
+
+    for i, ok in enumerate(won):
+        if not ok:  # the manager enrols again, and the account is linked
+            page = unescape(
+                clients[i]
+                .get(clients[i].post(f"/applications/{ids[i]}/enroll").location)
+                .get_data(as_text=True)
+            )
+            assert enrolled in page
+    users, enrolments, created, _mails = enrolment_counts(email)
+    assert (users, enrolments, created) == (1, 2, 1)
+
+
+def test_enrolling_twice_in_a_row_says_already_enrolled(
+    app, make_user, make_open_cohort, make_application
+):
+    """The same double submit without the race: the second answer is a message, not a 500."""
+    cohort = make_open_cohort()
+    application = make_application(cohort, name="Twice", email="twice@example.com")
+    services.accept(make_user(Role.MANAGER), application)
+    db.session.commit()
+    (client,) = logged_in_managers(app, make_user, 1)
+    url = f"/applications/{application.id}/enroll"
+
+    pages = []
+    for _ in range(2):
+        response = client.post(url, data={"reason": ""})
+        assert response.status_code == 302
+        pages.append(unescape(client.get(response.location).get_data(as_text=True)))
+
+    assert en("{name} is enrolled; the trainee account is ready.").format(name="Twice") in pages[0]
+    assert en("%(name)s is already enrolled.", name="Twice") in pages[1]
+    assert enrolment_counts("twice@example.com") == (1, 1, 1, 1)

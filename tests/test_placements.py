@@ -453,7 +453,7 @@ def test_a_referral_needs_consent_and_a_hire_becomes_the_employment_outcome(
     shared = db.session.scalar(
         db.select(PersonalDataAccess).where(PersonalDataAccess.action == AccessAction.CHANGE)
     )
-    assert shared.detail == "shared with 한빛 제조"
+    assert (shared.page, shared.detail) == ("placements.referral", "한빛 제조")
 
     status_url = f"/placements/referrals/{referral.id}/status"
     response = client.post(status_url, data={"status": "hired"}, follow_redirects=True)
@@ -563,7 +563,7 @@ def test_a_coordinator_sees_only_the_placements_of_their_campus(
     assert client.get(f"/placements/{completed.id}").status_code == 200
 
     viewed = db.session.scalar(
-        db.select(PersonalDataAccess).where(PersonalDataAccess.action == AccessAction.VIEW)
+        db.select(PersonalDataAccess).where(PersonalDataAccess.page == "placements.trainee")
     )
     assert viewed.subject_id == completed.id and viewed.actor_id == coordinator.id
 

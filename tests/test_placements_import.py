@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -21,6 +21,7 @@ from flask_babel import force_locale
 from openpyxl import Workbook
 
 from sesac_ms.applications.services import today_in_seoul
+from sesac_ms.clock import SEOUL
 from sesac_ms.extensions import db
 from sesac_ms.imports.reader import CellError
 from sesac_ms.models import (
@@ -68,9 +69,17 @@ KEYS = [
     "insured",
     "outcome_date",
     "exclusion_reason",
+    "sensitive_consent",
 ]
 KOREAN = {column.key: column.korean for column in importing.RECORD_COLUMNS}
-DATE_KEYS = {"cohort_start", "cohort_end", "birth_date", "status_date", "outcome_date"}
+DATE_KEYS = {
+    "cohort_start",
+    "cohort_end",
+    "birth_date",
+    "status_date",
+    "outcome_date",
+    "sensitive_consent",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -576,8 +585,8 @@ def test_the_service_refuses_and_writes_nothing_when_one_row_is_wrong(app, world
 @pytest.mark.parametrize(
     ("index", "change", "row", "column", "message"),
     [
-        (0, {"outcome": "취업제외", "company": "", "exclusion_reason": "질병"}, 2, "제외사유",
-         "record the exclusion in the trainee's outcome form with that consent"),
+        (0, {"outcome": "취업제외", "company": "", "exclusion_reason": "질병"}, 2, "민감정보동의",
+         "Give the date of their written consent in the 민감정보동의 (sensitive_consent) column"),
         (0, {"outcome": "취업제외", "company": "", "exclusion_reason": ""}, 2, "제외사유",
          "Required for 취업제외/excluded."),
         (0, {"outcome_date": ""}, 2, "취업일", "Required for 취업/employed"),
@@ -730,6 +739,219 @@ def test_a_file_that_is_no_table_is_refused_with_a_message(client, login_as, wor
 def test_the_cli_reports_an_unreadable_file(runner, tmp_path, world):
     result = cli_import(runner, tmp_path, "records.csv", b"\xff\xfe\xff\xfe\x00\xff")
     assert result.exit_code == 1 and result.stderr.startswith("Error: ")
+
+
+# --- illness exclusions, with the trainee's consent to health data ---------------------------
+
+CONSENT = "민감정보동의"
+MISSING_CONSENT = (
+    "An illness exclusion is health data: it needs the trainee's separate consent. Give the "
+    "date of their written consent in the 민감정보동의 (sensitive_consent) column, or leave "
+    "this row's outcome empty and record the exclusion in the trainee's outcome form with "
+    "that consent."
+)
+
+
+def illness_rows(consent: object = "2025-09-05") -> list[dict[str, object]]:
+    """The records file, with 박서준 (row 4) excluded for illness, with or without consent."""
+    rows = record_rows()
+    rows[2].update(exclusion_reason="질병", sensitive_consent=consent)
+    return rows
+
+
+def outcome_entry(outcome: Outcome) -> AuditEntry:
+    return db.session.scalar(
+        db.select(AuditEntry).where(
+            AuditEntry.action == "outcome.recorded", AuditEntry.object_id == outcome.id
+        )
+    )
+
+
+def test_an_illness_exclusion_with_consent_is_stored_as_the_outcome_form_stores_it(
+    client, login_as, world
+):
+    admin = login_as("admin", locale="en")
+    html = unescape(
+        upload(
+            client, "placements.import_records", *records_file("utf-8", illness_rows())
+        ).get_data(as_text=True)
+    )
+    assert 'id="import-errors"' not in html and "New: 9" in html
+    assert "Excluded from the employment target · Illness" in html  # an admin sees health data
+    assert confirm(client, last_upload().id).status_code == 302
+
+    db.session.expire_all()
+    park = outcome_of("park@example.com")
+    assert (park.kind, park.exclusion_reason, park.source) == (
+        OutcomeKind.EXCLUDED,
+        ExclusionReason.ILLNESS,
+        "import",
+    )
+    # The consent: the file's date (that day in Seoul), recorded by the importing user.
+    assert park.health_consent_at == datetime(2025, 9, 5, tzinfo=SEOUL)
+    assert park.health_consent_at.astimezone(SEOUL).date() == date(2025, 9, 5)
+    assert park.recorded_by_id == admin.id
+    # The rest of the file is stored as ever; no other row has a consent.
+    assert count(Outcome) == 5
+    assert db.session.scalars(
+        db.select(Outcome.id).where(Outcome.health_consent_at.is_not(None))
+    ).all() == [park.id]
+
+    # The outcome form, for 정우성 (completed, no outcome yet): the same fields, the same
+    # audit entry; only the moment of the consent (when the box is ticked) and the source
+    # differ.
+    jung = enrollment_of("jung@example.com")
+    response = client.post(
+        url("placements.record_outcome", enrollment_id=jung.id),
+        data={
+            "kind": "excluded",
+            "outcome_on": "2025-09-01",
+            "exclusion_reason": "illness",
+            "health_consent": "y",
+            "employment_type": "",
+            "insured": "",
+            "verification": "",
+            "verification_state": "unverified",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    by_form = outcome_of("jung@example.com")
+    park = outcome_of("park@example.com")
+    assert by_form.source == "web" and by_form.health_consent_at is not None
+    columns = [c.key for c in Outcome.__table__.columns]
+    differ = {"id", "enrollment_id", "health_consent_at", "source", "created_at"}
+    assert {c: getattr(park, c) for c in columns if c not in differ} == {
+        c: getattr(by_form, c) for c in columns if c not in differ
+    }
+    imported_entry, form_entry = outcome_entry(park), outcome_entry(by_form)
+    assert imported_entry.actor_id == form_entry.actor_id == admin.id
+    assert imported_entry.changes == form_entry.changes
+    assert imported_entry.changes["exclusion_reason"] == [None, "(sensitive)"]  # not in the log
+
+    # The same file again changes nothing.
+    before = counts()
+    html = unescape(
+        upload(
+            client, "placements.import_records", *records_file("utf-8", illness_rows())
+        ).get_data(as_text=True)
+    )
+    assert "Unchanged: 9" in html and "Nothing to import" in html
+    assert counts() == before
+
+
+def test_the_cli_imports_an_illness_exclusion_with_consent_once(runner, tmp_path, world):
+    result = cli_import(runner, tmp_path, *records_file("xlsx", illness_rows()))  # a date cell
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("created 9, updated 0, unchanged 0")
+    park = outcome_of("park@example.com")
+    assert park.exclusion_reason == ExclusionReason.ILLNESS
+    assert park.health_consent_at == datetime(2025, 9, 5, tzinfo=SEOUL)
+    assert park.recorded_by_id is None  # the system
+    entry = outcome_entry(park)
+    assert (entry.actor_id, entry.actor_label) == (None, "system")
+    assert entry.changes["exclusion_reason"] == [None, "(sensitive)"]
+    after_first = counts()
+
+    # Again, as Korean Excel saves CSV, with the date written another way.
+    result = cli_import(runner, tmp_path, *records_file("cp949", illness_rows("2025.09.05")))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("created 0, updated 0, unchanged 9")
+    assert counts() == after_first
+
+
+def test_an_illness_exclusion_without_consent_is_refused_by_the_cli(runner, tmp_path, world):
+    before = counts()
+    result = cli_import(runner, tmp_path, *records_file("utf-8", illness_rows("")))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"row 4, column {CONSENT}: {MISSING_CONSENT}",
+        "Nothing was imported: 1 error(s).",
+    ]
+    assert counts() == before
+
+
+def test_a_file_without_the_consent_column_names_it_on_the_illness_row(app, world):
+    """A file made before the column existed: only its illness rows are refused."""
+    keys = [key for key in KEYS if key != "sensitive_consent"]
+    rows = illness_rows("")
+    content = csv_bytes([KOREAN[k] for k in keys], [[row[k] for k in keys] for row in rows])
+    preview = importing.preview_records("old.csv", content)
+    assert [(e.row, e.column, e.message) for e in preview.errors] == [
+        (4, "민감정보동의 (sensitive_consent)", MISSING_CONSENT)
+    ]
+
+    content = csv_bytes(
+        [KOREAN[k] for k in keys], [[row[k] for k in keys] for row in record_rows()]
+    )
+    assert importing.preview_records("old.csv", content).errors == []
+
+
+@pytest.mark.parametrize(
+    ("consent", "message"),
+    [
+        ("2099-01-01", "The consent is dated in the future: give the date the trainee signed it."),
+        ("tomorrow", "The consent is dated in the future: give the date the trainee signed it."),
+        ("동의", "“동의” says the trainee consented, but not when: give the date of the "
+                 "written consent, e.g. 2025-08-29."),
+        ("Y", "“Y” says the trainee consented, but not when"),
+        ("2025-02-30", "“2025-02-30” is not a date that exists."),
+        ("지난주", "“지난주” is not a date: write it as 2025-08-29."),
+    ],
+)  # fmt: skip
+def test_a_wrong_consent_date_is_refused_in_its_column(app, world, consent, message):
+    if consent == "tomorrow":
+        consent = (today_in_seoul() + timedelta(days=1)).isoformat()
+    preview = importing.preview_records(*records_file("utf-8", illness_rows(consent)))
+    assert [(e.row, e.column) for e in preview.errors] == [(4, CONSENT)]
+    assert preview.errors[0].message.startswith(message)
+    assert preview.rows == []
+
+
+def test_consent_given_today_is_taken(app, world):
+    today = today_in_seoul()
+    importing.import_records(None, *records_file("utf-8", illness_rows(today.isoformat())))
+    db.session.commit()
+    assert outcome_of("park@example.com").health_consent_at.astimezone(SEOUL).date() == today
+
+
+def test_the_consent_column_is_ignored_on_rows_without_an_illness_exclusion(app, world):
+    """Campus files fill it in for everyone: on other rows there is no health data for it
+    to cover, so it is neither checked nor stored."""
+    rows = record_rows()
+    rows[0]["sensitive_consent"] = "동의"  # employed
+    rows[1]["sensitive_consent"] = "2099-01-01"  # founded
+    rows[2]["sensitive_consent"] = "2025-09-05"  # excluded for further study
+    rows[3]["sensitive_consent"] = "모름"  # dropped, no outcome
+    rows[4]["sensitive_consent"] = "2025-09-05"  # completed, no outcome
+    result = importing.import_records(None, *records_file("utf-8", rows))
+    db.session.commit()
+    assert result.created == 9
+    assert (
+        db.session.scalar(
+            db.select(sa.func.count())
+            .select_from(Outcome)
+            .where(Outcome.health_consent_at.is_not(None))
+        )
+        == 0
+    )
+    assert outcome_of("park@example.com").exclusion_reason == ExclusionReason.FURTHER_STUDY
+
+
+@pytest.mark.parametrize(("role", "shown"), [("manager", "sensitive"), ("coordinator", "Illness")])
+def test_the_preview_shows_an_illness_exclusion_to_whom_may_see_health_data(
+    client, login_as, world, role, shown
+):
+    login_as(role, campus=world["guro"], locale="en")
+    rows = illness_rows()[:5]  # 구로's rows
+    html = unescape(
+        upload(client, "placements.import_records", *records_file("utf-8", rows)).get_data(
+            as_text=True
+        )
+    )
+    assert 'id="import-errors"' not in html, html
+    assert f"Excluded from the employment target · {shown}" in html
+    assert ("· Illness" in html) == (role == "coordinator")
 
 
 # --- certification attempts ------------------------------------------------------------------

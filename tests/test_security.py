@@ -249,6 +249,7 @@ def test_a_body_above_the_limit_gets_the_413_page(make_app, make_user, kind, rol
     response = browser.post("/auth/password" if role else "/auth/login", data=body)
     assert response.status_code == 413
     assert "Too large" in page(response)
+    assert "larger than 0 MB" not in page(response) and "Nothing was stored" in page(response)
     small = browser.post("/auth/login", data={"email": "someone@sesac.example", "password": "x"})
     assert small.status_code != 413
 

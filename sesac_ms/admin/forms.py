@@ -11,7 +11,14 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..models import Role
 
@@ -73,3 +80,37 @@ class LogFilterForm(FlaskForm):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=60)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+
+class AccessLogFilterForm(FlaskForm):
+    """The access log's filters, read from the query string so a filtered view can be linked."""
+
+    class Meta:
+        csrf = False
+
+    who = StringField(
+        _l("Staff member who looked"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Name, e-mail or user number."),
+    )
+    person = StringField(
+        _l("Whose data"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("Name, e-mail or user number of the person the data is about."),
+    )
+    action = SelectField(
+        _l("Action"),
+        choices=[
+            SelectChoice("", _l("All")),
+            SelectChoice("view", _l("View")),
+            SelectChoice("change", _l("Change")),
+            SelectChoice("download", _l("Download")),
+        ],
+        validators=[Optional()],
+    )
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))

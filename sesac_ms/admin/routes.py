@@ -1,20 +1,30 @@
 """Routes of the admin blueprint."""
 
+from datetime import date
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
+from .. import audit
 from ..auth import services as accounts
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
-from ..models import Campus, Role, User
-from ..models.audit import AccessAction
+from ..models import Campus, PersonalDataAccess, Role, User
 from ..permissions import acting_user, require
 from . import bp, services
-from .forms import ROLE_LABELS, CampusForm, ExportForm, LogFilterForm, UserForm
+from .forms import (
+    ROLE_LABELS,
+    AccessLogFilterForm,
+    CampusForm,
+    ExportForm,
+    LogFilterForm,
+    UserForm,
+)
 
 # --- campuses ----------------------------------------------------------------------
 
@@ -83,13 +93,21 @@ def _user_filters() -> dict:
 def users() -> ResponseReturnValue:
     filters = _user_filters()
     page = db.paginate(services.users_query(**filters), per_page=50)
-    return render_template(
+    audit.log_list_access(
+        acting_user(),
+        "admin.users",
+        {**services.shown_user_filters(**filters), "page": page.page if page.page > 1 else None},
+        len(page.items),
+    )
+    html = render_template(
         "admin/users.html",
         page=page,
         filters=filters,
         campuses=services.campuses(),
         role_labels=ROLE_LABELS,
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 def _user_form(user: User | None = None) -> UserForm:
@@ -145,7 +163,11 @@ def user(user_id: int) -> ResponseReturnValue:
     services.view_user(acting_user(), person)
     db.session.commit()
     return render_template(
-        "admin/user.html", person=person, role_labels=ROLE_LABELS, button=ButtonForm()
+        "admin/user.html",
+        person=person,
+        locked_until=accounts.locked_until(person),
+        role_labels=ROLE_LABELS,
+        button=ButtonForm(),
     )
 
 
@@ -244,24 +266,95 @@ def export_users() -> ResponseReturnValue:
 # --- logs ----------------------------------------------------------------------------
 
 
-def _log_page(query_function, template: str, actions: list[str]) -> ResponseReturnValue:
-    form = LogFilterForm(request.args)
-    filters = {"q": "", "action": "", "date_from": None, "date_to": None}
-    if form.validate():
-        filters.update({name: getattr(form, name).data or filters[name] for name in filters})
-    page = db.paginate(query_function(**filters), per_page=50)
-    return render_template(template, page=page, form=form, actions=actions)
+AUDIT_AREAS = {
+    "user.": _l("user accounts"),
+    "campus.": _l("campuses"),
+    "course.": _l("courses"),
+    "cohort.": _l("cohorts"),
+}
 
 
 @bp.get("/audit")
 @require("audit.view")
 def audit_log() -> ResponseReturnValue:
-    return _log_page(
-        services.audit_query, "admin/audit.html", ["user.", "campus.", "course.", "cohort."]
+    form = LogFilterForm(request.args)
+    filters = {"q": "", "action": "", "date_from": None, "date_to": None}
+    if form.validate():
+        filters.update({name: getattr(form, name).data or filters[name] for name in filters})
+    page = db.paginate(services.audit_query(**filters), per_page=50)
+    audit.log_list_access(
+        acting_user(),
+        "admin.audit",
+        {
+            "search": filters["q"],
+            "action": str(AUDIT_AREAS.get(filters["action"], filters["action"])),
+            "period": _period(filters["date_from"], filters["date_to"]),
+            "page": page.page if page.page > 1 else None,
+        },
+        len(page.items),
     )
+    html = render_template(
+        "admin/audit.html",
+        page=page,
+        form=form,
+        actions=list(AUDIT_AREAS),
+    )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
+
+
+def _period(date_from: date | None, date_to: date | None) -> str:
+    if not (date_from or date_to):
+        return ""
+    return f"{date_from.isoformat() if date_from else ''}–{date_to.isoformat() if date_to else ''}"
+
+
+ACCESS_LOG_PAGE_SIZE = 50
 
 
 @bp.get("/access-log")
 @require("audit.view")
 def access_log() -> ResponseReturnValue:
-    return _log_page(services.access_query, "admin/access_log.html", list(AccessAction))
+    """Newest first, 50 a page, filtered by who looked, whose data, action and Seoul dates.
+
+    Reading the access log is not itself logged: it is the record, and only administrators
+    may open it. Pages are counted by probing one row past the page, not COUNT(*) over
+    two years of log.
+    """
+    form = AccessLogFilterForm(request.args)
+    form.validate()  # a field in error is shown beside its message and not applied
+    filters = {
+        name: getattr(form, name).data or default
+        for name, default in (
+            ("who", ""),
+            ("person", ""),
+            ("action", ""),
+            ("date_from", None),
+            ("date_to", None),
+        )
+        if not getattr(form, name).errors
+    }
+    query = services.access_query(**filters)
+    page = db.paginate(query, per_page=ACCESS_LOG_PAGE_SIZE, count=False)
+    has_older = (
+        len(page.items) == ACCESS_LOG_PAGE_SIZE
+        and db.session.scalar(
+            query.with_only_columns(PersonalDataAccess.id)
+            .order_by(None)
+            .offset(page.page * ACCESS_LOG_PAGE_SIZE)
+            .limit(1)
+        )
+        is not None
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "admin/access_log.html",
+        page=page,
+        form=form,
+        has_older=has_older,
+        newer_url=url_for("admin.access_log", **args, page=page.page - 1)
+        if page.page > 1
+        else None,
+        older_url=url_for("admin.access_log", **args, page=page.page + 1) if has_older else None,
+        describe=audit.describe,
+    )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext
 from sqlalchemy import Select
 
-from .. import audit
+from .. import audit, spreadsheet_out
 from ..clock import SEOUL
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
@@ -111,43 +109,52 @@ def users_query(
     return stmt
 
 
-def export_users_csv(actor: User, reason: str, **filters) -> str:
+def shown_user_filters(
+    *, q: str = "", role: str = "", campus_id: int | None = None, active: str = ""
+) -> dict[str, str]:
+    """The user-list filters as the page shows them, for the access log."""
+    from .forms import ROLE_LABELS
+
+    campus = db.session.get(Campus, campus_id) if campus_id else None
+    return {
+        "search": q.strip(),
+        "role": str(ROLE_LABELS[Role(role)]) if role in set(Role) else "",
+        "campus": campus.name_ko if campus else "",
+        "status": {"yes": gettext("Active"), "no": gettext("Inactive")}.get(active, ""),
+    }
+
+
+def export_users_csv(actor: User, reason: str, **filters) -> bytes:
     """Users as CSV (UTF-8 with BOM for Excel); the download is logged with its reason."""
     users = db.session.scalars(users_query(**filters)).all()
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [gettext("Name"), gettext("E-mail"), gettext("Role"), gettext("Campus"), gettext("Active")]
-    )
-    for user in users:
-        writer.writerow(
+    content = spreadsheet_out.csv_bytes(
+        [gettext("Name"), gettext("E-mail"), gettext("Role"), gettext("Campus"), gettext("Active")],
+        [
             [
-                neutralise_cell(user.name),
-                neutralise_cell(user.email),
+                user.name,
+                user.email,
                 user.role.value,
-                neutralise_cell(user.campus.name_ko) if user.campus else "",
+                user.campus.name_ko if user.campus else "",
                 "Y" if user.active else "N",
             ]
-        )
+            for user in users
+        ],
+    )
     audit.record_access(
         actor,
         AccessAction.DOWNLOAD,
         gettext("%(n)d user accounts", n=len(users)),
-        detail="users.csv " + ", ".join(f"{k}={v}" for k, v in filters.items() if v),
+        page="admin.users_export",
+        people_count=len(users),
+        filters=shown_user_filters(**filters),
         reason=reason,
     )
-    return buffer.getvalue()
-
-
-def neutralise_cell(value: str) -> str:
-    """A cell starting with = + - @ (or a tab/CR) would run as a formula in a spreadsheet."""
-    return "'" + value if value and value[0] in "=+-@\t\r" else value
+    return content
 
 
 def view_user(actor: User, user: User) -> None:
     audit.record_access(
-        actor, AccessAction.VIEW, f"{user.name} <{user.email}>", subject=user, detail="admin.user"
+        actor, AccessAction.VIEW, f"{user.name} <{user.email}>", subject=user, page="admin.user"
     )
 
 
@@ -184,17 +191,32 @@ def audit_query(
     return stmt
 
 
+def _who_matches(label: sa.ColumnElement, id_column: sa.ColumnElement, text: str):
+    """A user number finds that account; anything else searches the "name <e-mail>" label."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return id_column == int(text)
+    return sa.func.lower(label).contains(text.lower(), autoescape=True)
+
+
 def access_query(
-    *, q: str = "", action: str = "", date_from: date | None = None, date_to: date | None = None
+    *,
+    who: str = "",
+    person: str = "",
+    action: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> Select:
+    """Access-log rows, newest first: by the staff member who looked (`who`), whose data it
+    was (`person`: name, e-mail or user number), action and Seoul dates."""
     stmt = db.select(PersonalDataAccess).order_by(PersonalDataAccess.id.desc())
-    if q:
-        term = q.strip().lower()
+    if who.strip():
         stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(PersonalDataAccess.actor_label).contains(term, autoescape=True),
-                sa.func.lower(PersonalDataAccess.subject_label).contains(term, autoescape=True),
-            )
+            _who_matches(PersonalDataAccess.actor_label, PersonalDataAccess.actor_id, who)
+        )
+    if person.strip():
+        stmt = stmt.where(
+            _who_matches(PersonalDataAccess.subject_label, PersonalDataAccess.person_id, person)
         )
     if action in set(AccessAction):
         stmt = stmt.where(PersonalDataAccess.action == action)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
+from .. import spreadsheet_out
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
 from ..extensions import db
@@ -101,10 +99,8 @@ def confirm_import(upload_id: int) -> ResponseReturnValue:
 def import_template(cohort_id: int) -> ResponseReturnValue:
     """An empty file with the Korean headers, as Excel opens it (UTF-8 with a BOM)."""
     load_in_scope(Cohort, cohort_id)
-    out = io.StringIO()
-    csv.writer(out).writerow([column.korean for column in importing.COLUMNS])
     return Response(
-        out.getvalue().encode("utf-8-sig"),
-        mimetype="text/csv",
+        spreadsheet_out.csv_bytes([column.korean for column in importing.COLUMNS], []),
+        mimetype=spreadsheet_out.CSV_MIMETYPE,
         headers={"Content-Disposition": "attachment; filename=applicants.csv"},
     )

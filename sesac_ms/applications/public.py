@@ -11,13 +11,9 @@ from ..forms import show_domain_error
 from ..models import Cohort, Stage
 from ..models.applications import IN_SELECTION
 from ..permissions import PUBLIC, require
+from ..rate_limits import apply_limit
 from . import bp, services
 from .forms import ApplicationForm
-from .tokens import token_for
-
-
-def _apply_rate_limit() -> str:
-    return current_app.config["APPLY_RATE_LIMIT"]
 
 
 def _only_posts() -> bool:
@@ -32,7 +28,7 @@ def open_cohorts() -> ResponseReturnValue:
 
 @bp.route("/apply/<int:cohort_id>", methods=["GET", "POST"])
 @require(PUBLIC)
-@limiter.limit(_apply_rate_limit, exempt_when=_only_posts)
+@limiter.limit(apply_limit, exempt_when=_only_posts)
 def apply(cohort_id: int) -> ResponseReturnValue:
     cohort = db.get_or_404(Cohort, cohort_id)
     try:
@@ -55,22 +51,22 @@ def apply(cohort_id: int) -> ResponseReturnValue:
             motivation=form.motivation.data,
             portfolio_url=form.portfolio_url.data,
         )
+        # A first application and one from an address that already applied are answered
+        # alike (the latter is mailed its link): the page tells nobody who applied.
+        sent = redirect(url_for("applications.sent", cohort_id=cohort.id))
         try:
-            application = services.submit_application(
+            services.apply_online(
                 cohort, details, consent=form.consent.data, locale=str(get_locale())
             )
+        except services.AlreadyApplied:  # lost a double-submit race; the winner mails
+            db.session.rollback()
+            return sent
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(
-                gettext("Your application was received. We also mailed you the link to this page."),
-                "success",
-            )
-            return redirect(
-                url_for("applications.status", token=token_for(application.status_nonce))
-            )
+            return sent
     elif request.method == "POST" and not form.consent.data:
         form.consent.errors = list(form.consent.errors) + [
             gettext("Agree to the collection and use of personal data to apply.")
@@ -81,6 +77,14 @@ def apply(cohort_id: int) -> ResponseReturnValue:
         cohort=cohort,
         consent_version=current_app.config["CONSENT_NOTICE_VERSION"],
     )
+
+
+@bp.get("/apply/<int:cohort_id>/sent")
+@require(PUBLIC)
+def sent(cohort_id: int) -> ResponseReturnValue:
+    """After the form: the private link is in the mailbox, never on this page."""
+    cohort = db.get_or_404(Cohort, cohort_id)
+    return render_template("applications/sent.html", cohort=cohort)
 
 
 def _by_token(token: str):
@@ -122,14 +126,14 @@ def _status_action(token: str, action, success: str) -> ResponseReturnValue:
 
 @bp.post("/status/<token>/withdraw")
 @require(PUBLIC)
-@limiter.limit(_apply_rate_limit)
+@limiter.limit(apply_limit)
 def withdraw(token: str) -> ResponseReturnValue:
     return _status_action(token, services.withdraw, gettext("Your application is withdrawn."))
 
 
 @bp.post("/status/<token>/accept-offer")
 @require(PUBLIC)
-@limiter.limit(_apply_rate_limit)
+@limiter.limit(apply_limit)
 def accept_offer(token: str) -> ResponseReturnValue:
     return _status_action(
         token,
@@ -140,7 +144,7 @@ def accept_offer(token: str) -> ResponseReturnValue:
 
 @bp.post("/status/<token>/decline-offer")
 @require(PUBLIC)
-@limiter.limit(_apply_rate_limit)
+@limiter.limit(apply_limit)
 def decline_offer(token: str) -> ResponseReturnValue:
     return _status_action(
         token, services.withdraw, gettext("You declined the place; your application is withdrawn.")

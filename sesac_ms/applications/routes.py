@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from wtforms import SelectChoice
 
+from .. import audit
 from ..auth.forms import ButtonForm
 from ..auth.safe_next import safe_next
 from ..clock import SEOUL, now_in_seoul
@@ -43,6 +44,24 @@ def _filters() -> services.PipelineFilters:
     )
 
 
+def _shown(filters: services.PipelineFilters, page_number: int) -> dict[str, object]:
+    """The pipeline's filters as the page shows them, for the access log."""
+    score = ""
+    if filters.score_min is not None or filters.score_max is not None:
+        low = "" if filters.score_min is None else filters.score_min
+        high = "" if filters.score_max is None else filters.score_max
+        score = f"{low}–{high}"
+    return {
+        "stage": services.stage_label(filters.stage) if filters.stage in set(Stage) else "",
+        "eligibility": {"yes": gettext("No flags"), "no": gettext("Flagged")}.get(
+            filters.eligible, ""
+        ),
+        "score": score,
+        "search": filters.q.strip(),
+        "page": page_number if page_number > 1 else None,
+    }
+
+
 @bp.get("/cohorts/<int:cohort_id>")
 @require("application.view")
 def pipeline(cohort_id: int) -> ResponseReturnValue:
@@ -53,7 +72,15 @@ def pipeline(cohort_id: int) -> ResponseReturnValue:
     filters = _filters()
     page = db.paginate(services.pipeline_query(cohort, filters), per_page=50)
     counts = services.stage_counts(cohort)
-    return render_template(
+    audit.log_list_access(
+        acting_user(),
+        "applications.pipeline",
+        _shown(filters, page.page),
+        len(page.items),
+        scope=cohort,
+        scope_label=cohort.label(),
+    )
+    html = render_template(
         "applications/pipeline.html",
         cohort=cohort,
         page=page,
@@ -66,6 +93,8 @@ def pipeline(cohort_id: int) -> ResponseReturnValue:
         reason_form=ReasonForm(),
         bulk_actions=services.BULK_ACTIONS,
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.post("/cohorts/<int:cohort_id>/bulk")
@@ -338,14 +367,25 @@ def interviews(cohort_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Interview slot added."), "success")
             return redirect(url_for("applications.interviews", cohort_id=cohort_id))
-    return render_template(
+    slots = services.slots_of(cohort)
+    audit.log_list_access(
+        acting_user(),
+        "applications.interviews",
+        {},
+        sum(application is not None for _, application in slots),
+        scope=cohort,
+        scope_label=cohort.label(),
+    )
+    html = render_template(
         "applications/interviews.html",
         cohort=cohort,
         form=form,
-        slots=services.slots_of(cohort),
+        slots=slots,
         button=ButtonForm(),
         now=now_in_seoul(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.post("/interviews/<int:slot_id>/delete")

@@ -57,6 +57,24 @@ class CohortFull(Conflict):
     """Every place of the cohort is taken."""
 
 
+class AlreadyApplied(Conflict):
+    """The e-mail address already applied to the cohort.
+
+    `existing` is that application, or None when a double submit raced past the check
+    and lost at the unique constraint (the caller must roll back).
+    """
+
+    def __init__(self, existing: Application | None = None) -> None:
+        super().__init__(
+            gettext(
+                "An application with this e-mail address was already sent to "
+                "this cohort. Use the link in its confirmation mail."
+            ),
+            "email",
+        )
+        self.existing = existing
+
+
 class NotOpen(Conflict):
     """The cohort is not recruiting now."""
 
@@ -196,7 +214,11 @@ def submit_application(
     today: date | None = None,
     send_mail: bool = True,
 ) -> Application:
-    """Store an application (checked, with its eligibility flags) and mail its private link."""
+    """Store an application (checked, with its eligibility flags) and mail its private link.
+
+    Raises InvalidInput, NotOpen, and AlreadyApplied when the address already applied to
+    the cohort (before writing anything; after the flush when a double submit raced).
+    """
     today = today or today_in_seoul()
     if source == "web":
         check_open(cohort, today)
@@ -205,14 +227,9 @@ def submit_application(
             gettext("Agree to the collection and use of personal data to apply."), "consent"
         )
     details = check_details(details, today)
-    if _already_applied(cohort, details.email):
-        raise Conflict(
-            gettext(
-                "An application with this e-mail address was already sent to "
-                "this cohort. Use the link in its confirmation mail."
-            ),
-            "email",
-        )
+    existing = _application_of(cohort, details.email)
+    if existing is not None:
+        raise AlreadyApplied(existing)
     nonce = new_nonce()
     application = Application(
         cohort_id=cohort.id,
@@ -239,13 +256,7 @@ def submit_application(
     try:
         db.session.flush()
     except IntegrityError:  # a double submit raced past the check; the caller rolls back
-        raise Conflict(
-            gettext(
-                "An application with this e-mail address was already sent to "
-                "this cohort. Use the link in its confirmation mail."
-            ),
-            "email",
-        ) from None
+        raise AlreadyApplied() from None
     audit.record(
         actor,
         "application.submitted",
@@ -259,14 +270,27 @@ def submit_application(
     return application
 
 
-def _already_applied(cohort: Cohort, email: str) -> bool:
-    return (
-        db.session.scalar(
-            db.select(sa.func.count())
-            .select_from(Application)
-            .where(Application.cohort_id == cohort.id, Application.email == email)
-        )
-        > 0
+def apply_online(cohort: Cohort, details: ApplicantDetails, *, consent: bool, locale: str) -> None:
+    """The public form: store the application and mail its private link or, when the address
+    already applied to the cohort, store nothing and mail it that application's link.
+
+    The form then answers both alike, so it tells nobody who applied where; only the
+    owner of the mailbox learns it. Raises what submit_application raises, except
+    AlreadyApplied found by the check; AlreadyApplied still comes when a double submit
+    raced past the check and lost: the caller rolls back and answers as for the others
+    (the submission that won mails the link).
+    """
+    try:
+        submit_application(cohort, details, consent=consent, locale=locale)
+    except AlreadyApplied as duplicate:
+        if duplicate.existing is None:
+            raise
+        _mail(duplicate.existing, "already_applied")
+
+
+def _application_of(cohort: Cohort, email: str) -> Application | None:
+    return db.session.scalar(
+        db.select(Application).where(Application.cohort_id == cohort.id, Application.email == email)
     )
 
 
@@ -927,29 +951,36 @@ def delete_slot(actor: User, slot: InterviewSlot) -> None:
 # --- enrolment ------------------------------------------------------------------------
 
 
+def _already_enrolled(application: Application) -> Conflict:
+    return Conflict(gettext("%(name)s is already enrolled.", name=application.name))
+
+
 def enroll(actor: User, application: Application) -> Enrollment:
-    """Enrol an accepted applicant: roster entry and trainee account (linked if known)."""
+    """Enrol an accepted applicant: roster entry and trainee account (linked if known).
+
+    After the checks that only read, the stage moves to enrolled by the conditional
+    UPDATE of _move, before anything else is written: of two requests for one applicant
+    (a double click, two tabs) only one can take it, and the other is told "already
+    enrolled" having written nothing. Were the account made first, both would insert it
+    and the second would crash on uq_users_email. Raises Conflict: not accepted, already
+    enrolled, a staff or deactivated account, already on the roster, or the account made
+    at the same moment by the enrolment of another application with the same address
+    (the caller rolls back; enrolling again then links that account).
+    """
+    if application.stage == Stage.ENROLLED:
+        raise _already_enrolled(application)
     if application.stage != Stage.ACCEPTED:
         raise Conflict(gettext("Only accepted applicants can be enrolled."))
     cohort = application.cohort
     user = find_user_by_email(application.email)
-    if user is not None and user.role != Role.TRAINEE:
-        raise Conflict(
-            gettext(
-                "%(email)s belongs to a staff account; it cannot be enrolled as a trainee.",
-                email=application.email,
+    if user is not None:
+        if user.role != Role.TRAINEE:
+            raise Conflict(
+                gettext(
+                    "%(email)s belongs to a staff account; it cannot be enrolled as a trainee.",
+                    email=application.email,
+                )
             )
-        )
-    if user is None:
-        user = create_user(
-            actor,
-            email=application.email,
-            name=application.name,
-            role=Role.TRAINEE,
-            campus=cohort.course.campus,
-            locale=application.locale,
-        )
-    else:
         if not user.active:
             raise Conflict(
                 gettext(
@@ -957,24 +988,51 @@ def enroll(actor: User, application: Application) -> Enrollment:
                     email=application.email,
                 )
             )
-        if user.campus_id != cohort.campus_id:
-            audit.record(
-                actor,
-                "user.updated",
-                user,
-                {"campus_id": [user.campus_id, cohort.campus_id]},
-                label=user.email,
-                campus_id=cohort.campus_id,
+        already = db.session.scalar(
+            db.select(Enrollment.id).where(
+                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
             )
-            user.campus_id = cohort.campus_id
-    already = db.session.scalar(
-        db.select(Enrollment).where(
-            Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
         )
-    )
-    if already is not None:
-        raise Conflict(gettext("%(name)s is already on this cohort's roster.", name=user.name))
-    before = _move(application, Stage.ENROLLED, (Stage.ACCEPTED,), user_id=user.id)
+        if already is not None:
+            raise Conflict(gettext("%(name)s is already on this cohort's roster.", name=user.name))
+    try:
+        before = _move(application, Stage.ENROLLED, (Stage.ACCEPTED,))
+    except Conflict:
+        if application.stage == Stage.ENROLLED:  # _move reloaded it: the other request won
+            raise _already_enrolled(application) from None
+        raise
+    if user is None:
+        email = application.email  # read now: a failed flush leaves nothing to load it
+        try:
+            user = create_user(
+                actor,
+                email=email,
+                name=application.name,
+                role=Role.TRAINEE,
+                campus=cohort.course.campus,
+                locale=application.locale,
+            )
+        except (IntegrityError, Conflict):
+            # The enrolment of another application of this address (another cohort) made
+            # the account since the look-up above; enrolling again links it.
+            raise Conflict(
+                gettext(
+                    "The account of %(email)s was being created by another enrolment at the "
+                    "same moment: enrol again.",
+                    email=email,
+                )
+            ) from None
+    elif user.campus_id != cohort.campus_id:
+        audit.record(
+            actor,
+            "user.updated",
+            user,
+            {"campus_id": [user.campus_id, cohort.campus_id]},
+            label=user.email,
+            campus_id=cohort.campus_id,
+        )
+        user.campus_id = cohort.campus_id
+    application.user_id = user.id
     enrollment = Enrollment(
         cohort_id=cohort.id,
         user_id=user.id,
@@ -1075,7 +1133,7 @@ def log_view(actor: User, application: Application) -> None:
         AccessAction.VIEW,
         f"{application.name} <{application.email}>",
         subject=application,
-        detail="applications.show",
+        page="applications.show",
     )
 
 
@@ -1146,6 +1204,16 @@ def _mail(application: Application, kind: str) -> None:
                 "We received your application to %(cohort)s. You can see its "
                 "status and withdraw it at this private link:",
                 cohort=label,
+            )
+        elif kind == "already_applied":
+            subject = gettext("[SeSAC] You already applied: %(cohort)s", cohort=label)
+            text = gettext(
+                "Someone, probably you, sent an application to %(cohort)s again with this "
+                "e-mail address. Only one application per address is kept, so the new one "
+                "was not stored. Your application of %(date)s is unchanged; see its "
+                "status at this private link:",
+                cohort=label,
+                date=format_date(application.consented_at),
             )
         elif kind == "interview":
             slot = application.interview_slot

@@ -1,5 +1,8 @@
 """argon2id password hashing with the cost taken from the app's settings."""
 
+import secrets
+from contextlib import suppress
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -22,16 +25,28 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash, spend the same time so timing reveals nothing."""
-    hasher = _hasher()
     if password_hash is None:
-        dummy = current_app.extensions.get(_DUMMY_HASH_KEY)
-        if dummy is None:
-            dummy = current_app.extensions[_DUMMY_HASH_KEY] = hasher.hash("not a password")
-        password_hash, password = dummy, password + "x"
+        return verify_dummy(password)
     try:
-        return hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def verify_dummy(password: str) -> bool:
+    """Spend one verification, at the current cost, on a hash that no password opens.
+
+    Log-in calls it whenever it refuses without looking at a real hash (an unknown address,
+    a locked or deactivated account), so every attempt costs the same one verification.
+    Always False.
+    """
+    hasher = _hasher()
+    dummy = current_app.extensions.get(_DUMMY_HASH_KEY)
+    if dummy is None:
+        dummy = current_app.extensions[_DUMMY_HASH_KEY] = hasher.hash(secrets.token_hex(16))
+    with suppress(VerificationError, InvalidHashError):
+        hasher.verify(dummy, password)
+    return False
 
 
 def needs_rehash(password_hash: str) -> bool:

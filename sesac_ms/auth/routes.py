@@ -9,13 +9,10 @@ from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import show_domain_error
 from ..permissions import AUTHENTICATED, PUBLIC, acting_user, require
+from ..rate_limits import login_limit
 from . import bp, services
 from .forms import ChangePasswordForm, ForgotPasswordForm, LocaleForm, LoginForm, SetPasswordForm
 from .safe_next import safe_next
-
-
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _only_posts() -> bool:
@@ -24,7 +21,7 @@ def _only_posts() -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 @require(PUBLIC)
-@limiter.limit(_login_rate_limit, exempt_when=_only_posts)
+@limiter.limit(login_limit, exempt_when=_only_posts)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
@@ -80,7 +77,7 @@ def change_password() -> ResponseReturnValue:
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 @require(PUBLIC)
-@limiter.limit(_login_rate_limit, exempt_when=_only_posts)
+@limiter.limit(login_limit, exempt_when=_only_posts)
 def set_password(token: str) -> ResponseReturnValue:
     if services.find_valid_token(token) is None:
         return render_template("auth/link_invalid.html"), 404
@@ -102,7 +99,7 @@ def set_password(token: str) -> ResponseReturnValue:
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @require(PUBLIC)
-@limiter.limit(_login_rate_limit, exempt_when=_only_posts)
+@limiter.limit(login_limit, exempt_when=_only_posts)
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():

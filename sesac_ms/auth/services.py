@@ -12,26 +12,21 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, format_datetime, gettext
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, mail
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..links import external_url
-from ..models import Campus, PasswordToken, Role, User
+from ..models import Campus, LoginFailureCount, PasswordToken, Role, User
 from ..models.audit import AccessAction
-from ..models.types import utcnow
-from .passwords import hash_password, needs_rehash, verify_password
+from ..models.types import UTCDateTime, utcnow
+from .passwords import hash_password, needs_rehash, verify_dummy, verify_password
 
 
 class LoginRefused(InvalidInput):
-    """Wrong e-mail or password, or the account cannot log in now."""
-
-
-class AccountLocked(LoginRefused):
-    def __init__(self, message: str, until: datetime) -> None:
-        super().__init__(message)
-        self.until = until
+    """Wrong e-mail or password, or the account cannot log in now: one message for all."""
 
 
 def normalise_email(email: str) -> str:
@@ -58,58 +53,134 @@ def authenticate(email: str, password: str) -> User:
 
     The caller commits in both cases: the failure count must survive a refusal.
 
-    Failures are counted in the database with one atomic UPDATE, so every worker
-    sees the same count; LOGIN_MAX_FAILURES in a row lock the account for LOGIN_LOCKOUT.
+    Nothing here tells an outsider which addresses have an account: failures are counted
+    per normalised address in login_failures whether or not a user has it, an unknown
+    address is locked after LOGIN_MAX_FAILURES in a row just as an account is, every
+    attempt costs one argon2 verification (against a dummy hash when there is no real one
+    to check, or the address is locked), and every refusal has the same message. Only the
+    owner of a real account learns of its lockout, by mail.
     """
-    user = find_user_by_email(email)
+    email = normalise_email(email)
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(
+    user = find_user_by_email(email)
+    locked = _locked_until(email, now) is not None
+    if user is None or locked or not user.active or user.password_hash is None:
+        correct = verify_dummy(password)
+    else:
+        correct = verify_password(user.password_hash, password)
+    if user is None or not correct:
+        if not locked:
+            until = _count_failure(email, now)
+            if until is not None and user is not None:
+                _account_locked(user, until)
+        raise LoginRefused(
             gettext(
-                "Too many failed log-ins: this account is locked for a while. "
-                "Try again later or set a new password by e-mail."
-            ),
-            user.locked_until,
+                "Wrong e-mail address or password, or too many attempts. "
+                "Try again later, or set a new password by e-mail."
+            )
         )
-    if not verify_password(user.password_hash if user else None, password) or user is None:
-        if user is not None:
-            _count_failure(user, now)
-        raise LoginRefused(gettext("The e-mail address or the password is wrong."))
-    if not user.active:
-        raise LoginRefused(gettext("The e-mail address or the password is wrong."))
-    user.failed_logins = 0
-    user.locked_until = None
+    _forget_failures(email)
     user.last_login_at = now
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     return user
 
 
-def _count_failure(user: User, now: datetime) -> None:
+def _locked_until(email: str, now: datetime) -> datetime | None:
+    """The end of the address's lockout, or None when log-in is open to it."""
+    until = db.session.scalar(
+        sa.select(LoginFailureCount.locked_until).where(LoginFailureCount.email == email)
+    )
+    return until if until is not None and until > now else None
+
+
+def locked_until(user: User) -> datetime | None:
+    """The end of the user's log-in lockout, or None when they may log in (admin pages)."""
+    return _locked_until(user.email, utcnow())
+
+
+def _count_failure(email: str, now: datetime) -> datetime | None:
+    """Count a failed log-in of the address; return the lockout's end if this one locked it.
+
+    One INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike), so failures that
+    workers count at the same moment all add up. LOGIN_MAX_FAILURES in a row lock the
+    address for LOGIN_LOCKOUT and start the count again; failures while it is locked do
+    not count, so a lockout is never extended by attempts made during it.
+    """
     config = current_app.config
     limit = config["LOGIN_MAX_FAILURES"]
-    reaching = User.failed_logins + 1 >= limit
-    db.session.execute(
-        sa.update(User)
-        .where(User.id == user.id)
+    until = now + config["LOGIN_LOCKOUT"]
+    row = LoginFailureCount
+    locked = sa.and_(row.locked_until.is_not(None), row.locked_until > now)
+    reaching = row.failures + 1 >= limit
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(row)
         .values(
-            failed_logins=sa.case((reaching, 0), else_=User.failed_logins + 1),
-            locked_until=sa.case(
-                (reaching, now + config["LOGIN_LOCKOUT"]), else_=User.locked_until
-            ),
+            email=email,
+            failures=0 if limit <= 1 else 1,
+            locked_until=until if limit <= 1 else None,
+            last_failed_at=now,
         )
-        .execution_options(synchronize_session=False)
+        .on_conflict_do_update(
+            index_elements=[row.email],
+            set_={
+                "failures": sa.case((locked, row.failures), (reaching, 0), else_=row.failures + 1),
+                "locked_until": sa.case(
+                    (locked, row.locked_until),
+                    (reaching, sa.literal(until, UTCDateTime())),
+                    else_=row.locked_until,
+                ),
+                "last_failed_at": sa.literal(now, UTCDateTime()),
+            },
+        )
+        .returning(row.locked_until)
     )
-    db.session.refresh(user)
-    if user.locked_until is not None and user.locked_until > now:
-        audit.record(
-            None,
-            "user.locked",
-            user,
-            {"locked_until": [None, user.locked_until]},
-            label=user.email,
-            campus_id=user.campus_id,
+    stored = db.session.execute(statement).scalar_one()
+    return until if stored == until else None
+
+
+def _forget_failures(email: str) -> None:
+    db.session.execute(sa.delete(LoginFailureCount).where(LoginFailureCount.email == email))
+
+
+def _account_locked(user: User, until: datetime) -> None:
+    """Record the lockout of a real account and tell its owner by mail (queued, not sent)."""
+    audit.record(
+        None,
+        "user.locked",
+        user,
+        {"locked_until": [None, until]},
+        label=user.email,
+        campus_id=user.campus_id,
+    )
+    if not user.active:
+        return
+    with force_locale(user.locale):
+        subject = gettext("[SeSAC MS] Log-in to your account is paused")
+        body = "\n\n".join(
+            [
+                gettext("Hello %(name)s,", name=user.name),
+                gettext(
+                    "Someone typed a wrong password for your SeSAC MS account %(n)d times "
+                    "in a row. To protect the account, log-in is refused until %(until)s "
+                    "(Seoul time).",
+                    n=current_app.config["LOGIN_MAX_FAILURES"],
+                    until=format_datetime(until, "yyyy-MM-dd HH:mm"),
+                ),
+                gettext(
+                    "If it was you, wait until then, or set a new password now: that also "
+                    "ends the lock. Ask for a link here:"
+                ),
+                external_url("auth.forgot_password"),
+                gettext(
+                    "If it was not you, the attempts failed and nobody got in with them. "
+                    "Still, choose a password that you use nowhere else."
+                ),
+            ]
         )
+    mail.queue(user.email, subject, body)
 
 
 def end_all_sessions(user: User) -> None:
@@ -117,7 +188,15 @@ def end_all_sessions(user: User) -> None:
     user.session_version += 1
 
 
-def issue_password_link(user: User, *, purpose: str = "welcome") -> str:
+def _new_token() -> tuple[str, str]:
+    """A new one-time token and the SHA-256 that is stored of it."""
+    raw = secrets.token_urlsafe(32)
+    return raw, _token_hash(raw)
+
+
+def issue_password_link(
+    user: User, *, purpose: str = "welcome", token: tuple[str, str] | None = None
+) -> str:
     """Create a one-time set-password link, queue the mail, and return the link."""
     for old in db.session.scalars(
         db.select(PasswordToken).where(
@@ -125,11 +204,11 @@ def issue_password_link(user: User, *, purpose: str = "welcome") -> str:
         )
     ):
         old.used_at = utcnow()
-    raw = secrets.token_urlsafe(32)
+    raw, hashed = token or _new_token()
     db.session.add(
         PasswordToken(
             user_id=user.id,
-            token_hash=_token_hash(raw),
+            token_hash=hashed,
             expires_at=utcnow() + current_app.config["PASSWORD_TOKEN_LIFETIME"],
         )
     )
@@ -199,16 +278,20 @@ def change_password(user: User, current: str, new: str) -> None:
 def _store_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    user.failed_logins = 0
-    user.locked_until = None
+    _forget_failures(user.email)  # a new password ends a lockout
     end_all_sessions(user)
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a reset link if the address belongs to an active user; say nothing either way."""
+    """Mail a reset link if the address belongs to an active user; say nothing either way.
+
+    The token is made for every address, so an unknown one costs the same work, and the
+    mail is only queued: the answer comes as fast whether or not an account exists.
+    """
+    token = _new_token()
     user = find_user_by_email(email)
     if user is not None and user.active:
-        issue_password_link(user, purpose="reset")
+        issue_password_link(user, purpose="reset", token=token)
 
 
 def logout(user: User) -> None:
@@ -290,7 +373,12 @@ def update_user(actor: User, user: User, *, name: str, role: Role, campus: Campu
             actor, "user.updated", user, changes, label=user.email, campus_id=user.campus_id
         )
         audit.record_access(
-            actor, AccessAction.CHANGE, user.email, subject=user, detail=", ".join(sorted(changes))
+            actor,
+            AccessAction.CHANGE,
+            user.email,
+            subject=user,
+            page="admin.user_edit",
+            detail=", ".join(sorted(changes)),
         )
 
 

@@ -10,8 +10,6 @@ roster costs the same few queries however many trainees it shows.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -20,7 +18,7 @@ import holidays
 import sqlalchemy as sa
 from flask_babel import format_date, gettext
 
-from .. import audit
+from .. import audit, spreadsheet_out
 from ..clock import SEOUL, today_in_seoul
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
@@ -615,13 +613,6 @@ def refunds_due(cohort: Cohort) -> list[Enrollment]:
 # --- export ---------------------------------------------------------------------------
 
 
-def neutralise(value: Any) -> Any:
-    """A text cell starting with = + - @ would run as a formula in a spreadsheet."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
-
-
 @dataclass
 class TraineeRecord:
     """What else the roster shows of a trainee: 1:1 sessions, certifications, outcome."""
@@ -717,8 +708,8 @@ def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
         extra = extras.get(enrollment.id, TraineeRecord())
         rows.append(
             [
-                neutralise(enrollment.user.name),
-                neutralise(enrollment.user.email),
+                enrollment.user.name,
+                enrollment.user.email,
                 enrollment_status_label(enrollment.status),
                 enrollment.status_on.isoformat() if enrollment.status_on else "",
                 round(summary.rate, 1) if summary.rate is not None else "",
@@ -747,32 +738,17 @@ def export(actor: User, cohort: Cohort, fmt: str, reason: str) -> tuple[bytes, s
         AccessAction.DOWNLOAD,
         gettext("Roster of %(cohort)s (%(n)d trainees)", cohort=cohort.label(), n=len(rows)),
         subject=cohort,
-        detail=f"roster.{fmt}",
+        page="cohorts.roster_export",
+        detail=fmt.upper(),
+        people_count=len(rows),
         reason=reason,
     )
     name = f"roster-{cohort.id}"
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet_ = book.active
-        sheet_.title = "명단"
-        sheet_.append(headers)
-        for row in rows:
-            sheet_.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return (
-            buffer.getvalue(),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            f"{name}.xlsx",
-        )
-    text = io.StringIO()
-    text.write("\ufeff")
-    writer = csv.writer(text)
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return text.getvalue().encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
+        content = spreadsheet_out.xlsx_bytes(headers, rows, sheet_title="명단")
+        return content, spreadsheet_out.XLSX_MIMETYPE, f"{name}.xlsx"
+    content = spreadsheet_out.csv_bytes(headers, rows)
+    return content, spreadsheet_out.CSV_MIMETYPE, f"{name}.csv"
 
 
 # --- labels ---------------------------------------------------------------------------
@@ -863,5 +839,5 @@ def log_trainee_view(actor: User, enrollment: Enrollment) -> None:
         AccessAction.VIEW,
         f"{enrollment.user.name} <{enrollment.user.email}>",
         subject=enrollment,
-        detail="cohorts.trainee",
+        page="cohorts.trainee",
     )

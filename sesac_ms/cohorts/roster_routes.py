@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from wtforms import SelectChoice
 
+from .. import audit
 from ..auth.forms import ButtonForm
 from ..clock import SEOUL
 from ..errors import DomainError
@@ -205,7 +206,15 @@ def roster_page(cohort_id: int) -> ResponseReturnValue:
     sort = request.args.get("sort", "name")
     key = SORTS.get(sort, SORTS["name"])
     enrollments.sort(key=lambda e: key(e, figures.get(e.id)))
-    return render_template(
+    audit.log_list_access(
+        acting_user(),
+        "cohorts.roster",
+        {},
+        len(enrollments),
+        scope=cohort,
+        scope_label=cohort.label(),
+    )
+    html = render_template(
         "cohorts/roster.html",
         cohort=cohort,
         enrollments=enrollments,
@@ -218,6 +227,8 @@ def roster_page(cohort_id: int) -> ResponseReturnValue:
         today=roster.today_in_seoul(),
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.route("/<int:cohort_id>/roster/export", methods=["GET", "POST"])
@@ -262,16 +273,27 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Attendance saved (%(n)d changed).", n=changed), "success")
             return redirect(url_for("cohorts.roster_page", cohort_id=cohort_id))
-    return render_template(
+    rows = roster.sheet(cohort, class_day)
+    audit.log_list_access(
+        acting_user(),
+        "cohorts.attendance",
+        {"day": class_day.day.isoformat()},
+        len(rows),
+        scope=cohort,
+        scope_label=cohort.label(),
+    )
+    html = render_template(
         "cohorts/attendance.html",
         cohort=cohort,
         class_day=class_day,
-        rows=roster.sheet(cohort, class_day),
+        rows=rows,
         statuses=list(AttendanceStatus),
         form=form,
         today=roster.today_in_seoul(),
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 def _status_form(enrollment: Enrollment) -> StatusForm:
@@ -383,13 +405,25 @@ def deposit(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
 @require("roster.view")
 def deposits(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
-    return render_template(
+    enrollments = roster.roster(cohort)
+    if cohort.deposit_amount:  # without a deposit the page names nobody
+        audit.log_list_access(
+            acting_user(),
+            "cohorts.deposits",
+            {},
+            len(enrollments),
+            scope=cohort,
+            scope_label=cohort.label(),
+        )
+    html = render_template(
         "cohorts/deposits.html",
         cohort=cohort,
         due=roster.refunds_due(cohort),
-        enrollments=roster.roster(cohort),
+        enrollments=enrollments,
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 # --- the trainee's own page -----------------------------------------------------------

@@ -5,14 +5,16 @@ with `read_table` and its cells with a `RowParser`, so that all of them take the
 encodings, header spellings and date forms, and report problems the same way: the row
 number as the spreadsheet shows it (the header is row 1), the column as written in the
 file, and the reason. Nothing here touches the database.
+
+An upload is read within the bounds of limits.py (its size, rows, columns, the time taken),
+and refused with UnreadableFile past any of them; xlsx.py reads workbooks, checking the
+archive before it unpacks anything.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -22,7 +24,9 @@ from typing import Any, TypeVar
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext
 
-from ..errors import InvalidInput
+from . import xlsx
+from .limits import Deadline, Limits, UnreadableFile, file_too_large, too_many_rows
+from .limits import number as grouped
 
 # A cell as the parsers receive it: a stripped string ("" when empty), or the date or
 # datetime of an Excel date cell.
@@ -31,7 +35,7 @@ T = TypeVar("T")
 
 # "utf-8-sig" reads UTF-8 with and without the BOM; CP949 is what Korean Excel saves.
 ENCODINGS = ("utf-8-sig", "cp949")
-MAX_ROWS = 10_000
+LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # a line of a CSV file, its end kept
 XLSX_MAGIC = b"PK\x03\x04"  # a ZIP archive, which every .xlsx is
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary Excel format
 
@@ -68,13 +72,6 @@ class RowError:
     row: int | None
     column: str
     message: str
-
-
-class UnreadableFile(InvalidInput):
-    """The upload is not a CSV or XLSX table that can be read at all."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "file")
 
 
 class CellError(ValueError):
@@ -183,32 +180,29 @@ def match_headers(cells: Sequence[Cell], columns: Sequence[Column]) -> HeaderMat
 
 
 def read_table(
-    filename: str, content: bytes, columns: Sequence[Column], *, max_rows: int = MAX_ROWS
+    filename: str, content: bytes, columns: Sequence[Column], *, limits: Limits | None = None
 ) -> Table:
     """Read a CSV or XLSX file (its first sheet) into rows keyed by column.
 
     The first non-empty row is the header; empty rows are skipped; unknown columns are
     listed and ignored. A missing required column is in `Table.errors`, not raised, so
     that the rows can still be checked. Raises UnreadableFile when the file is no table
-    at all (another format, an encoding that is neither UTF-8 nor CP949, no header, too
-    many rows).
+    at all (another format, an encoding that is neither UTF-8 nor CP949, no header) or is
+    past the limits (`limits`, by default the settings IMPORT_MAX_*).
     """
+    limits = limits or Limits.current()
+    deadline = Deadline(limits.seconds)
+    if len(content) > limits.file_bytes:
+        raise file_too_large(len(content), limits)
     header: HeaderMatch | None = None
     rows: list[Row] = []
-    with closing(_grid(filename, content)) as grid:
+    with closing(_grid(filename, content, limits, deadline)) as grid:
         for number, cells in grid:
             if not any(cells):
                 continue
             if header is None:
                 header = match_headers(cells, columns)
                 continue
-            if len(rows) >= max_rows:
-                raise UnreadableFile(
-                    gettext(
-                        "The file has more than %(n)d rows; split it into smaller files.",
-                        n=max_rows,
-                    )
-                )
             rows.append(
                 Row(
                     number,
@@ -239,10 +233,15 @@ def file_kind(filename: str, content: bytes) -> str:
     return "csv"
 
 
-def _grid(filename: str, content: bytes) -> Iterator[tuple[int, list[Cell]]]:
+def _grid(
+    filename: str, content: bytes, limits: Limits, deadline: Deadline
+) -> Iterator[tuple[int, list[Cell]]]:
+    """Every row of the file, empty ones too, numbered as the spreadsheet shows them."""
     if file_kind(filename, content) == "xlsx":
-        return _xlsx_rows(content)
-    return _csv_rows(content)
+        for number, values in xlsx.read_rows(content, limits, deadline):
+            yield number, [clean_cell(value) for value in values]
+    else:
+        yield from _csv_rows(content, limits, deadline)
 
 
 def decode_text(content: bytes) -> str:
@@ -259,11 +258,52 @@ def decode_text(content: bytes) -> str:
     )
 
 
-def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Cell]]]:
+class _BoundedLines:
+    """The lines of a text for csv.reader, refusing a row longer than the limit.
+
+    csv.reader builds a whole row before returning it (a 2 MB line of commas is a list of
+    a million cells), so the characters of the row being read are counted as it takes
+    each line, and `row_read()` starts the count again.
+    """
+
+    def __init__(self, text: str, limits: Limits) -> None:
+        # As io.StringIO(text, newline="") splits them, without its copy of four bytes a
+        # character.
+        self.lines = (match[0] for match in LINE.finditer(text))
+        self.limit = limits.line_chars
+        self.length = 0
+        self.row = 1
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.length += len(line)
+        if self.length > self.limit:
+            raise UnreadableFile(
+                gettext(
+                    "Row %(row)s of the file is over %(limit)s characters long; "
+                    "a row of a table is far shorter. Check that it is a CSV file.",
+                    row=grouped(self.row),
+                    limit=grouped(self.limit),
+                )
+            )
+        return line
+
+    def row_read(self) -> None:
+        self.length = 0
+        self.row += 1
+
+
+def _csv_rows(
+    content: bytes, limits: Limits, deadline: Deadline
+) -> Iterator[tuple[int, list[Cell]]]:
     text = decode_text(content)
     if "\x00" in text:
         raise UnreadableFile(gettext("This file is not a CSV text file."))
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = _BoundedLines(text, limits)
+    reader = csv.reader(lines)
     number = 0
     while True:
         try:
@@ -275,32 +315,22 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[Cell]]]:
                 gettext("The CSV file is malformed at row %(row)d.", row=number + 1)
             ) from None
         number += 1
+        lines.row_read()
+        if number > limits.rows:
+            raise too_many_rows(limits)
+        if len(record) > limits.columns:
+            raise UnreadableFile(
+                gettext(
+                    "Row %(row)s of the file has %(width)s columns; at most %(limit)s are "
+                    "read. Delete the columns to the right of the table (even empty ones) "
+                    "and upload it again.",
+                    row=grouped(number),
+                    width=grouped(len(record)),
+                    limit=grouped(limits.columns),
+                )
+            )
+        deadline.check()
         yield number, [clean_cell(value) for value in record]
-
-
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list[Cell]]]:
-    from openpyxl import load_workbook
-
-    try:
-        # openpyxl warns about styles and extensions it does not read; they hold no data.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # a damaged or foreign ZIP: openpyxl raises many kinds
-        raise UnreadableFile(gettext("This file is not a valid .xlsx workbook.")) from None
-    try:
-        if not workbook.worksheets:
-            raise UnreadableFile(gettext("The workbook has no sheet."))
-        sheet = workbook.worksheets[0]
-        # The stored dimensions may be wrong; without them every cell is read. Rows are
-        # counted from 1, gaps included, so the numbers are the spreadsheet's.
-        sheet.reset_dimensions()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), 1):
-                yield number, [clean_cell(value) for value in values]
-    finally:
-        workbook.close()
 
 
 def clean_cell(value: Any) -> Cell:

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .. import audit
 from ..clock import SEOUL, today_in_seoul
 from ..extensions import db
 from ..models import (
@@ -78,6 +79,21 @@ def dashboard_for(user: User) -> Dashboard:
     if user.role == Role.TRAINEE:
         _trainee(board, user)
     return board
+
+
+def log_people_shown(user: User, board: Dashboard) -> bool:
+    """Log the people a staff dashboard names: the trainees of the sessions it lists, and for
+    an administrator the recent changes (who changed whose record). Nothing for a trainee,
+    whose dashboard shows their own data and the staff they meet. True when it logged."""
+    if user.role in (Role.COORDINATOR, Role.MENTOR):
+        trainees = {s.trainee_id for s in [*board.sessions_today, *board.upcoming]}
+        if trainees:
+            audit.log_list_access(user, "main.dashboard", {}, len(trainees))
+            return True
+    if board.recent_audit:
+        audit.log_list_access(user, "main.recent_changes", {}, len(board.recent_audit))
+        return True
+    return False
 
 
 def _cohorts(board: Dashboard, user: User) -> None:

@@ -27,7 +27,7 @@ from .outcomes import (
     Verification,
     VerificationState,
 )
-from .people import PasswordToken, Role, User
+from .people import LoginFailureCount, PasswordToken, Role, User
 from .roster import (
     Attendance,
     AttendanceStatus,
@@ -80,6 +80,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentStatus",
     "InterviewSlot",
+    "LoginFailureCount",
     "Stage",
     "UploadedFile",
     "AuditEntry",

@@ -42,6 +42,9 @@ class PersonalDataAccess(db.Model):
     """Who viewed, changed or downloaded whose personal data, when, from where and why."""
 
     __tablename__ = "personal_data_access"
+    __table_args__ = (
+        sa.CheckConstraint("people_count IS NULL OR people_count >= 0", name="people_count"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -53,6 +56,13 @@ class PersonalDataAccess(db.Model):
     subject_type: Mapped[str] = mapped_column(sa.String(60))
     subject_id: Mapped[int | None] = mapped_column(index=True)
     subject_label: Mapped[str] = mapped_column(sa.String(300))  # whose data, or what set of people
+    # The account whose data it was, for one person's record: "who looked at my data?"
+    person_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    page: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")  # audit.PAGES
+    people_count: Mapped[int | None]  # how many people a list showed
+    filters: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)  # {audit.FILTERS key: shown}
     detail: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
     reason: Mapped[str | None] = mapped_column(sa.String(500))
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))

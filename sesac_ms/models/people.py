@@ -1,4 +1,4 @@
-"""People: user accounts with their role and campus, and one-time password tokens."""
+"""People: user accounts with their role and campus, one-time password tokens, log-in failures."""
 
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ class User(db.Model):
     __table_args__ = (
         # Everyone but an admin belongs to exactly one campus.
         sa.CheckConstraint("role = 'admin' OR campus_id IS NOT NULL", name="campus_unless_admin"),
-        sa.CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,14 +44,12 @@ class User(db.Model):
     # Bumped by log-out, password change and deactivation: every cookie that
     # carries an older version stops working (see auth.sessions).
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     # Bumped by an UPDATE before a booking checks for overlaps: the row lock (PostgreSQL)
     # or the write lock (SQLite) serialises racing bookings of the same person.
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The private calendar feed: HMAC(SECRET_KEY, nonce), found by its SHA-256.
     feed_nonce: Mapped[str | None] = mapped_column(sa.String(32))
     feed_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -92,3 +89,20 @@ class PasswordToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginFailureCount(db.Model):
+    """Failed log-ins in a row for one e-mail address, and the lockout they led to.
+
+    Keyed by the normalised address whether or not an account has it: an unknown address
+    is counted and locked exactly like a real one, so the log-in page never tells which
+    addresses exist. Every worker shares it; it changes only by single atomic statements.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.CheckConstraint("failures >= 0", name="failures_not_negative"),)
+
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime())

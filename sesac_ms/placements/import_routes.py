@@ -14,7 +14,7 @@ from ..extensions import db
 from ..forms import show_domain_error
 from ..models import UploadedFile
 from ..permissions import acting_user, in_scope, require
-from . import bp, importing
+from . import bp, importing, services
 from .forms import EXCLUSION_LABELS, OUTCOME_LABELS
 
 PAGES = {
@@ -40,6 +40,7 @@ def _render(
         status_label=enrollment_status_label,
         outcome_labels=OUTCOME_LABELS,
         exclusion_labels=EXCLUSION_LABELS,
+        may_see_health=services.may_see_health(acting_user()),
         shown_rows=200,
     )
 

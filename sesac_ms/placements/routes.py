@@ -9,11 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from wtforms import SelectChoice
 
+from .. import audit
 from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import finish, flash_form_errors, show_domain_error
-from ..models import Company, Enrollment, Outcome, Referral
+from ..models import Cohort, Company, Enrollment, Outcome, Referral
 from ..permissions import acting_user, load_in_scope, require
 from . import bp, services
 from .forms import (
@@ -55,13 +56,25 @@ def index() -> ResponseReturnValue:
     missing = request.args.get("missing") == "1"
     if missing:
         rows = [(e, o) for e, o in rows if o is None]
-    return render_template(
+    cohort = db.session.get(Cohort, cohort_id) if cohort_id else None
+    audit.log_list_access(
+        acting_user(),
+        "placements.index",
+        {
+            "cohort": cohort.label() if cohort else "",
+            "showing": gettext("only those without an outcome") if missing else "",
+        },
+        len(rows),
+    )
+    html = render_template(
         "placements/index.html",
         rows=rows,
         missing=missing,
         waiting=services.without_outcome(acting_user(), date.today()),
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 def _trainee_page(enrollment: Enrollment, outcome_form: OutcomeForm) -> ResponseReturnValue:
@@ -216,9 +229,12 @@ def _company_form() -> CompanyForm:
 
 
 def _companies_page(form: CompanyForm) -> ResponseReturnValue:
-    return render_template(
-        "placements/companies.html", form=form, companies=services.companies(acting_user())
-    )
+    companies = services.companies(acting_user())
+    contacts = sum(1 for c in companies if c.contact_name or c.contact_email or c.contact_phone)
+    audit.log_list_access(acting_user(), "placements.companies", {}, contacts)
+    html = render_template("placements/companies.html", form=form, companies=companies)
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.get("/companies")
@@ -272,13 +288,22 @@ def _referral_form() -> ReferralForm:
 
 
 def _referrals_page(form: ReferralForm) -> ResponseReturnValue:
-    return render_template(
+    referrals = services.referrals(acting_user())
+    audit.log_list_access(
+        acting_user(),
+        "placements.referrals",
+        {},
+        len({referral.enrollment_id for referral in referrals}),
+    )
+    html = render_template(
         "placements/referrals.html",
         form=form,
-        referrals=services.referrals(acting_user()),
+        referrals=referrals,
         status_form=ReferralStatusForm(),
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.get("/referrals")

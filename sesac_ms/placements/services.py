@@ -9,7 +9,7 @@ coordinators of the campus and to admins.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext
@@ -55,6 +55,9 @@ class OutcomeData:
     salary_band: str = ""
     exclusion_reason: ExclusionReason | str | None = None
     health_consent: bool = False
+    # When that consent was given; None: now, as it is ticked in the outcome form. An
+    # import gives the date of the trainee's written consent.
+    health_consent_at: datetime | None = None
     evidence: str = ""
     verification: Verification | str | None = None
     verification_state: VerificationState | str = VerificationState.UNVERIFIED
@@ -129,7 +132,9 @@ def check_outcome(enrollment: Enrollment, data: OutcomeData) -> dict:
         "insured": insured if kind == OutcomeKind.EMPLOYED else None,
         "salary_band": (data.salary_band or "").strip() or None,
         "exclusion_reason": reason if kind == OutcomeKind.EXCLUDED else None,
-        "health_consent_at": utcnow() if reason == ExclusionReason.ILLNESS else None,
+        "health_consent_at": (data.health_consent_at or utcnow())
+        if kind == OutcomeKind.EXCLUDED and reason == ExclusionReason.ILLNESS
+        else None,
         "evidence": (data.evidence or "").strip(),
         "verification": _enum(
             Verification, data.verification, "verification", gettext("Choose how it was verified.")
@@ -358,7 +363,7 @@ def log_view(actor: User, enrollment: Enrollment) -> None:
         AccessAction.VIEW,
         f"{enrollment.user.name} <{enrollment.user.email}>",
         subject=enrollment,
-        detail="placements.outcome",
+        page="placements.trainee",
     )
 
 
@@ -472,7 +477,8 @@ def refer(
         AccessAction.CHANGE,
         enrollment.user.email,
         subject=enrollment,
-        detail=f"shared with {company.name}",
+        page="placements.referral",
+        detail=company.name,
     )
     return referral
 

@@ -10,9 +10,6 @@ window has not closed yet is flagged (`window_open`) so the web shows "집계중
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext
 
+from .. import spreadsheet_out
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import (
@@ -350,44 +348,24 @@ def certification_report(
 # --- output ----------------------------------------------------------------------------
 
 
-def to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
-    return buffer.getvalue()
-
-
-def to_json(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
-    return json.dumps([{c: row[c] for c in columns} for row in rows], ensure_ascii=False, indent=2)
-
-
-def to_xlsx(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.append(list(columns))
-    for row in rows:
-        sheet.append([row[c] for c in columns])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def render(columns: tuple[str, ...], rows: list[dict[str, Any]], fmt: str) -> bytes:
+    """The report as a file, through the one writer (formulas neutralised in CSV and XLSX).
+
+    The CSV has no BOM and Unix line ends: it is the CLI's standard output as much as a
+    download, and the web serves the very same bytes.
+    """
+    table = [[row[c] for c in columns] for row in rows]
     if fmt == "csv":
-        return to_csv(columns, rows).encode("utf-8")
+        return spreadsheet_out.csv_bytes(columns, table, bom=False, line_end="\n")
     if fmt == "json":
-        return to_json(columns, rows).encode("utf-8")
+        return spreadsheet_out.json_bytes(columns, table)
     if fmt == "xlsx":
-        return to_xlsx(columns, rows)
+        return spreadsheet_out.xlsx_bytes(columns, table)
     raise InvalidInput(gettext("Choose csv, json or xlsx."), "format")
 
 
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "json": "application/json",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": spreadsheet_out.CSV_MIMETYPE,
+    "json": spreadsheet_out.JSON_MIMETYPE,
+    "xlsx": spreadsheet_out.XLSX_MIMETYPE,
 }

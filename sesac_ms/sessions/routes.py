@@ -10,12 +10,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from wtforms import SelectChoice
 
+from .. import audit
 from ..auth.forms import ButtonForm
 from ..clock import SEOUL, now_in_seoul, today_in_seoul
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import attempt, finish, show_domain_error
-from ..models import AvailabilitySlot, CoachingSession, Cohort, FollowUp, User
+from ..models import AvailabilitySlot, CoachingSession, Cohort, FollowUp, Role, User
 from ..permissions import PUBLIC, acting_user, load_in_scope, require
 from . import bp, services
 from .forms import LogForm, QuickLogForm, ReasonForm, RescheduleForm, ScheduleForm, SlotForm
@@ -52,7 +53,10 @@ def schedule() -> ResponseReturnValue:
         by_day.setdefault(item.starts_at.astimezone(SEOUL).date(), []).append(item)
     today = today_in_seoul()
     upcoming = services.agenda(user, today, today + timedelta(days=14))
-    return render_template(
+    named = services.trainees_named([*items, *upcoming])
+    if user.role != Role.TRAINEE and named:
+        audit.log_list_access(user, "sessions.schedule", {"month": month.strftime("%Y-%m")}, named)
+    html = render_template(
         "sessions/schedule.html",
         month=month,
         weeks=weeks,
@@ -66,6 +70,8 @@ def schedule() -> ResponseReturnValue:
         button=ButtonForm(),
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.post("/feed-link")
@@ -169,13 +175,19 @@ def slots() -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("%(n)d time(s) published.", n=len(created)), "success")
             return redirect(url_for("sessions.slots"))
-    return render_template(
+    slots = services.my_slots(acting_user())
+    booked_by = {session.trainee_id for _, session in slots if session is not None}
+    if booked_by:
+        audit.log_list_access(acting_user(), "sessions.slots", {}, len(booked_by))
+    html = render_template(
         "sessions/slots.html",
         form=form,
-        slots=services.my_slots(acting_user()),
+        slots=slots,
         button=ButtonForm(),
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.post("/slots/<int:slot_id>/delete")
@@ -290,7 +302,8 @@ def show(session_id: int) -> ResponseReturnValue:
         db.select(FollowUp).where(FollowUp.session_id == session.id).order_by(FollowUp.id)
     ).all()
     log_form = LogForm(obj=session)
-    return render_template(
+    services.log_view(acting_user(), session)
+    html = render_template(
         "sessions/show.html",
         session=session,
         follow_ups=follow_ups,
@@ -304,6 +317,8 @@ def show(session_id: int) -> ResponseReturnValue:
         now=now_in_seoul(),
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 def _staff_session(session_id: int) -> CoachingSession:
@@ -419,7 +434,15 @@ def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
 def coverage(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     rows, missing, no_show_rate = services.coverage(cohort)
-    return render_template(
+    audit.log_list_access(
+        acting_user(),
+        "sessions.coverage",
+        {},
+        len(rows),
+        scope=cohort,
+        scope_label=cohort.label(),
+    )
+    html = render_template(
         "sessions/coverage.html",
         cohort=cohort,
         rows=rows,
@@ -429,3 +452,5 @@ def coverage(cohort_id: int) -> ResponseReturnValue:
         kinds=list(services.SessionKind),
         **_labels(),
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html

@@ -37,6 +37,7 @@ from ..models import (
     SessionStatus,
     User,
 )
+from ..models.audit import AccessAction
 from ..models.sessions import OCCUPYING
 from ..models.types import UTCDateTime, utcnow
 
@@ -126,6 +127,24 @@ def can_see_notes(user: User, session: CoachingSession) -> bool:
     if user.role == Role.MENTOR:
         return session.staff_id == user.id
     return can_see(user, session)
+
+
+def log_view(actor: User, session: CoachingSession) -> None:
+    """A session page names the trainee and shows the notes: log it, unless it is theirs."""
+    if actor.id == session.trainee_id:
+        return
+    audit.record_access(
+        actor,
+        AccessAction.VIEW,
+        f"{session.trainee.name} <{session.trainee.email}>",
+        subject=session,
+        page="sessions.show",
+    )
+
+
+def trainees_named(items: list[AgendaItem]) -> int:
+    """How many trainees a schedule names (the sessions' other party, for staff)."""
+    return len({item.session.trainee_id for item in items if item.session is not None})
 
 
 # --- the overlap rule -------------------------------------------------------------------
