@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from werkzeug.exceptions import HTTPException
 
+from .database import UNAVAILABLE_ERRORS, is_database_unavailable
 from .extensions import db
 
 
@@ -30,19 +33,106 @@ class InvalidInput(DomainError):
 
 
 def register_error_handlers(app: Flask) -> None:
-    def render_error(code: int):
-        return render_template(f"errors/{code}.html"), code
+    """The error pages. 500 and 503 render without the database (errors/_standalone.html).
+
+    A database that is down or did not answer in time (lock, statement or pool timeout,
+    SQLite's "database is locked") gets the 503 page with Retry-After, from wherever it
+    is raised: the view, the user look-up, or a 4xx page's navigation.
+    """
+
+    def render_page(code: int) -> ResponseReturnValue:
+        # These pages carry the navigation, which reads current_user: the database.
+        try:
+            return render_template(f"errors/{code}.html"), code
+        except UNAVAILABLE_ERRORS as error:
+            if not is_database_unavailable(error):
+                raise
+            return database_unavailable(error)
 
     for code in (400, 403, 404, 405, 413, 429):
-        app.register_error_handler(code, lambda e, code=code: render_error(code))
+        app.register_error_handler(code, lambda e, code=code: render_page(code))
 
     @app.errorhandler(500)
-    def internal_error(error: Exception):
-        db.session.rollback()
-        return render_error(500)
+    def internal_error(error: Exception) -> ResponseReturnValue:
+        original = getattr(error, "original_exception", None)
+        if is_database_unavailable(original):
+            return database_unavailable(original)
+        _rollback_quietly()
+        return render_standalone("errors/500.html"), 500, {"Cache-Control": "no-store"}
+
+    def unavailable(error: Exception) -> ResponseReturnValue:
+        if not is_database_unavailable(error):
+            raise error  # an error in the statement itself: the 500 path logs it
+        return database_unavailable(error)
+
+    for kind in UNAVAILABLE_ERRORS:
+        app.register_error_handler(kind, unavailable)
 
     @app.errorhandler(HTTPException)
     def other_http_error(error: HTTPException):
         if request.accept_mimetypes.accept_html and error.code in (401, 410):
-            return render_error(404)
+            return render_page(404)
         return error
+
+
+def database_unavailable(error: BaseException | None) -> ResponseReturnValue:
+    """The 503 page: roll back what the request did, and ask the client to come back."""
+    cause = getattr(error, "orig", None) or error
+    first_line = (str(cause).strip().splitlines() or [""])[0]
+    current_app.logger.warning(
+        "database unavailable (%s: %s) on %s %s",
+        type(cause).__name__,
+        first_line,
+        request.method,
+        request.url_rule.rule if request.url_rule else "(no route)",
+    )
+    _rollback_quietly()
+    response = make_response(render_standalone("errors/unavailable.html"), 503)
+    response.headers["Retry-After"] = str(int(current_app.config["UNAVAILABLE_RETRY_AFTER"]))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_standalone(template: str) -> str:
+    """Render an error page in the session's language without touching the database.
+
+    Not through render_template: its context processors include Flask-Login's, which
+    loads `current_user` (a query) for every template, whether it uses it or not.
+    """
+    _leave_the_user_unknown()
+    with force_locale(error_locale()):
+        return current_app.jinja_env.get_template(template).render(request=request, g=g)
+
+
+def _leave_the_user_unknown() -> None:
+    """If the request has not loaded the user yet, it will not: the look-up is a query.
+
+    Functions that run after the error page (after_request hooks asking whether the
+    request is logged in) would otherwise look the user up, and with the database away
+    fail again and wait again. They see an anonymous user instead; the error responses
+    set `Cache-Control: no-store` themselves, as a logged-in page's would be.
+    """
+    if "_login_user" not in g:  # Flask-Login's per-request cache of current_user
+        current_app.login_manager._update_request_context_with_user()
+
+
+def error_locale() -> str:
+    """The session's language, else the browser's best match, else Korean: no user look-up.
+
+    Log-in and the language switch keep the user's choice in the session cookie.
+    """
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def _rollback_quietly() -> None:
+    """Roll the request's transaction back; on a dead connection this may fail too."""
+    try:
+        db.session.rollback()
+    except Exception:  # the page must still render
+        current_app.logger.warning("rolling back after an error failed", exc_info=True)

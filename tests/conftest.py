@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
 from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
@@ -19,6 +20,7 @@ from sesac_ms import create_app
 from sesac_ms.applications.services import ApplicantDetails, submit_application, today_in_seoul
 from sesac_ms.auth.services import create_user
 from sesac_ms.extensions import db
+from sesac_ms.main.health import migration_script
 from sesac_ms.models import (
     Application,
     Campus,
@@ -99,6 +101,9 @@ def _build_schema(url: str, instance: Path) -> None:
     app = create_app(base_config(url, instance))
     with app.app_context():
         db.create_all()
+        # create_all builds the head schema: record it, as `flask db upgrade` would (/readyz).
+        with db.engine.begin() as connection:
+            MigrationContext.configure(connection).stamp(migration_script(), "heads")
         db.engine.dispose()
 
 

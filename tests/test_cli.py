@@ -12,6 +12,7 @@ from flask_babel import force_locale, gettext
 from sesac_ms import mail
 from sesac_ms.extensions import db
 from sesac_ms.models import AuditEntry, Campus, Cohort, CohortStaff, Course, Role, User
+from sesac_ms.models.types import utcnow
 from tests.conftest import login
 
 STRONG_PASSWORD = "a long enough passphrase"
@@ -224,5 +225,6 @@ def test_mail_send_keeps_a_message_it_could_not_deliver(app, runner):
     assert result.exit_code == 1
     assert "sent 0, failed 1" in result.output
     message = db.session.scalar(db.select(mail.OutboxMessage))
-    assert message.sent_at is None
+    assert message.sent_at is None and message.given_up_at is None
     assert (message.attempts, bool(message.last_error)) == (1, True)
+    assert message.next_attempt_at > utcnow()  # tried again in a minute, by a later run

@@ -1,7 +1,8 @@
-"""Administration: campuses, users, the audit log and the personal-data access log."""
+"""Administration: campuses, users, the audit log, the personal-data access log and the mail
+outbox."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import routes  # noqa: E402,F401
+from . import outbox, routes  # noqa: E402,F401

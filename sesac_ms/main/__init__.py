@@ -1,4 +1,4 @@
-"""The dashboard and the health check."""
+"""The dashboard and the health checks (liveness /healthz, readiness /readyz)."""
 
 from flask import Blueprint
 
