@@ -94,6 +94,12 @@ def init_request_log(app: Flask) -> None:
     default_handler.setFormatter(ScrubbingFormatter(app.config["LOG_FORMAT"] == "json"))
     if not any(isinstance(f, RequestContextFilter) for f in default_handler.filters):
         default_handler.addFilter(RequestContextFilter())
+    # Written once, by this handler, whatever else configured the root logger (Alembic's
+    # fileConfig in a `flask db upgrade` run in-process, a server's own logging setup):
+    # a root handler as well would write every line and traceback twice, unscrubbed.
+    if default_handler not in app.logger.handlers:
+        app.logger.addHandler(default_handler)
+    app.logger.propagate = False
     app.logger.setLevel(app.config["LOG_LEVEL"])
     access_log = logging.getLogger("sesac_ms.request")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -158,6 +159,15 @@ def app(make_app) -> Iterator[Flask]:
     app = make_app()
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def app_log(app: Flask, caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """caplog for the app's own logger, which writes through its handler only (no propagation)."""
+    caplog.set_level(logging.INFO, logger=app.logger.name)
+    app.logger.addHandler(caplog.handler)
+    yield caplog
+    app.logger.removeHandler(caplog.handler)
 
 
 @pytest.fixture

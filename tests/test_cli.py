@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from urllib.parse import urlsplit
 
@@ -194,11 +193,10 @@ def test_demo_data_if_empty_leaves_a_filled_database_alone(runner, campus):
 # --- mail -----------------------------------------------------------------------------------
 
 
-def test_mail_send_delivers_queued_messages_to_the_log_without_a_server(app, runner, caplog):
+def test_mail_send_delivers_queued_messages_to_the_log_without_a_server(app, runner, app_log):
     mail.queue("kim@sesac.example", "[SeSAC MS] 안내", "첫 번째 메일")
     mail.queue("lee@sesac.example", "[SeSAC MS] 안내", "두 번째 메일")
     db.session.commit()
-    caplog.set_level(logging.INFO, logger=app.logger.name)
 
     result = runner.invoke(args=["mail", "send"])
 
@@ -206,7 +204,7 @@ def test_mail_send_delivers_queued_messages_to_the_log_without_a_server(app, run
     assert "sent 2, failed 0" in result.output
     messages = db.session.scalars(db.select(mail.OutboxMessage).order_by("id")).all()
     assert all(m.sent_at is not None and m.attempts == 1 for m in messages)
-    logged = caplog.text
+    logged = app_log.text
     assert "mail to kim@sesac.example" in logged and "첫 번째 메일" in logged
     assert "mail to lee@sesac.example" in logged
 

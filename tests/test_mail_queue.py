@@ -15,7 +15,6 @@ sender did) delivers the same message several times here, and the tests fail.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import socket
@@ -166,11 +165,10 @@ def test_a_request_only_queues_its_mail_when_a_server_is_set(smtp_app, sink, cli
 
 
 def test_without_a_server_a_request_logs_its_own_mail_and_nobody_elses(
-    app, client, make_user, caplog
+    app, client, make_user, app_log
 ):
     person = make_user(Role.MANAGER, email="forgetful@sesac.example")
     (earlier,) = queue_many(1, prefix="earlier")
-    caplog.set_level(logging.INFO, logger=app.logger.name)
 
     response = client.post("/auth/forgot", data={"email": person.email})
 
@@ -178,12 +176,11 @@ def test_without_a_server_a_request_logs_its_own_mail_and_nobody_elses(
     by_recipient = {m.recipient: m for m in stored()}
     assert by_recipient[person.email].sent_at is not None
     assert by_recipient[earlier].sent_at is None
-    assert f"mail to {person.email}" in caplog.text
-    assert f"mail to {earlier}" not in caplog.text
+    assert f"mail to {person.email}" in app_log.text
+    assert f"mail to {earlier}" not in app_log.text
 
 
-def test_mail_queued_in_a_transaction_that_rolls_back_is_never_sent(app, caplog):
-    caplog.set_level(logging.INFO, logger=app.logger.name)
+def test_mail_queued_in_a_transaction_that_rolls_back_is_never_sent(app, app_log):
     mail.queue("gone@example.com", "[SeSAC MS] 안내", "본문")
     db.session.rollback()
     queue_many(1, prefix="kept")
@@ -191,7 +188,7 @@ def test_mail_queued_in_a_transaction_that_rolls_back_is_never_sent(app, caplog)
     mail.send_pending()
 
     assert [m.recipient for m in stored()] == ["kept000@example.com"]
-    assert "gone@example.com" not in caplog.text
+    assert "gone@example.com" not in app_log.text
 
 
 # --- exactly once ---------------------------------------------------------------------------

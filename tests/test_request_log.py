@@ -106,3 +106,17 @@ def test_a_failure_logs_one_scrubbed_traceback_and_no_sql_parameters(make_app, l
     assert email not in handler.getvalue()
     assert "leak.me" not in handler.getvalue()
     assert [e["status"] for e in logged if e["logger"] == "sesac_ms.request"] == [500]
+
+
+def test_lines_are_written_once_even_when_the_root_logger_has_a_handler(client, log_lines):
+    """Alembic's fileConfig (an in-process `db upgrade`) or a server's own logging set a
+    root handler; the app's lines must not reach it as well, unscrubbed."""
+    root_stream = io.StringIO()
+    root_handler = logging.StreamHandler(root_stream)
+    logging.getLogger().addHandler(root_handler)
+    try:
+        client.get("/auth/login")
+    finally:
+        logging.getLogger().removeHandler(root_handler)
+    assert "/auth/login" in log_lines.getvalue()
+    assert "/auth/login" not in root_stream.getvalue()
