@@ -216,6 +216,7 @@ def _register_blueprints(app: Flask) -> None:
         admin.bp,
         cohorts.bp,
         applications.bp,
+        applications.front.bp,  # /apply: the public form's readable links
         sessions.bp,
         placements.bp,
         reports.bp,
@@ -226,10 +227,13 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from .audit_text import describe_entry, source_label
     from .auth.forms import ButtonForm, LocaleForm
     from .cohorts.services import status_label
     from .imports.limits import megabytes
     from .permissions import can
+    from .rate_limits import minutes_to_wait
+    from .seoul import district_label
 
     # Templates build these forms only to render them, so they never read the request
     # body: on the 413 page reading it again would fail and the error page with it.
@@ -239,27 +243,16 @@ def _register_template_helpers(app: Flask) -> None:
         ButtonForm=lambda **kwargs: ButtonForm(formdata=None, **kwargs),
         LocaleForm=lambda **kwargs: LocaleForm(formdata=None, **kwargs),
         current_locale=lambda: str(get_locale()),
+        district_label=district_label,
+        audit_entry=describe_entry,  # an audit entry as sentences (sesac_ms/audit_text.py)
+        source_label=source_label,
     )
     # One unambiguous, sortable form in both languages, in Asia/Seoul.
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": (
         format_datetime(value, fmt) if value else ""
     )
-    app.jinja_env.filters["audit_value"] = _audit_value
     app.jinja_env.filters["megabytes"] = megabytes
+    app.jinja_env.globals["minutes_to_wait"] = minutes_to_wait
     app.jinja_env.filters["date"] = lambda value, fmt="medium": (
         format_date(value, fmt) if value else ""
     )
-
-
-def _audit_value(value: Any) -> Any:
-    """An audit log value as people read it: ISO datetimes in Asia/Seoul, ∅ for nothing."""
-    from datetime import datetime as _datetime
-
-    if value is None:
-        return "∅"
-    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
-        try:
-            return format_datetime(_datetime.fromisoformat(value), "yyyy-MM-dd HH:mm")
-        except ValueError:
-            return value
-    return value

@@ -76,9 +76,20 @@ RATELIMIT_WORKERS = int(os.environ.get("WEB_CONCURRENCY", "4"))
 RATELIMIT_STORAGE_OPTIONS: dict = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 # The public application form: the version of the consent notice applicants agree to
-# (stored with each application) and how often one address may submit.
+# (stored with each application).
 CONSENT_NOTICE_VERSION = "2026-11"
-APPLY_RATE_LIMIT = "10 per hour"
+# Public limits count only what passed validation. Per client address they must let a
+# whole intake day through one campus Wi-Fi or a mobile carrier's address; per e-mail
+# address they keep anyone from flooding one mailbox. Bots meet the honeypot and the
+# form-age token first (a form sent sooner than APPLY_FORM_MIN_SECONDS after it was
+# opened, or later than APPLY_FORM_MAX_AGE, is asked to be sent again).
+APPLY_RATE_LIMIT = "200 per hour"  # applications accepted per client address
+APPLY_EMAIL_RATE_LIMIT = "5 per hour"  # per e-mail address and cohort
+STATUS_ACTION_RATE_LIMIT = "60 per hour"  # withdraw / take / decline, per client address
+LOST_LINK_RATE_LIMIT = "60 per hour"  # "I lost my link" requests per client address
+LOST_LINK_EMAIL_RATE_LIMIT = "3 per hour"  # and per e-mail address
+APPLY_FORM_MIN_SECONDS = 3.0
+APPLY_FORM_MAX_AGE = timedelta(days=1)
 # Applicants not selected are destroyed this many days after their cohort starts
 # (the consent notice promises one year); `flask applications purge-expired` does it.
 APPLICANT_RETENTION_DAYS = 365

@@ -45,13 +45,25 @@ CAMPUSES = [
 ]
 AI_PARTNERS = {"마포": "Microsoft", "중구": "Salesforce", "종로": "Intel"}
 
-# (campus, course title, track) — the courses named in the article.
+# (campus, course title, English title, track) — the courses named in the article.
 COURSES = [
-    ("마포", "AI 엔지니어 과정", Track.AI_CORE_SW),
-    ("중구", "AI 데이터 엔지니어 과정", Track.AI_CORE_SW),
-    ("종로", "Smart AI Master 과정", Track.AI_CORE_SW),
-    ("구로", "AI 활용 데이터분석 취업캠프", Track.AI_CONVERGENCE_DX),
-    ("구로", "AI 활용 프로덕트 매니저 양성과정", Track.AI_CONVERGENCE_DX),
+    ("마포", "AI 엔지니어 과정", "AI Engineer Course", Track.AI_CORE_SW),
+    ("중구", "AI 데이터 엔지니어 과정", "AI Data Engineer Course", Track.AI_CORE_SW),
+    ("종로", "Smart AI Master 과정", "Smart AI Master Course", Track.AI_CORE_SW),
+    (
+        "구로",
+        "AI 활용 데이터분석 취업캠프",
+        "AI-Powered Data Analysis Job Camp",
+        Track.AI_CONVERGENCE_DX,
+    ),
+    (
+        "구로",
+        "AI 활용 프로덕트 매니저 양성과정",
+        "AI-Powered Product Manager Course",
+        Track.AI_CONVERGENCE_DX,
+    ),
+    # 구로's first, completed cohort (demo_completed below), so its pages have results.
+    ("구로", "AI 서비스 기획 실무과정", "AI Service Planning Course", Track.AI_CONVERGENCE_DX),
 ]
 
 DEMO_CAMPUS = "구로"
@@ -90,6 +102,7 @@ def _cohort_plans(
     ):
         plans.append((campus, title, 1, first, capacity, CohortStatus.FINISHED))
         plans.append((campus, title, 2, second, capacity, CohortStatus.FINISHED))
+    plans.append((*COMPLETED_COHORT, COMPLETED_DATES, 30, CohortStatus.FINISHED))
     plans.append(("구로", "AI 활용 데이터분석 취업캠프", 1, running, 30, CohortStatus.IN_PROGRESS))
     plans.append(
         ("구로", "AI 활용 프로덕트 매니저 양성과정", 1, running, 30, CohortStatus.IN_PROGRESS)
@@ -120,11 +133,13 @@ def load_demo_data(today: date | None = None) -> list[tuple[str, str]]:
     db.session.flush()
 
     courses = {(c.campus.name_ko, c.title): c for c in db.session.scalars(db.select(Course))}
-    for campus_name, title, track in COURSES:
+    for campus_name, title, title_en, track in COURSES:
         if (campus_name, title) not in courses:
             course = Course(campus_id=campuses[campus_name].id, title=title, track=track)
             db.session.add(course)
             courses[(campus_name, title)] = course
+        if courses[(campus_name, title)].title_en is None:  # demo data made before English titles
+            courses[(campus_name, title)].title_en = title_en
     db.session.flush()
 
     existing = {(c.course_id, c.number): c for c in db.session.scalars(db.select(Cohort))}
@@ -175,6 +190,7 @@ def load_demo_data(today: date | None = None) -> list[tuple[str, str]]:
     db.session.flush()
     load_article_outcomes()
     load_running_cohort(today)
+    load_completed_cohort(today)
     return demo_accounts()
 
 
@@ -454,3 +470,251 @@ def _demo_attendance(cohort: Cohort, today: date, recorder) -> None:
                 )
             )
     db.session.flush()
+
+
+# --- 구로's completed cohort ------------------------------------------------------------------
+# 구로 opened on 2025-10-13; its first cohort ran to 2026-02-27 and shows every role the
+# results side: outcomes, referrals to companies, 6-month retention checks. It ended in 2026,
+# so the article's figures (2025) stay what they are with `--year 2025`.
+COMPLETED_COHORT = ("구로", "AI 서비스 기획 실무과정", 1)
+COMPLETED_DATES = (date(2025, 8, 25), date(2025, 9, 26), date(2025, 10, 13), date(2026, 2, 27))
+# (name, industry, contact, e-mail, phone, openings)
+GURO_COMPANIES = [
+    (
+        "지밸리데이터",
+        "IT",
+        "정채용",
+        "recruit@gvalley-data.example",
+        "02-850-1100",
+        "데이터 분석가",
+    ),
+    (
+        "구로스마트팩토리",
+        "제조",
+        "한인사",
+        "hr@guro-factory.example",
+        "02-850-2200",
+        "생산 데이터 기획",
+    ),
+    (
+        "디지털단지커머스",
+        "유통",
+        "오담당",
+        "jobs@dgcommerce.example",
+        "02-850-3300",
+        "서비스 기획자",
+    ),
+    (
+        "누리컨설팅",
+        "컨설팅",
+        "서매니저",
+        "people@nuri-consulting.example",
+        "02-850-4400",
+        "AI 컨설턴트",
+    ),
+]
+# One trainee a row: (status, outcome, days after the end, company or reason, referral status,
+# 6-month retention). Status C completed, E early employment, D dropped; outcome J job,
+# F founded, X excluded, "" none yet. 30 days: 12 employed + 1 founded of 20 (65.0%); in
+# all 16 of 20 (80.0%).
+GURO_PEOPLE = [
+    ("E", "J", -10, 0, "hired", "still_employed"),
+    ("C", "J", 5, 1, "hired", "still_employed"),
+    ("C", "J", 8, 0, "hired", "still_employed"),
+    ("C", "J", 12, 2, "hired", "moved"),
+    ("C", "J", 14, 3, "", "still_employed"),
+    ("C", "J", 17, 1, "hired", "still_employed"),
+    ("C", "J", 20, 0, "", "left"),
+    ("C", "J", 22, 2, "", "still_employed"),
+    ("C", "J", 25, 3, "hired", "still_employed"),
+    ("C", "J", 27, 1, "", "still_employed"),
+    ("C", "J", 29, 0, "", "still_employed"),
+    ("C", "J", 30, 2, "", ""),
+    ("C", "F", 25, None, "", ""),
+    ("C", "J", 45, 3, "not_hired", "still_employed"),
+    ("C", "J", 62, 1, "", ""),
+    ("C", "J", 80, 0, "", ""),
+    ("C", "X", 20, "further_study", "", ""),
+    ("C", "", 0, 0, "interview", ""),
+    ("C", "", 0, 2, "not_hired", ""),
+    ("C", "", 0, 1, "sent", ""),
+    ("C", "", 0, 3, "proposed", ""),
+    ("D", "", 0, None, "", ""),
+    ("D", "", 0, None, "", ""),
+    ("D", "", 0, None, "", ""),
+]
+JOB_TITLES = ["서비스 기획자", "데이터 분석가", "PM", "AI 서비스 운영"]
+
+
+def load_completed_cohort(today: date) -> None:
+    """구로's completed cohort: trainees, attendance, outcomes, referrals, retention checks.
+
+    Records are added only with a new enrollment, so loading twice adds nothing.
+    """
+    from datetime import datetime, time
+
+    from .clock import SEOUL
+    from .cohorts.roster import generate_class_days
+    from .models import (
+        Company,
+        EmploymentType,
+        Enrollment,
+        EnrollmentStatus,
+        ExclusionReason,
+        Outcome,
+        OutcomeKind,
+        Referral,
+        ReferralStatus,
+        RetentionCheck,
+        RetentionResult,
+        User,
+        VerificationState,
+    )
+    from .models.roster import DropReason
+
+    campus_name, title, number = COMPLETED_COHORT
+    cohort = db.session.scalar(
+        db.select(Cohort).join(Cohort.course).where(Course.title == title, Cohort.number == number)
+    )
+    campus_id = cohort.course.campus_id
+    coordinator = find_user_by_email("coordinator@sesac.example")
+    admin = find_user_by_email("admin@sesac.example")
+    if not db.session.scalar(
+        db.select(CohortStaff.id).where(
+            CohortStaff.cohort_id == cohort.id, CohortStaff.user_id == coordinator.id
+        )
+    ):
+        db.session.add(
+            CohortStaff(cohort_id=cohort.id, user_id=coordinator.id, role=StaffRole.COORDINATOR)
+        )
+    companies = {
+        c.name: c
+        for c in db.session.scalars(db.select(Company).where(Company.campus_id == campus_id))
+    }
+    for name, industry, contact, email, phone, openings in GURO_COMPANIES:
+        if name not in companies:
+            companies[name] = Company(
+                campus_id=campus_id,
+                name=name,
+                industry=industry,
+                contact_name=contact,
+                contact_email=email,
+                contact_phone=phone,
+                openings=openings,
+            )
+            db.session.add(companies[name])
+    generate_class_days(admin, cohort)
+    db.session.flush()
+    from .models import ClassDay
+
+    days = db.session.scalars(
+        db.select(ClassDay)
+        .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
+        .order_by(ClassDay.day)
+    ).all()
+    end = cohort.end_on
+    consent_at = datetime.combine(end - timedelta(days=25), time(10), SEOUL)
+    for i, (status, kind, after, detail, referral, retention) in enumerate(GURO_PEOPLE):
+        email = f"guro-plan1-{i + 1:02d}@trainee.sesac.example"
+        user = find_user_by_email(email)
+        if user is None:
+            user = User(email=email, name=_name(200 + i), role=Role.TRAINEE, campus_id=campus_id)
+            db.session.add(user)
+            db.session.flush()
+        if db.session.scalar(
+            db.select(Enrollment.id).where(
+                Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
+            )
+        ):
+            continue
+        dropped_on = cohort.start_on + timedelta(days=20 + 9 * i % 40)
+        enrollment = Enrollment(
+            cohort_id=cohort.id,
+            user_id=user.id,
+            status={
+                "C": EnrollmentStatus.COMPLETED,
+                "E": EnrollmentStatus.EARLY_EMPLOYED,
+                "D": EnrollmentStatus.DROPPED,
+            }[status],
+            status_on=dropped_on if status == "D" else end,
+            drop_reason=DropReason.PERSONAL if status == "D" else None,
+        )
+        db.session.add(enrollment)
+        db.session.flush()
+        _completed_attendance(enrollment, days, dropped_on if status == "D" else end, i, admin)
+        company = companies[GURO_COMPANIES[detail][0]] if isinstance(detail, int) else None
+        if referral and company is not None:
+            db.session.add(
+                Referral(
+                    enrollment_id=enrollment.id,
+                    company_id=company.id,
+                    position=GURO_COMPANIES[detail][5],
+                    status=ReferralStatus(referral),
+                    sharing_consent_at=consent_at,
+                    created_by_id=coordinator.id,
+                )
+            )
+        if not kind:
+            continue
+        outcome = Outcome(
+            enrollment_id=enrollment.id,
+            kind={"J": OutcomeKind.EMPLOYED, "F": OutcomeKind.FOUNDED, "X": OutcomeKind.EXCLUDED}[
+                kind
+            ],
+            outcome_on=end + timedelta(days=after),
+            source="demo",
+            recorded_by_id=coordinator.id,
+        )
+        if kind == "J":
+            outcome.company, outcome.industry = company.name, company.industry
+            outcome.job_title = JOB_TITLES[i % len(JOB_TITLES)]
+            outcome.employment_type = (EmploymentType.PERMANENT, EmploymentType.CONTRACT)[
+                i % 3 == 2
+            ]
+            outcome.insured = True
+            outcome.salary_band = ("3000_3600", "2400_3000", "3600_4800")[i % 3]
+            if after <= 30:
+                outcome.verification_state = VerificationState.VERIFIED
+                outcome.verification = "insurance_record"
+        elif kind == "F":
+            outcome.company, outcome.industry = f"{_name(200 + i)} 랩", "IT"
+        else:
+            outcome.exclusion_reason = ExclusionReason(detail)
+        db.session.add(outcome)
+        db.session.flush()
+        for months in (6, 12):
+            checked_on = outcome.outcome_on + timedelta(days=183 if months == 6 else 365)
+            if retention and checked_on <= today:
+                db.session.add(
+                    RetentionCheck(
+                        outcome_id=outcome.id,
+                        months=months,
+                        checked_on=checked_on,
+                        result=RetentionResult(retention),
+                        recorded_by_id=coordinator.id,
+                    )
+                )
+    db.session.flush()
+
+
+def _completed_attendance(enrollment, days, until: date, n: int, recorder) -> None:
+    """Attendance up to the trainee's last day: above 80% for those who completed."""
+    from .models import Attendance, AttendanceStatus
+
+    codes = {
+        "P": AttendanceStatus.PRESENT,
+        "L": AttendanceStatus.LATE,
+        "E": AttendanceStatus.LEFT_EARLY,
+        "A": AttendanceStatus.ABSENT,
+        "X": AttendanceStatus.EXCUSED,
+    }
+    pattern = "PAAPAAPPAA" if until < enrollment.cohort.end_on else ATTENDANCE_PATTERNS[n % 5]
+    for i, day in enumerate(d for d in days if d.day <= until):
+        db.session.add(
+            Attendance(
+                enrollment_id=enrollment.id,
+                class_day_id=day.id,
+                status=codes[pattern[i % len(pattern)]],
+                recorded_by_id=recorder.id,
+            )
+        )

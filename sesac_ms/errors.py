@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, current_app, g, make_response, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
@@ -30,6 +33,61 @@ class Conflict(DomainError):
 
 class InvalidInput(DomainError):
     """The input breaks a rule that a form field alone cannot check."""
+
+
+class DomainErrors(InvalidInput):
+    """Several problems found in one pass, each a DomainError naming its field.
+
+    A service checks every field before it refuses, so the user sees every problem at
+    once instead of one per submission. `Problems` collects them.
+    """
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__(" ".join(error.message for error in errors))
+        self.errors = errors
+
+
+def each_error(error: DomainError) -> list[DomainError]:
+    """The single problems inside a refusal: itself, or those of a DomainErrors."""
+    return list(error.errors) if isinstance(error, DomainErrors) else [error]
+
+
+class Problems:
+    """What a service's checks found, to refuse with all of it at once.
+
+    `with problems.check(): ...` records the DomainError the block raises and goes on;
+    `problems.add(...)` records one directly; `problems.raise_any()` raises the single
+    problem itself (so a caller catching Conflict still sees Conflict) or DomainErrors.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[DomainError] = []
+
+    def add(self, message: str, field: str | None = None) -> None:
+        self.found.append(InvalidInput(message, field))
+
+    def add_error(self, error: DomainError) -> None:
+        self.found.extend(each_error(error))
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except DomainError as error:
+            self.add_error(error)
+
+    def on(self, field: str) -> bool:
+        """Whether a problem was found with this field already."""
+        return any(error.field == field for error in self.found)
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise DomainErrors(self.found)
 
 
 def register_error_handlers(app: Flask) -> None:

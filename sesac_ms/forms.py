@@ -5,19 +5,57 @@ from collections.abc import Callable
 from flask import Response, flash, redirect
 from flask_wtf import FlaskForm
 
-from .errors import DomainError
+from .errors import DomainError, each_error
 from .extensions import db
 
 
-def show_domain_error(form: FlaskForm, error: DomainError) -> None:
-    """Put a service's refusal beside the field it names, or on top of the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None and hasattr(field, "errors"):
-        if not isinstance(field.errors, list):
-            field.errors = list(field.errors)
-        field.errors.append(error.message)
-    else:
-        flash(error.message, "danger")
+def show_domain_error(
+    form: FlaskForm,
+    error: DomainError,
+    *,
+    beside_only: bool = False,
+    fields: dict[str, str] | None = None,
+) -> None:
+    """Put a service's refusal beside the field it names, or on top of the form.
+
+    A DomainErrors puts each of its problems beside its own field. With `beside_only`
+    (the form's own validators ran too) a field the form already flagged keeps only the
+    form's message: the service found the same problem in other words. `fields` maps a
+    service's field name to the form's where they differ (e.g. trainee_id → trainee).
+    """
+    flagged = {name for name, errors in form.errors.items() if errors} if beside_only else set()
+    for problem in each_error(error):
+        name = (fields or {}).get(problem.field or "", problem.field)
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            if name in flagged:
+                continue
+            if not isinstance(field.errors, list):
+                field.errors = list(field.errors)
+            if problem.message not in field.errors:
+                field.errors.append(problem.message)
+        else:
+            flash(problem.message, "danger")
+
+
+def validate_all(
+    form: FlaskForm, check: Callable[[], object], fields: dict[str, str] | None = None
+) -> bool:
+    """Validate a submitted form and run the service's checks in the same pass.
+
+    The service stays the authority: `check` is its check-only function, given what the
+    form parsed (None where a field did not parse; the check skips those). It runs even
+    when the form's own validators failed, so every problem shows at once, each beside
+    its field. True when the form was submitted and nothing was wrong.
+    """
+    if not form.is_submitted():
+        return False
+    valid = form.validate()
+    error = attempt(check)
+    if error is not None:
+        show_domain_error(form, error, beside_only=True, fields=fields)
+        return False
+    return valid
 
 
 def flash_form_errors(form: FlaskForm) -> None:
@@ -41,7 +79,8 @@ def finish(error: DomainError | None, success: str, target: str) -> Response:
     show the success; then redirect (post/redirect/get)."""
     if error is not None:
         db.session.rollback()
-        flash(error.message, "danger")
+        for problem in each_error(error):
+            flash(problem.message, "danger")
     else:
         db.session.commit()
         flash(success, "success")

@@ -208,7 +208,7 @@ def test_a_new_role_and_campus_are_audited_and_end_the_users_sessions(
     }
     [change] = accesses(AccessAction.CHANGE)
     assert change.subject_id == person.id
-    logged_out = other_client.get("/")
+    logged_out = other_client.get("/auth/password")
     assert logged_out.status_code == 302
     assert urlsplit(logged_out.location).path == "/auth/login"
 
@@ -245,7 +245,7 @@ def test_deactivating_logs_the_user_out_and_activating_lets_them_back(
     assert person.active is False
     assert entries("user.deactivated")[0].changes == {"active": [True, False]}
     assert entries("user.deactivated")[0].actor_id == admin.id
-    assert other_client.get("/").status_code == 302
+    assert other_client.get("/auth/password").status_code == 302
     assert login(other_client, person.email).status_code == 200  # the form again: refused
 
     response = client.post(f"/admin/users/{person.id}/activate", follow_redirects=True)

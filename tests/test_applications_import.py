@@ -141,7 +141,7 @@ def error_cells(html: str) -> set[tuple[str, str]]:
     return {
         (row, column)
         for row, column, _ in re.findall(
-            r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table
+            r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>", table
         )
     }
 

@@ -42,6 +42,7 @@ from sesac_ms.models import (
 )
 from sesac_ms.models.applications import HOLDS_SEAT
 from tests.conftest import login
+from tests.test_applications import opened_stamp
 
 WORKERS = 20
 CAPACITY = 5
@@ -282,6 +283,7 @@ def test_the_same_application_sent_five_times_at_once_is_stored_once(app, make_o
         "education": "university",
         "motivation": "Twice, by accident.",
         "consent": "y",
+        "opened": opened_stamp(),
     }
 
     results = race(clients, lambda i: f"/applications/apply/{cohort_id}", data)

@@ -133,7 +133,7 @@ def test_a_user_logs_in_and_out_through_the_form(client, make_user):
     response = client.post("/auth/logout")
     assert response.status_code == 302
     assert urlsplit(response.location).path == "/auth/login"
-    assert is_login_redirect(client.get("/"))
+    assert is_login_redirect(client.get("/auth/password"))
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_a_wrong_password_or_address_shows_one_error_and_logs_nobody_in(
     response = login(client, email.format(user=user.email), password)
     assert response.status_code == 200
     assert errors_beside(response, "password") == [WRONG_LOGIN]
-    assert is_login_redirect(client.get("/"))
+    assert is_login_redirect(client.get("/auth/password"))
 
 
 def test_an_inactive_user_cannot_log_in(client, make_user):
@@ -159,7 +159,7 @@ def test_an_inactive_user_cannot_log_in(client, make_user):
     response = login(client, user.email)
     assert response.status_code == 200
     assert errors_beside(response, "password") == [WRONG_LOGIN]
-    assert is_login_redirect(client.get("/"))
+    assert is_login_redirect(client.get("/auth/password"))
 
 
 @pytest.mark.parametrize(
@@ -195,7 +195,7 @@ def test_five_failures_across_two_workers_lock_the_account_until_the_lockout_end
     response = login(worker_b, user.email)  # even the right password
     assert response.status_code == 200
     assert errors_beside(response, "password") == [WRONG_LOGIN]  # says nothing more
-    assert is_login_redirect(worker_b.get("/"))
+    assert is_login_redirect(worker_b.get("/auth/password"))
     locked_until = failures_of(user).locked_until
     assert locked_until is not None
     assert abs(locked_until - (locked_at + lockout)) < timedelta(seconds=30)
@@ -293,7 +293,7 @@ def test_a_copied_cookie_stops_working_after_log_out(web, client, make_user, coo
 
     client.post("/auth/logout")
 
-    assert is_login_redirect(replay(web, cookie, copied).get("/"))
+    assert is_login_redirect(replay(web, cookie, copied).get("/auth/password"))
 
 
 @pytest.mark.parametrize("cookie", [SESSION_COOKIE, REMEMBER_COOKIE])
@@ -309,7 +309,7 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(web, client,
     assert response.status_code == 302
 
     assert is_dashboard(client.get("/"))
-    assert is_login_redirect(replay(web, cookie, copied).get("/"))
+    assert is_login_redirect(replay(web, cookie, copied).get("/auth/password"))
 
 
 @pytest.mark.parametrize("cookie", [SESSION_COOKIE, REMEMBER_COOKIE])
@@ -324,8 +324,8 @@ def test_deactivating_a_user_ends_their_sessions(web, client, make_user, cookie)
     assert response.status_code == 302
     assert stored(user).active is False
 
-    assert is_login_redirect(client.get("/"))
-    assert is_login_redirect(replay(web, cookie, copied).get("/"))
+    assert is_login_redirect(client.get("/auth/password"))
+    assert is_login_redirect(replay(web, cookie, copied).get("/auth/password"))
 
 
 def test_a_session_expires_when_idle_but_not_while_in_use(make_app, make_user):
@@ -342,9 +342,9 @@ def test_a_session_expires_when_idle_but_not_while_in_use(make_app, make_user):
     copied = client.get_cookie(SESSION_COOKIE).value
 
     time.sleep(2)  # idle longer than the lifetime
-    assert is_login_redirect(client.get("/"))
+    assert is_login_redirect(client.get("/auth/password"))
     # The server refuses the old cookie itself, not only the browser that dropped it.
-    assert is_login_redirect(replay(short, SESSION_COOKIE, copied).get("/"))
+    assert is_login_redirect(replay(short, SESSION_COOKIE, copied).get("/auth/password"))
 
 
 # --- changing a password ---------------------------------------------------------------

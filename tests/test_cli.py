@@ -159,15 +159,17 @@ def test_demo_data_loads_once_and_every_printed_log_in_works(app, runner):
         "중구": "Salesforce",
         "종로": "Intel",
     }
-    assert (count(Course), count(Cohort), count(CohortStaff)) == (5, 9, 2)
+    # 구로's completed cohort has its own course and its coordinator (demo.load_completed_cohort).
+    assert (count(Course), count(Cohort), count(CohortStaff)) == (6, 10, 3)
     # The demo accounts log in; the article's trainees are records without a password.
     users = db.session.scalars(
         db.select(User).where(User.password_hash.is_not(None)).order_by(User.id)
     ).all()
     assert sorted(u.role.value for u in users) == sorted(r.value for r in Role)
     assert all(u.campus_id == by_name["구로"].id for u in users if u.role != Role.ADMIN)
-    # 86 + 5 dropped on the AI campuses' first cohorts, 5 classmates of the demo trainee.
-    assert count(User) == len(users) + 91 + 5
+    # 86 + 5 dropped on the AI campuses' first cohorts, 5 classmates of the demo trainee,
+    # 24 on 구로's completed cohort.
+    assert count(User) == len(users) + 91 + 5 + 24
 
     password = re.search(r"password for all: (\S+)\)", second.output).group(1)
     printed = re.findall(r"^\s+(\w+)\s+(\S+@\S+)$", second.output, re.M)

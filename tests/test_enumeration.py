@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
 
+from sesac_ms.applications.recruiting import cohort_slug
 from sesac_ms.applications.tokens import token_for
 from sesac_ms.auth import services as accounts
 from sesac_ms.extensions import db
@@ -103,7 +104,7 @@ def test_log_in_answers_a_real_and_an_unknown_address_alike_through_the_lockout(
     assert comparable(answer, KNOWN) == comparable(login(ghost, GHOST, PASSWORD), GHOST)
     assert answer.status_code == 200
     assert errors_beside(answer, "password") == [REFUSED]
-    assert is_login_redirect(real.get("/"))
+    assert is_login_redirect(real.get("/auth/password"))
 
 
 def test_an_unknown_address_is_locked_after_five_failures_like_a_real_one(browsers, owner):
@@ -251,14 +252,14 @@ def test_the_application_form_answers_a_repeat_like_a_first_application(
 ):
     cohort = make_open_cohort()
     earlier = make_application(cohort, email=AGAIN, locale="en")
-    url = f"/applications/apply/{cohort.id}"
+    url = f"/apply/{cohort.id}-{cohort_slug(cohort)}"
     newcomer, repeater = english(app.test_client()), english(app.test_client())
 
     first = newcomer.post(url, data=form_data(email=FIRST))
     repeat = repeater.post(url, data=form_data(email=AGAIN))
 
     assert first.status_code == 302
-    assert first.location == f"/applications/apply/{cohort.id}/sent"
+    assert first.location == f"/apply/{cohort.id}-{cohort_slug(cohort)}/sent"
     assert comparable(first, FIRST) == comparable(repeat, AGAIN)
     shown = newcomer.get(first.location)
     assert shown.status_code == 200
@@ -285,9 +286,11 @@ def test_a_repeat_in_another_case_is_still_a_repeat(app, make_open_cohort, make_
     make_application(cohort, email=AGAIN)
     public = english(app.test_client())
 
-    answer = public.post(f"/applications/apply/{cohort.id}", data=form_data(email=AGAIN.upper()))
+    answer = public.post(
+        f"/apply/{cohort.id}-{cohort_slug(cohort)}", data=form_data(email=AGAIN.upper())
+    )
 
-    assert answer.location == f"/applications/apply/{cohort.id}/sent"
+    assert answer.location == f"/apply/{cohort.id}-{cohort_slug(cohort)}/sent"
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Application)) == 1
     assert len(mails_to(AGAIN)) == 1

@@ -107,7 +107,14 @@ def employed(company: str = "한빛제조", days: int = 10, **values) -> dict:
 
 
 def illness(consent: bool) -> dict:
-    data = employed(company="", kind="excluded", exclusion_reason="illness", employment_type="")
+    data = employed(
+        company="",
+        kind="excluded",
+        exclusion_reason="illness",
+        employment_type="",
+        job_title="",
+        industry="",
+    )
     if consent:
         data["health_consent"] = "y"
     return data
@@ -378,7 +385,7 @@ def test_retention_is_checked_at_six_and_twelve_months_and_feeds_the_report(
         {"campus": campus, "months": 12, "checked": 1, "retained": 1, "rate": 100.0},
     ]
     report = text(client.get("/reports/employment"))
-    assert "Retention (직무유지율)" in report and "50.0%" in report
+    assert "Job retention" in report and "50.0%" in report
 
 
 @pytest.mark.parametrize(

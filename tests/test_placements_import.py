@@ -228,7 +228,7 @@ def error_cells(html: str) -> set[tuple[str, str]]:
     return {
         (row, unescape(column))
         for row, column, _ in re.findall(
-            r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table
+            r"<tr><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>", table
         )
     }
 
@@ -394,7 +394,7 @@ def test_a_cohort_is_a_number_with_or_without_기(app, value, expected):
 
 @pytest.mark.parametrize("value", ["0", "3반", "삼기", "3.5", "-1"])
 def test_other_cohort_numbers_are_refused(app, value):
-    with pytest.raises(CellError, match="3기"):
+    with pytest.raises(CellError, match="such as 3"):
         importing.parse_cohort_number(value)
 
 
@@ -550,8 +550,8 @@ def test_a_records_file_with_errors_is_refused_whole_on_the_web(client, login_as
     assert response.status_code == 200
     assert error_cells(html) == EXPECTED_ERRORS
     assert "not-an-email" in html and "수료예정" in html
-    assert "Only completed (수료) trainees have an outcome" in html
-    assert "Required for 취업/employed and 창업/founded." in html
+    assert "Only completed trainees have an outcome" in html
+    assert "Required for employed and founded." in html
     assert "is not stored yet: give its start and end dates" in html
     assert "Nothing can be imported" in html and "/confirm" not in html
     assert counts() == before  # nothing stored, not even the upload
@@ -586,10 +586,10 @@ def test_the_service_refuses_and_writes_nothing_when_one_row_is_wrong(app, world
     ("index", "change", "row", "column", "message"),
     [
         (0, {"outcome": "취업제외", "company": "", "exclusion_reason": "질병"}, 2, "민감정보동의",
-         "Give the date of their written consent in the 민감정보동의 (sensitive_consent) column"),
+         "Give the date of their written consent in the sensitive_consent column"),
         (0, {"outcome": "취업제외", "company": "", "exclusion_reason": ""}, 2, "제외사유",
-         "Required for 취업제외/excluded."),
-        (0, {"outcome_date": ""}, 2, "취업일", "Required for 취업/employed"),
+         "Required for excluded."),
+        (0, {"outcome_date": ""}, 2, "취업일", "Required for employed"),
         (0, {"status_date": ""}, 2, "수료일", "Required for completed and dropped trainees"),
         (0, {"status_date": "2025-01-02"}, 2, "수료일", "before the cohort starts (2025-03-03)"),
         (0, {"status_date": "2099-01-02"}, 2, "수료일", "in the future"),
@@ -598,7 +598,7 @@ def test_the_service_refuses_and_writes_nothing_when_one_row_is_wrong(app, world
         (0, {"phone": "02-123"}, 2, "연락처", "mobile number"),
         (0, {"employment_type": "알바"}, 2, "고용형태", "정규직/permanent"),
         (0, {"outcome_date": "2099-01-01"}, 2, "취업일", "too far in the future"),
-        (0, {"cohort": "1반"}, 2, "기수", "3기"),
+        (0, {"cohort": "1반"}, 2, "기수", "such as 3"),
         (0, {"email": "manager@sesac.example"}, 2, "이메일", "belongs to a staff account"),
         (0, {"email": "min@example.com", "name": "이민"}, 3, "이메일", "also on row 2"),
         (5, {"email": "min@example.com"}, 7, "성명", "another name (이민)"),
@@ -746,7 +746,7 @@ def test_the_cli_reports_an_unreadable_file(runner, tmp_path, world):
 CONSENT = "민감정보동의"
 MISSING_CONSENT = (
     "An illness exclusion is health data: it needs the trainee's separate consent. Give the "
-    "date of their written consent in the 민감정보동의 (sensitive_consent) column, or leave "
+    "date of their written consent in the sensitive_consent column, or leave "
     "this row's outcome empty and record the exclusion in the trainee's outcome form with "
     "that consent."
 )

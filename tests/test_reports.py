@@ -4,7 +4,8 @@ A small world of two campuses is counted by hand below; the reports must agree a
 level (campus, course, cohort), with every filter (--within-days, --year, --campus), in
 every format (CSV, JSON, XLSX; CLI and web). Totals are Σ numerators ÷ Σ targets, never an
 average of rates. The demo reproduces the article (63.4% in total, 종로 76.0% within 30
-days; 마포: 21 sat AI-900, 18 passed). A cohort whose window is still open shows "집계중".
+days; 마포: 21 sat AI-900, 18 passed). A cohort whose window is still open shows "집계중"
+(tests/test_not_yet_counted.py follows it through every surface).
 Managers see their campus only. The report pages and the admin dashboard run the same
 number of SQL statements for 3 campuses as for all 25.
 """
@@ -404,8 +405,8 @@ def test_the_web_page_shows_the_rates_with_one_decimal(counted, client, login_as
     page = text(client.get("/reports/employment?by=cohort"))
 
     cells = table_rows(page)
-    assert cells[0][:3] == ["마포", "AI 엔지니어 과정", "1"] and cells[0][-1] == "80.0%"
-    assert cells[4][:3] == ["종로", "빈 과정", "1"] and cells[4][-1] == "—"
+    assert cells[0][:3] == ["Mapo", "AI 엔지니어 과정", "1"] and cells[0][-1] == "80.0%"
+    assert cells[4][:3] == ["Jongno", "빈 과정", "1"] and cells[4][-1] == "—"
     assert cells[-1] == ["Total", "", "", "17", "4", "13", "8", "2", "76.9%"]
     assert "집계중" not in page
 
@@ -435,14 +436,16 @@ def test_a_cohort_whose_window_is_open_shows_in_progress_not_a_low_rate(
 
     rows = table_rows(text(client.get("/reports/employment?by=cohort&within_days=30")))
     assert rows[0][2] == "1" and rows[0][-1] == "50.0%"
-    assert rows[1][2] == "2" and rows[1][-1] == "집계중"
+    assert rows[1][2] == "2" and rows[1][-1] == "Not yet counted"
+    # The total counts the closed cohort only, and says what it leaves out.
+    assert rows[2][-1] == "50.0% 1 cohort not yet counted"
 
     rows = table_rows(text(client.get("/reports/employment?by=cohort")))
     assert [r[-1] for r in rows] == ["50.0%", "50.0%", "50.0%"]
 
     flagged = employment_report(EmploymentFilters(by="cohort", within_days=30))
-    assert [r.window_open for r in flagged] == [False, True, False]
-    assert "집계중" in text(client.get("/"))  # the dashboard's 30-day column too
+    assert [(r.window_open, r.pending) for r in flagged] == [(False, 0), (True, 1), (False, 1)]
+    assert "1 cohort not yet counted" in text(client.get("/"))  # the dashboard's 30 days too
 
 
 # --- who sees what ----------------------------------------------------------------------
@@ -456,7 +459,7 @@ def test_a_manager_sees_only_their_campus_whatever_they_ask(counted, client, log
     assert [tuple(r.values()) for r in rows] == [BY_CAMPUS[0], ("", "", "", *BY_CAMPUS[0][3:])]
 
     page = text(client.get(f"/reports/employment?campus_id={other}&by=cohort"))
-    assert "마포" in page and "종로" not in page and "Smart AI Master" not in page
+    assert "Mapo" in page and "Jongno" not in page and "Smart AI Master" not in page
     assert 'name="campus_id"' not in page
 
     rows = client.get(f"/reports/certifications?campus_id={other}&format=json").get_json()
@@ -536,7 +539,7 @@ def test_the_certification_report_from_the_cli_and_the_web(attempts, runner, cli
 
     login_as(Role.ADMIN, locale="en")
     page = text(client.get("/reports/certifications?by=campus"))
-    assert re.search(r"마포</td><td>AI-900</td><td[^>]*>2</td><td[^>]*>1</td><td[^>]*>50.0%", page)
+    assert re.search(r"Mapo</td><td>AI-900</td><td[^>]*>2</td><td[^>]*>1</td><td[^>]*>50.0%", page)
     response = client.get("/reports/certifications?format=xlsx")
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert [c.value for c in sheet[1]] == ["campus", "exam", "candidates", "passed", "rate"]
@@ -558,7 +561,10 @@ def test_the_demo_reproduces_the_articles_figures(app, client, login_as, runner)
     load_demo_data()
     db.session.commit()
 
-    result = runner.invoke(args=["report", "employment", "--within-days", "30", "--format", "json"])
+    # The article's cohorts ended in 2025; 구로's completed cohort (2026) is counted apart.
+    result = runner.invoke(
+        args=["report", "employment", "--within-days", "30", "--year", "2025", "--format", "json"]
+    )
     rows = {row["campus"]: row for row in json.loads(result.output)}
     assert rows[""] == {
         "campus": "",
@@ -583,11 +589,21 @@ def test_the_demo_reproduces_the_articles_figures(app, client, login_as, runner)
         "rate": 85.7,
     } in json.loads(result.output)
 
-    page = text(client.get("/reports/employment?within_days=30"))
+    page = text(client.get("/reports/employment?within_days=30&year=2025"))
     assert "63.4%" in page and "76.0%" in page
+
+    # 구로, every demo account's campus, has a completed cohort with results of its own:
+    # 12 employed and 1 founded of 20 within 30 days, 16 of 20 in all.
+    result = runner.invoke(args=["report", "employment", "--campus", "구로", "--format", "json"])
+    assert json.loads(result.output)[0]["rate"] == 80.0
+    result = runner.invoke(
+        args=["report", "employment", "--campus", "구로", "--within-days", "30", "--format", "json"]
+    )
+    assert [r["rate"] for r in json.loads(result.output)] == [65.0, 65.0]
     dashboard = text(client.get("/"))
-    assert "63.4%" in dashboard  # within 30 days
-    assert "76.8%" in dashboard  # cumulative: (52 + 11 employed later) / 82
+    assert "76.0%" in dashboard  # 종로 within 30 days
+    assert "63.7%" in dashboard  # every campus within 30 days: (52 + 13) / (82 + 20)
+    assert "77.5%" in dashboard  # cumulative: (52 + 11 later + 16 at 구로) / 102
 
 
 # --- a fixed number of queries ----------------------------------------------------------------

@@ -379,7 +379,7 @@ def test_an_event_is_added_with_its_time_place_and_description(client, manager, 
     assert (event.place, event.description) == ("판교 본사 3층", "신분증 지참")
     page = text(response)
     assert "본사 견학 — 클라우드 기업" in page and "판교 본사 3층" in page
-    assert ko("Company visit (본사 견학)") in page
+    assert ko("Company visit") in page
     assert audit_entries("calendar.event_created")[0].object_id == event.id
 
     response = client.post(f"/cohorts/{autumn.id}/events/{event.id}/delete", follow_redirects=True)

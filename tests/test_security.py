@@ -91,7 +91,7 @@ def test_the_login_form_works_with_a_valid_token_and_so_does_log_out(guarded, ma
 
     response = browser.post("/auth/logout", data={"csrf_token": csrf_token_in(dashboard)})
     assert response.status_code == 302
-    assert is_login_redirect(browser.get("/"))
+    assert is_login_redirect(browser.get("/auth/password"))
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])
@@ -159,6 +159,10 @@ def test_the_fourth_post_from_one_address_in_a_minute_gets_429(make_app, address
 
     assert refused.status_code == 429
     assert "Too many attempts" in page(refused)
+    # The real wait (a minute's limit: 1 minute), and the way back for a visitor.
+    assert "Try again in 1 minute." in page(refused)
+    assert int(refused.headers["Retry-After"]) <= 60
+    assert 'href="/auth/login"' in page(refused)
     assert client.get(url, environ_base={"REMOTE_ADDR": address}).status_code != 429
     assert post_from(client, "192.0.2.77", url).status_code != 429  # another address
 

@@ -179,9 +179,8 @@ def test_one_trainee_racing_for_ten_staff_at_the_same_time_gets_one_session(app,
     results = race(clients, lambda i: f"/sessions/book/{slot_ids[i]}")
 
     assert [status for status, _ in results] == [302] * WORKERS  # never a server error
-    busy = en(
-        "%(name)s already has a session from %(start)s to %(end)s.",
-        name="Trainee Park",
+    busy = en(  # to the trainee who is booking: the second person
+        "You already have a session from %(start)s to %(end)s.",
         start=starts_at.strftime("%m-%d %H:%M"),
         end=(starts_at + timedelta(hours=1)).strftime("%H:%M"),
     )

@@ -23,7 +23,7 @@ from wtforms.validators import (
 from ..models import Role
 
 ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator (운영본부)"),
+    Role.ADMIN: _l("Administrator (head office)"),
     Role.MANAGER: _l("Campus manager"),
     Role.COORDINATOR: _l("Job coordinator"),
     Role.MENTOR: _l("Mentor"),
@@ -34,10 +34,10 @@ ROLE_LABELS = {
 class CampusForm(FlaskForm):
     name_ko = StringField(_l("Name in Korean"), validators=[DataRequired(), Length(max=50)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=50)])
-    district = StringField(_l("District (자치구)"), validators=[DataRequired(), Length(max=50)])
+    district = StringField(_l("District"), validators=[DataRequired(), Length(max=50)])
     opening_order = IntegerField(_l("Opening order"), validators=[Optional(), NumberRange(min=1)])
     opened_on = DateField(_l("Opened on"), validators=[Optional()])
-    ai_specialised = BooleanField(_l("AI-specialised campus (AI 특화캠퍼스)"))
+    ai_specialised = BooleanField(_l("AI-specialised campus"))
     partner_company = StringField(_l("Partner company"), validators=[Optional(), Length(max=100)])
     session_cancel_cutoff_hours = IntegerField(
         _l("Trainees may cancel a 1:1 session until (hours before)"),

@@ -1,10 +1,11 @@
 """Routes of the admin blueprint."""
 
 from datetime import date
+from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
@@ -13,7 +14,7 @@ from ..auth import services as accounts
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_domain_error
+from ..forms import show_domain_error, validate_all
 from ..models import Campus, PersonalDataAccess, Role, User
 from ..permissions import acting_user, require
 from . import bp, services
@@ -39,17 +40,21 @@ def campuses() -> ResponseReturnValue:
 @require("campus.manage")
 def new_campus() -> ResponseReturnValue:
     form = CampusForm()
-    if form.validate_on_submit():
+    values = {name: getattr(form, name).data for name in services.CAMPUS_FIELDS}
+    if validate_all(form, lambda: services.check_campus(values)):
         try:
-            campus = services.create_campus(
-                acting_user(), **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS}
-            )
+            campus = services.create_campus(acting_user(), **values)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Campus %(name)s was created.", name=campus.name_ko), "success")
+            flash(
+                gettext(
+                    "Campus %(name)s was created.", name=campus.display_name(str(get_locale()))
+                ),
+                "success",
+            )
             return redirect(url_for("admin.campuses"))
     return render_template("admin/campus_form.html", form=form, campus=None)
 
@@ -59,19 +64,19 @@ def new_campus() -> ResponseReturnValue:
 def edit_campus(campus_id: int) -> ResponseReturnValue:
     campus = db.get_or_404(Campus, campus_id)
     form = CampusForm(obj=campus)
-    if form.validate_on_submit():
+    values = {name: getattr(form, name).data for name in services.CAMPUS_FIELDS}
+    if validate_all(form, lambda: services.check_campus(values, campus)):
         try:
-            services.update_campus(
-                acting_user(),
-                campus,
-                **{name: getattr(form, name).data for name in services.CAMPUS_FIELDS},
-            )
+            services.update_campus(acting_user(), campus, **values)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Campus %(name)s was saved.", name=campus.name_ko), "success")
+            flash(
+                gettext("Campus %(name)s was saved.", name=campus.display_name(str(get_locale()))),
+                "success",
+            )
             return redirect(url_for("admin.campuses"))
     return render_template("admin/campus_form.html", form=form, campus=campus)
 
@@ -113,7 +118,7 @@ def users() -> ResponseReturnValue:
 def _user_form(user: User | None = None) -> UserForm:
     form = UserForm(obj=user)
     form.campus_id.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(c.id, c.name_ko) for c in services.campuses()
+        SelectChoice(c.id, c.display_name(str(get_locale()))) for c in services.campuses()
     ]
     if user is not None:
         form.email.render_kw = {"readonly": True}
@@ -130,7 +135,15 @@ def _campus_from(form: UserForm) -> Campus | None:
 @require("user.manage")
 def new_user() -> ResponseReturnValue:
     form = _user_form()
-    if form.validate_on_submit():
+    check = partial(
+        accounts.check_user,
+        acting_user(),
+        email=form.email.data,
+        name=form.name.data,
+        role=form.role.data,
+        campus=_campus_from(form),
+    )
+    if validate_all(form, check):
         try:
             user = accounts.create_user(
                 acting_user(),
@@ -178,7 +191,16 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     form = _user_form(person)
     if request.method == "POST":
         form.email.data = person.email
-    if form.validate_on_submit():
+    check = partial(
+        accounts.check_user,
+        acting_user(),
+        email=None,
+        name=form.name.data,
+        role=form.role.data,
+        campus=_campus_from(form),
+        user=person,
+    )
+    if validate_all(form, check):
         try:
             accounts.update_user(
                 acting_user(),
@@ -266,11 +288,23 @@ def export_users() -> ResponseReturnValue:
 # --- logs ----------------------------------------------------------------------------
 
 
+# The audit log's filter: an action-code prefix (kept in the URL) and what it is called.
 AUDIT_AREAS = {
     "user.": _l("user accounts"),
     "campus.": _l("campuses"),
     "course.": _l("courses"),
     "cohort.": _l("cohorts"),
+    "calendar.": _l("class calendars"),
+    "application": _l("applications"),
+    "interview_slot.": _l("interview times"),
+    "attendance.": _l("attendance"),
+    "roster.": _l("rosters and deposits"),
+    "session": _l("1:1 sessions"),
+    "outcome.": _l("outcomes"),
+    "referral.": _l("job referrals"),
+    "company.": _l("companies"),
+    "certification.": _l("certifications"),
+    "placements.": _l("imported training records"),
 }
 
 
@@ -297,7 +331,7 @@ def audit_log() -> ResponseReturnValue:
         "admin/audit.html",
         page=page,
         form=form,
-        actions=list(AUDIT_AREAS),
+        actions=list(AUDIT_AREAS.items()),
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html

@@ -10,7 +10,7 @@ from sqlalchemy import Select
 
 from .. import audit, spreadsheet_out
 from ..clock import SEOUL
-from ..errors import Conflict, InvalidInput
+from ..errors import Conflict, Problems
 from ..extensions import db
 from ..models import AuditEntry, Campus, PersonalDataAccess, Role, User
 from ..models.audit import AccessAction
@@ -32,9 +32,10 @@ def _clean_campus(values: dict, campus: Campus | None = None) -> dict:
     for key in ("name_ko", "name_en", "district", "partner_company"):
         if isinstance(values.get(key), str):
             values[key] = values[key].strip() or None
+    problems = Problems()
     for key in ("name_ko", "name_en", "district"):
         if not values.get(key):
-            raise InvalidInput(gettext("This field is required."), key)
+            problems.add(gettext("This field is required."), key)
     checks = (
         ("name_ko", Campus.name_ko, gettext("Another campus has this Korean name.")),
         ("name_en", Campus.name_en, gettext("Another campus has this English name.")),
@@ -45,14 +46,20 @@ def _clean_campus(values: dict, campus: Campus | None = None) -> dict:
             continue
         clash = db.session.scalar(db.select(Campus.id).where(column == values[key]))
         if clash is not None and (campus is None or clash != campus.id):
-            raise Conflict(message, key)
+            problems.add_error(Conflict(message, key))
     values["ai_specialised"] = bool(values.get("ai_specialised"))
     cutoff = values.get("session_cancel_cutoff_hours")
     if cutoff is None:
         values["session_cancel_cutoff_hours"] = 24
     elif not 0 <= cutoff <= 240:
-        raise InvalidInput(gettext("Between 0 and 240 hours."), "session_cancel_cutoff_hours")
+        problems.add(gettext("Between 0 and 240 hours."), "session_cancel_cutoff_hours")
+    problems.raise_any()  # every problem at once
     return values
+
+
+def check_campus(values: dict, campus: Campus | None = None) -> None:
+    """The campus form's service checks, all at once, changing nothing."""
+    _clean_campus(values, campus)
 
 
 def create_campus(actor: User, **values) -> Campus:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("applications", __name__, url_prefix="/applications")
 
-from . import import_routes, public, routes  # noqa: E402,F401
+from . import front, import_routes, public, routes  # noqa: E402,F401

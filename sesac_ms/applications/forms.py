@@ -1,13 +1,19 @@
 """Forms of the applications blueprint."""
 
+import time
+
+from flask import current_app
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -28,7 +34,7 @@ from wtforms.validators import (
 
 from ..models import Education, EmploymentStatus
 from ..models.applications import OUTSIDE_SEOUL
-from ..seoul import SEOUL_DISTRICTS
+from ..seoul import SEOUL_DISTRICTS, district_name
 from .services import MOTIVATION_MAX_LENGTH, today_in_seoul
 
 EMPLOYMENT_LABELS = {
@@ -39,7 +45,7 @@ EMPLOYMENT_LABELS = {
 }
 EDUCATION_LABELS = {
     Education.HIGH_SCHOOL: _l("High school"),
-    Education.COLLEGE: _l("College (전문대)"),
+    Education.COLLEGE: _l("Junior college"),
     Education.UNIVERSITY: _l("University"),
     Education.GRADUATE: _l("Graduate school"),
     Education.OTHER: _l("Other"),
@@ -47,9 +53,12 @@ EDUCATION_LABELS = {
 
 
 def _district_choices() -> list[SelectChoice]:
+    """Seoul's districts in the page's language and its alphabetical order."""
+    locale = str(get_locale())
+    districts = sorted((district_name(d, locale), d) for d in SEOUL_DISTRICTS)
     return (
         [SelectChoice("", _l("Choose…"))]
-        + [SelectChoice(d, d) for d in SEOUL_DISTRICTS]
+        + [SelectChoice(d, name) for name, d in districts]
         + [SelectChoice(OUTSIDE_SEOUL, _l("Outside Seoul"))]
     )
 
@@ -90,22 +99,74 @@ class ApplicationForm(FlaskForm):
     consent = BooleanField(
         _l("I agree to the collection and use of my personal data as described above (required).")
     )
+    # Bots: a field people never see (visually hidden, out of the tab order, hidden from
+    # screen readers) that form-filling robots fill, and the signed time the form was opened.
+    homepage = StringField(_l("Leave this field empty"))
+    opened = HiddenField()
 
     def validate_birth_date(self, field: DateField) -> None:
         if field.data is not None and field.data >= today_in_seoul():
             raise ValidationError(_l("The birth date must be in the past."))
 
+    def is_bot(self) -> bool:
+        return bool((self.homepage.data or "").strip())
+
+    def stamp(self) -> None:
+        """Sign the time the form is shown, unless it carries a valid stamp already."""
+        if self._opened_at() is None:
+            self.opened.data = form_age_signer().dumps(OPENED)
+
+    def age_problem(self) -> str | None:
+        """Why the form cannot be taken now (sent too fast or too late), or None."""
+        opened_at = self._opened_at()
+        if opened_at is None:
+            return gettext(
+                "This form was opened more than a day ago or could not be checked. "
+                "Your answers are kept below: check them and send the form again."
+            )
+        if time.time() - opened_at < current_app.config["APPLY_FORM_MIN_SECONDS"]:
+            return gettext(
+                "The form was sent within seconds of opening it. Your answers are kept "
+                "below: check them and send the form again."
+            )
+        return None
+
+    def _opened_at(self) -> float | None:
+        max_age = current_app.config["APPLY_FORM_MAX_AGE"].total_seconds()
+        try:
+            value, opened_at = form_age_signer().loads(
+                self.opened.data or "", max_age=max_age, return_timestamp=True
+            )
+        except BadSignature:  # SignatureExpired included
+            return None
+        return opened_at.timestamp() if value == OPENED else None
+
+
+OPENED = "application-form"
+
+
+def form_age_signer(**options: object) -> URLSafeTimedSerializer:
+    """Signs the time the application form was shown, with the app's secret key."""
+    return URLSafeTimedSerializer(current_app.secret_key, salt="application-form-opened", **options)
+
+
+class LostLinkForm(FlaskForm):
+    email = EmailField(
+        _l("The e-mail address you applied with"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+    )
+
 
 class SettingsForm(FlaskForm):
-    uses_screening = BooleanField(_l("Document screening (서류전형)"))
-    uses_assessment = BooleanField(_l("Basic-skills assessment (기초역량평가)"))
-    uses_interview = BooleanField(_l("Interview (면접)"))
+    uses_screening = BooleanField(_l("Document screening"))
+    uses_assessment = BooleanField(_l("Basic-skills assessment"))
+    uses_interview = BooleanField(_l("Interview"))
     min_age = IntegerField(
-        _l("Lowest age (만 나이 on the start date)"),
+        _l("Lowest age (full years on the start date)"),
         validators=[Optional(), NumberRange(min=0, max=120)],
     )
     max_age = IntegerField(
-        _l("Highest age (만 나이 on the start date)"),
+        _l("Highest age (full years on the start date)"),
         validators=[Optional(), NumberRange(min=0, max=120)],
     )
     require_seoul = BooleanField(_l("Lives in Seoul or studies at a Seoul university"))

@@ -30,7 +30,7 @@ from ..imports.reader import (
 from ..models import Application, Cohort, Education, EmploymentStatus, UploadedFile, User
 from ..models.applications import OUTSIDE_SEOUL
 from ..models.types import utcnow
-from ..seoul import SEOUL_DISTRICTS
+from ..seoul import DISTRICT_NAMES_EN, SEOUL_DISTRICTS
 from . import services
 from .services import MOTIVATION_MAX_LENGTH, ApplicantDetails
 
@@ -65,7 +65,7 @@ COLUMNS = [
         "district",
         "거주지",
         True,
-        _l("A Seoul district (구로구, or 구로), or 서울 외 / outside_seoul"),
+        _l("A Seoul district in Korean or English (e.g. Guro-gu or Guro), or outside_seoul"),
     ),
     Column(
         "seoul_university",
@@ -79,14 +79,14 @@ COLUMNS = [
         "employment_status",
         "취업상태",
         True,
-        _l("미취업/unemployed, 재직/employed, 자영업/self_employed, 학생/student"),
+        _l("unemployed, employed, self_employed or student"),
     ),
     Column(
         "education",
         "education",
         "학력",
         True,
-        _l("고졸/high_school, 전문대/college, 대졸/university, 대학원/graduate, 기타/other"),
+        _l("high_school, college, university, graduate or other"),
     ),
     Column(
         "motivation",
@@ -128,10 +128,14 @@ EDUCATION_CHOICES = {
     Education.OTHER: ("기타", "other"),
 }
 OUTSIDE_SEOUL_SPELLINGS = frozenset(normalise_name(s) for s in ("서울 외", OUTSIDE_SEOUL))
-# "구로구" or "구로" (every stem is unique among the 25), also after "서울" or "서울특별시".
-_DISTRICTS = {normalise_name(d): d for d in SEOUL_DISTRICTS} | {
-    normalise_name(d[:-1]): d for d in SEOUL_DISTRICTS
-}
+# "구로구" or "구로" (every stem is unique among the 25), also after "서울" or "서울특별시";
+# in English "Guro-gu" or "Guro".
+_DISTRICTS = (
+    {normalise_name(d): d for d in SEOUL_DISTRICTS}
+    | {normalise_name(d[:-1]): d for d in SEOUL_DISTRICTS}
+    | {normalise_name(en): d for d, en in DISTRICT_NAMES_EN.items()}
+    | {normalise_name(en.removesuffix("-gu")): d for d, en in DISTRICT_NAMES_EN.items()}
+)
 
 
 class ImportRefused(InvalidInput):
@@ -188,8 +192,8 @@ def parse_district(cell: Cell) -> str:
         return _DISTRICTS[key]
     raise CellError(
         gettext(
-            "“%(value)s” is not a Seoul district: write one such as 구로구, "
-            "or 서울 외 for someone living outside Seoul.",
+            "“%(value)s” is not a Seoul district: write one such as Guro-gu, "
+            "or outside_seoul for someone living outside Seoul.",
             value=text,
         )
     )

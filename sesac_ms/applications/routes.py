@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
@@ -13,7 +15,7 @@ from ..auth.safe_next import safe_next
 from ..clock import SEOUL, now_in_seoul
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import attempt, finish, flash_form_errors, show_domain_error
+from ..forms import attempt, finish, flash_form_errors, show_domain_error, validate_all
 from ..models import Application, Cohort, InterviewSlot, Stage, User
 from ..models.applications import IN_SELECTION
 from ..permissions import acting_user, load_in_scope, require
@@ -129,22 +131,22 @@ def bulk(cohort_id: int) -> ResponseReturnValue:
 def settings(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = SettingsForm(obj=cohort)
-    if form.validate_on_submit():
-        values = services.SelectionSettings(
-            **{
-                name: getattr(form, name).data
-                for name in (
-                    "uses_screening",
-                    "uses_assessment",
-                    "uses_interview",
-                    "min_age",
-                    "max_age",
-                    "require_seoul",
-                    "require_unemployed",
-                    "offer_days",
-                )
-            }
-        )
+    values = services.SelectionSettings(
+        **{
+            name: getattr(form, name).data
+            for name in (
+                "uses_screening",
+                "uses_assessment",
+                "uses_interview",
+                "min_age",
+                "max_age",
+                "require_seoul",
+                "require_unemployed",
+                "offer_days",
+            )
+        }
+    )
+    if validate_all(form, lambda: services.check_selection_settings(cohort, values)):
         try:
             rechecked = services.update_selection_settings(acting_user(), cohort, values)
         except DomainError as error:
@@ -349,13 +351,24 @@ def interviews(cohort_id: int) -> ResponseReturnValue:
     form.interviewer_id.choices = [
         SelectChoice(u.id, u.name) for u in services.interviewers_for(cohort)
     ]
-    if form.validate_on_submit():
-        starts_at = form.starts_at.data.replace(tzinfo=SEOUL)
+    starts_at = form.starts_at.data.replace(tzinfo=SEOUL) if form.starts_at.data else None
+    interviewer = (
+        db.session.get(User, form.interviewer_id.data) if form.interviewer_id.data else None
+    )
+    check = partial(
+        services.check_slot,
+        cohort,
+        interviewer=interviewer,
+        starts_at=starts_at,
+        minutes=form.minutes.data,
+        location=form.location.data,
+    )
+    if validate_all(form, check):
         try:
             services.create_slot(
                 acting_user(),
                 cohort,
-                interviewer=db.session.get(User, form.interviewer_id.data),
+                interviewer=interviewer,
                 starts_at=starts_at,
                 minutes=form.minutes.data,
                 location=form.location.data,

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, gettext
 from sqlalchemy import Select
@@ -26,7 +27,7 @@ from sqlalchemy.orm import undefer
 from .. import audit, mail
 from ..auth.services import create_user, find_user_by_email, normalise_email
 from ..clock import today_in_seoul
-from ..errors import Conflict, InvalidInput
+from ..errors import Conflict, InvalidInput, Problems
 from ..extensions import db
 from ..links import external_url
 from ..models import (
@@ -141,49 +142,88 @@ class ApplicantDetails:
     portfolio_url: str | None = None
 
 
+def validate_application(
+    details: ApplicantDetails, *, consent: bool, today: date | None = None
+) -> dict[str, str]:
+    """Every problem of an application at once, as field → message (empty when it is fine).
+
+    The public form shows them all beside their fields in one answer; submit_application
+    runs the same checks and refuses on its own.
+    """
+    return _clean_details(details, consent=consent, today=today or today_in_seoul())[1]
+
+
 def check_details(details: ApplicantDetails, today: date) -> ApplicantDetails:
+    """The details cleaned up (spaces, phone format, enums); InvalidInput for the first problem."""
+    cleaned, problems = _clean_details(details, consent=True, today=today)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise InvalidInput(message, field)
+    assert cleaned is not None
+    return cleaned
+
+
+def _clean_details(
+    details: ApplicantDetails, *, consent: bool, today: date
+) -> tuple[ApplicantDetails | None, dict[str, str]]:
+    """Check every field in one pass: the cleaned details (None when any is wrong), problems."""
+    problems: dict[str, str] = {}
     name = " ".join((details.name or "").split())
     if not name:
-        raise InvalidInput(gettext("Enter your name."), "name")
-    if len(name) > 100:
-        raise InvalidInput(gettext("The name is too long (100 characters at most)."), "name")
-    phone = normalise_phone(details.phone or "")
-    if details.birth_date is None or details.birth_date >= today:
-        raise InvalidInput(gettext("The birth date must be in the past."), "birth_date")
-    if details.birth_date.year < today.year - 100:
-        raise InvalidInput(gettext("Check the birth date."), "birth_date")
+        problems["name"] = gettext("Enter your name.")
+    elif len(name) > 100:
+        problems["name"] = gettext("The name is too long (100 characters at most).")
+    email = normalise_email(details.email or "")
+    if not email:
+        problems["email"] = gettext("Enter your e-mail address.")
+    elif len(email) > 254 or not _is_email(email):
+        problems["email"] = gettext("Enter an e-mail address such as name@example.com.")
+    phone = ""
+    try:
+        phone = normalise_phone(details.phone or "")
+    except InvalidInput as error:
+        problems["phone"] = error.message
+    if details.birth_date is None:
+        problems["birth_date"] = gettext("Enter your birth date.")
+    elif details.birth_date >= today:
+        problems["birth_date"] = gettext("The birth date must be in the past.")
+    elif details.birth_date.year < today.year - 100:
+        problems["birth_date"] = gettext("Check the birth date.")
     if details.district not in SEOUL_DISTRICTS and details.district != OUTSIDE_SEOUL:
-        raise InvalidInput(gettext("Choose the district you live in."), "district")
+        problems["district"] = gettext("Choose the district you live in.")
+    employment: EmploymentStatus | None = None
     try:
         employment = EmploymentStatus(details.employment_status)
     except ValueError:
-        raise InvalidInput(gettext("Choose your employment status."), "employment_status") from None
+        problems["employment_status"] = gettext("Choose your employment status.")
+    education: Education | None = None
     try:
         education = Education(details.education)
     except ValueError:
-        raise InvalidInput(gettext("Choose your education."), "education") from None
+        problems["education"] = gettext("Choose your education.")
     motivation = (details.motivation or "").strip()
     if not motivation:
-        raise InvalidInput(gettext("Tell us why you apply."), "motivation")
-    if len(motivation) > MOTIVATION_MAX_LENGTH:
-        raise InvalidInput(
-            gettext(
-                "The motivation has %(n)d characters; %(max)d at most.",
-                n=len(motivation),
-                max=MOTIVATION_MAX_LENGTH,
-            ),
-            "motivation",
+        problems["motivation"] = gettext("Tell us why you apply.")
+    elif len(motivation) > MOTIVATION_MAX_LENGTH:
+        problems["motivation"] = gettext(
+            "The motivation has %(n)d characters; %(max)d at most.",
+            n=len(motivation),
+            max=MOTIVATION_MAX_LENGTH,
         )
     url = (details.portfolio_url or "").strip() or None
     if url and not url.lower().startswith(("http://", "https://")):
-        raise InvalidInput(
-            gettext("The portfolio link must start with http:// or https://."), "portfolio_url"
+        problems["portfolio_url"] = gettext(
+            "The portfolio link must start with http:// or https://."
         )
-    if url and len(url) > 500:
-        raise InvalidInput(gettext("The portfolio link is too long."), "portfolio_url")
-    return ApplicantDetails(
+    elif url and len(url) > 500:
+        problems["portfolio_url"] = gettext("The portfolio link is too long.")
+    if not consent:
+        problems["consent"] = gettext("Agree to the collection and use of personal data to apply.")
+    if problems or employment is None or education is None or details.birth_date is None:
+        return None, problems
+    cleaned = ApplicantDetails(
         name=name,
-        email=normalise_email(details.email),
+        email=email,
         phone=phone,
         birth_date=details.birth_date,
         district=details.district,
@@ -193,6 +233,15 @@ def check_details(details: ApplicantDetails, today: date) -> ApplicantDetails:
         motivation=motivation,
         portfolio_url=url,
     )
+    return cleaned, problems
+
+
+def _is_email(address: str) -> bool:
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 def normalise_phone(phone: str) -> str:
@@ -222,11 +271,12 @@ def submit_application(
     today = today or today_in_seoul()
     if source == "web":
         check_open(cohort, today)
-    if not consent:
-        raise InvalidInput(
-            gettext("Agree to the collection and use of personal data to apply."), "consent"
-        )
-    details = check_details(details, today)
+    cleaned, problems = _clean_details(details, consent=consent, today=today)
+    if problems:  # the first; validate_application gives the form every one
+        field, message = next(iter(problems.items()))
+        raise InvalidInput(message, field)
+    assert cleaned is not None
+    details = cleaned
     existing = _application_of(cohort, details.email)
     if existing is not None:
         raise AlreadyApplied(existing)
@@ -342,7 +392,7 @@ def flag_message(flag: dict[str, Any]) -> str:
         low = flag.get("min") if flag.get("min") is not None else "—"
         high = flag.get("max") if flag.get("max") is not None else "—"
         return gettext(
-            "Age %(age)s on the start date (만 나이) is outside %(min)s–%(max)s.",
+            "Age %(age)s (full years) on the start date is outside %(min)s–%(max)s.",
             age=flag.get("age"),
             min=low,
             max=high,
@@ -366,33 +416,47 @@ class SelectionSettings:
     offer_days: int
 
 
-def update_selection_settings(actor: User, cohort: Cohort, settings: SelectionSettings) -> int:
-    """Save the cohort's stages and eligibility rules; re-flag its applicants. Returns how many."""
+def check_selection_settings(cohort: Cohort, settings: SelectionSettings) -> None:
+    """Every problem of the selection settings at once (DomainErrors), changing nothing.
+
+    A value that is None was not given or did not parse (the form says so): skipped.
+    """
+    problems = Problems()
     if (
         settings.min_age is not None
         and settings.max_age is not None
         and (settings.min_age > settings.max_age)
     ):
-        raise InvalidInput(gettext("The lowest age cannot be above the highest."), "max_age")
-    if settings.offer_days < 1:
-        raise InvalidInput(gettext("Give at least one day to take an offered place."), "offer_days")
+        problems.add(gettext("The lowest age cannot be above the highest."), "max_age")
+    if settings.offer_days is not None and settings.offer_days < 1:
+        problems.add(gettext("Give at least one day to take an offered place."), "offer_days")
     in_stage = db.session.scalars(
         db.select(Application.stage)
         .where(Application.cohort_id == cohort.id, Application.stage.in_(SCORED_STAGES))
         .distinct()
     ).all()
-    for stage, used in (
-        (Stage.SCREENING, settings.uses_screening),
-        (Stage.ASSESSMENT, settings.uses_assessment),
-        (Stage.INTERVIEW, settings.uses_interview),
+    for stage, used, field in (
+        (Stage.SCREENING, settings.uses_screening, "uses_screening"),
+        (Stage.ASSESSMENT, settings.uses_assessment, "uses_assessment"),
+        (Stage.INTERVIEW, settings.uses_interview, "uses_interview"),
     ):
         if not used and stage in in_stage:
-            raise Conflict(
-                gettext(
-                    "Applicants are in the stage “%(stage)s”: move them on before turning it off.",
-                    stage=stage_label(stage),
+            problems.add_error(
+                Conflict(
+                    gettext(
+                        "Applicants are in the stage “%(stage)s”: move them on before "
+                        "turning it off.",
+                        stage=stage_label(stage),
+                    ),
+                    field,
                 )
             )
+    problems.raise_any()
+
+
+def update_selection_settings(actor: User, cohort: Cohort, settings: SelectionSettings) -> int:
+    """Save the cohort's stages and eligibility rules; re-flag its applicants. Returns how many."""
+    check_selection_settings(cohort, settings)
     changes = audit.apply_changes(cohort, vars(settings))
     if not changes:
         return 0
@@ -807,6 +871,56 @@ def interviewers_for(cohort: Cohort) -> list[User]:
     )
 
 
+def check_slot(
+    cohort: Cohort,
+    *,
+    interviewer: User | None,
+    starts_at: datetime | None,
+    minutes: int | None,
+    location: str | None,
+) -> None:
+    """Every problem of a new interview slot at once (DomainErrors), changing nothing.
+
+    The interviewer's other slots are compared only once the time and length are fine.
+    """
+    problems = Problems()
+    interviewer_ok = interviewer is not None and interviewer in interviewers_for(cohort)
+    if not interviewer_ok:
+        problems.add(gettext("Choose an interviewer of this campus."), "interviewer_id")
+    minutes_ok = minutes is not None and 5 <= minutes <= 240
+    if not minutes_ok:
+        problems.add(gettext("An interview lasts 5 to 240 minutes."), "minutes")
+    time_ok = starts_at is not None and starts_at > utcnow()
+    if not time_ok:
+        problems.add(gettext("The interview must start in the future."), "starts_at")
+    if not (location or "").strip():
+        problems.add(gettext("Give the place or the online meeting link."), "location")
+    if interviewer_ok and time_ok and minutes_ok:
+        assert starts_at is not None and minutes is not None
+        assert interviewer is not None
+        ends_at = starts_at + timedelta(minutes=minutes)
+        overlap = db.session.scalar(
+            db.select(InterviewSlot.id)
+            .where(
+                InterviewSlot.interviewer_id == interviewer.id,
+                InterviewSlot.starts_at < ends_at,
+                InterviewSlot.ends_at > starts_at,
+            )
+            .limit(1)
+        )
+        if overlap is not None:
+            problems.add_error(
+                SlotTaken(
+                    gettext(
+                        "%(name)s already has an interview slot at that time.",
+                        name=interviewer.name,
+                    ),
+                    "starts_at",
+                )
+            )
+    problems.raise_any()
+
+
 def create_slot(
     actor: User,
     cohort: Cohort,
@@ -816,30 +930,12 @@ def create_slot(
     minutes: int,
     location: str,
 ) -> InterviewSlot:
-    if interviewer is None or interviewer not in interviewers_for(cohort):
-        raise InvalidInput(gettext("Choose an interviewer of this campus."), "interviewer_id")
-    if minutes is None or not 5 <= minutes <= 240:
-        raise InvalidInput(gettext("An interview lasts 5 to 240 minutes."), "minutes")
-    if starts_at <= utcnow():
-        raise InvalidInput(gettext("The interview must start in the future."), "starts_at")
-    location = (location or "").strip()
-    if not location:
-        raise InvalidInput(gettext("Give the place or the online meeting link."), "location")
-    ends_at = starts_at + timedelta(minutes=minutes)
-    overlap = db.session.scalar(
-        db.select(InterviewSlot.id)
-        .where(
-            InterviewSlot.interviewer_id == interviewer.id,
-            InterviewSlot.starts_at < ends_at,
-            InterviewSlot.ends_at > starts_at,
-        )
-        .limit(1)
+    check_slot(
+        cohort, interviewer=interviewer, starts_at=starts_at, minutes=minutes, location=location
     )
-    if overlap is not None:
-        raise SlotTaken(
-            gettext("%(name)s already has an interview slot at that time.", name=interviewer.name),
-            "starts_at",
-        )
+    assert interviewer is not None
+    location = (location or "").strip()
+    ends_at = starts_at + timedelta(minutes=minutes)
     slot = InterviewSlot(
         cohort_id=cohort.id,
         interviewer_id=interviewer.id,
@@ -988,11 +1084,13 @@ def enroll(actor: User, application: Application) -> Enrollment:
                     email=application.email,
                 )
             )
-        already = db.session.scalar(
-            db.select(Enrollment.id).where(
+        already = db.session.execute(
+            db.select(Enrollment.id, Enrollment.application_id).where(
                 Enrollment.cohort_id == cohort.id, Enrollment.user_id == user.id
             )
-        )
+        ).first()
+        if already is not None and already.application_id == application.id:
+            raise _already_enrolled(application)  # a request just before this one won
         if already is not None:
             raise Conflict(gettext("%(name)s is already on this cohort's roster.", name=user.name))
     try:

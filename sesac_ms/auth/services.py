@@ -16,7 +16,7 @@ from flask_babel import force_locale, format_datetime, gettext
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, mail
-from ..errors import Conflict, InvalidInput
+from ..errors import Conflict, InvalidInput, Problems
 from ..extensions import db
 from ..links import external_url
 from ..models import Campus, LoginFailureCount, PasswordToken, Role, User
@@ -306,6 +306,39 @@ def _check_role_campus(role: Role, campus: Campus | None) -> None:
         raise InvalidInput(gettext("Choose the campus this person belongs to."), "campus_id")
 
 
+def check_user(
+    actor: User | None,
+    *,
+    email: str | None,
+    name: str | None,
+    role: Role | str | None,
+    campus: Campus | None,
+    user: User | None = None,
+) -> None:
+    """Every problem of a user's details at once (DomainErrors), changing nothing.
+
+    None: not given or refused by the form already; the rules that need it are skipped.
+    `user` is the account being edited (its e-mail is not changed).
+    """
+    problems = Problems()
+    if name is not None and not name.strip():
+        problems.add(gettext("Enter the person's name."), "name")
+    try:
+        role = Role(role) if role else None
+    except ValueError:
+        role = None
+    if role is not None:
+        with problems.check():
+            _check_role_campus(role, campus)
+    if user is not None and actor is not None and user.id == actor.id and role != user.role:
+        problems.add(gettext("You cannot change your own role."), "role")
+    if user is None and email and find_user_by_email(normalise_email(email)) is not None:
+        problems.add_error(
+            Conflict(gettext("A user with this e-mail address already exists."), "email")
+        )
+    problems.raise_any()
+
+
 def create_user(
     actor: User | None,
     *,
@@ -318,15 +351,11 @@ def create_user(
     send_link: bool = True,
 ) -> User:
     """Create an account. Without a password, the person gets a one-time set-password link."""
+    check_user(actor, email=email, name=name, role=role, campus=campus)
     email = normalise_email(email)
     name = name.strip()
-    if not name:
-        raise InvalidInput(gettext("Enter the person's name."), "name")
-    _check_role_campus(role, campus)
     if role == Role.ADMIN:
         campus = None
-    if find_user_by_email(email) is not None:
-        raise Conflict(gettext("A user with this e-mail address already exists."), "email")
     user = User(
         email=email, name=name, role=role, campus_id=campus.id if campus else None, locale=locale
     )
@@ -355,9 +384,7 @@ def create_user(
 
 
 def update_user(actor: User, user: User, *, name: str, role: Role, campus: Campus | None) -> None:
-    _check_role_campus(role, campus)
-    if user.id == actor.id and role != user.role:
-        raise InvalidInput(gettext("You cannot change your own role."), "role")
+    check_user(actor, email=None, name=name, role=role, campus=campus, user=user)
     changes = audit.apply_changes(
         user,
         {

@@ -25,6 +25,11 @@ TRACK_LABELS = {
 class CourseForm(FlaskForm):
     campus_id = SelectField(_l("Campus"), coerce=int, validators=[DataRequired()])
     title = StringField(_l("Course title"), validators=[DataRequired(), Length(max=200)])
+    title_en = StringField(
+        _l("English title"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Optional: shown on English pages instead of the course title."),
+    )
     track = SelectField(
         _l("Track"),
         choices=[SelectChoice(t.value, label) for t, label in TRACK_LABELS.items()],
@@ -35,7 +40,7 @@ class CourseForm(FlaskForm):
 
 class CohortForm(FlaskForm):
     number = IntegerField(
-        _l("Cohort number (기수)"), validators=[DataRequired(), NumberRange(min=1, max=999)]
+        _l("Cohort number"), validators=[DataRequired(), NumberRange(min=1, max=999)]
     )
     recruit_start_on = DateField(_l("Recruiting opens"), validators=[DataRequired()])
     recruit_end_on = DateField(_l("Recruiting closes"), validators=[DataRequired()])

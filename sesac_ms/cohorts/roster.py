@@ -49,12 +49,14 @@ COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
 # --- calendar -------------------------------------------------------------------------
 
 
-def korean_holidays(start: date, end: date) -> dict[date, str]:
-    """Korean public holidays between the dates (the `holidays` package), named in Korean."""
+def korean_holidays(start: date, end: date, locale: str = "ko") -> dict[date, str]:
+    """Korean public holidays between the dates (the `holidays` package), named in the
+    locale's language (the package names them in Korean and in American English)."""
     years = range(start.year, end.year + 1)
+    language = "en_US" if locale == "en" else "ko"
     return {
         day: name
-        for day, name in holidays.country_holidays("KR", years=years, language="ko").items()
+        for day, name in holidays.country_holidays("KR", years=years, language=language).items()
         if start <= day <= end
     }
 
@@ -770,7 +772,7 @@ def attendance_label(status: AttendanceStatus | str) -> str:
         AttendanceStatus.LATE: gettext("Late"),
         AttendanceStatus.LEFT_EARLY: gettext("Left early"),
         AttendanceStatus.ABSENT: gettext("Absent"),
-        AttendanceStatus.EXCUSED: gettext("Excused (공가)"),
+        AttendanceStatus.EXCUSED: gettext("Excused"),
     }[AttendanceStatus(status)]
 
 
@@ -795,12 +797,12 @@ def drop_reason_label(reason: DropReason | str) -> str:
 
 def event_kind_label(kind: EventKind | str) -> str:
     return {
-        EventKind.SPECIAL_LECTURE: gettext("HR special lecture (인사담당자 특강)"),
-        EventKind.COMPANY_VISIT: gettext("Company visit (본사 견학)"),
+        EventKind.SPECIAL_LECTURE: gettext("HR special lecture"),
+        EventKind.COMPANY_VISIT: gettext("Company visit"),
         EventKind.HACKATHON: gettext("Hackathon"),
         EventKind.COMPETITION: gettext("Competition"),
         EventKind.JOB_FAIR: gettext("Job fair"),
-        EventKind.MATCHING_DAY: gettext("Matching day (매칭데이)"),
+        EventKind.MATCHING_DAY: gettext("Matching day"),
         EventKind.OTHER: gettext("Other"),
     }[EventKind(kind)]
 

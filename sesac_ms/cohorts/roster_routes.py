@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
 
 from .. import audit
@@ -71,7 +71,7 @@ def calendar(cohort_id: int) -> ResponseReturnValue:
         event_form=event_form,
         rules_form=RosterRulesForm(obj=cohort),
         button=ButtonForm(),
-        holidays=roster.korean_holidays(cohort.start_on, cohort.end_on),
+        holidays=roster.korean_holidays(cohort.start_on, cohort.end_on, str(get_locale())),
         today=roster.today_in_seoul(),
         **_labels(),
     )

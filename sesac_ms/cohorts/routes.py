@@ -2,13 +2,13 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
 
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_domain_error
+from ..forms import show_domain_error, validate_all
 from ..models import Campus, Cohort, CohortStaff, CohortStatus, Course, User
 from ..permissions import acting_user, can, load_in_scope, require
 from . import bp, services
@@ -57,7 +57,8 @@ def courses() -> ResponseReturnValue:
 def _course_form(course: Course | None = None) -> CourseForm:
     form = CourseForm(obj=course)
     form.campus_id.choices = [
-        SelectChoice(c.id, c.name_ko) for c in services.campuses_for(acting_user())
+        SelectChoice(c.id, c.display_name(str(get_locale())))
+        for c in services.campuses_for(acting_user())
     ]
     if course is not None:
         form.campus_id.render_kw = {"disabled": True}
@@ -71,12 +72,14 @@ def new_course() -> ResponseReturnValue:
     form = _course_form()
     if request.method == "GET" and acting_user().campus_id:
         form.campus_id.data = acting_user().campus_id
-    if form.validate_on_submit():
+    campus = db.session.get(Campus, form.campus_id.data) if form.campus_id.data else None
+    if validate_all(form, lambda: services.check_course(acting_user(), campus, form.title.data)):
         try:
             course = services.create_course(
                 acting_user(),
-                campus=db.session.get(Campus, form.campus_id.data),
+                campus=campus,
                 title=form.title.data,
+                title_en=form.title_en.data,
                 track=form.track.data,
                 description=form.description.data or "",
             )
@@ -85,7 +88,13 @@ def new_course() -> ResponseReturnValue:
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Course “%(title)s” was created.", title=course.title), "success")
+            flash(
+                gettext(
+                    "Course “%(title)s” was created.",
+                    title=course.display_title(str(get_locale())),
+                ),
+                "success",
+            )
             return redirect(url_for("cohorts.courses"))
     return render_template("cohorts/course_form.html", form=form, course=None)
 
@@ -97,12 +106,15 @@ def edit_course(course_id: int) -> ResponseReturnValue:
     form = _course_form(course)
     if request.method == "POST":
         form.campus_id.data = course.campus_id
-    if form.validate_on_submit():
+    if validate_all(
+        form, lambda: services.check_course(acting_user(), None, form.title.data, course)
+    ):
         try:
             services.update_course(
                 acting_user(),
                 course,
                 title=form.title.data,
+                title_en=form.title_en.data,
                 track=form.track.data,
                 description=form.description.data or "",
             )
@@ -111,7 +123,13 @@ def edit_course(course_id: int) -> ResponseReturnValue:
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Course “%(title)s” was saved.", title=course.title), "success")
+            flash(
+                gettext(
+                    "Course “%(title)s” was saved.",
+                    title=course.display_title(str(get_locale())),
+                ),
+                "success",
+            )
             return redirect(url_for("cohorts.courses"))
     return render_template("cohorts/course_form.html", form=form, course=course)
 
@@ -121,17 +139,19 @@ def edit_course(course_id: int) -> ResponseReturnValue:
 def new_cohort(course_id: int) -> ResponseReturnValue:
     course = load_in_scope(Course, course_id)
     form = CohortForm()
-    if form.validate_on_submit():
+    values = {name: getattr(form, name).data for name in COHORT_FIELDS}
+    if validate_all(form, lambda: services.check_cohort(course, values)):
         try:
-            cohort = services.create_cohort(
-                acting_user(), course, **{name: getattr(form, name).data for name in COHORT_FIELDS}
-            )
+            cohort = services.create_cohort(acting_user(), course, **values)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Cohort %(label)s was created.", label=cohort.label()), "success")
+            flash(
+                gettext("Cohort %(label)s was created.", label=cohort.label(str(get_locale()))),
+                "success",
+            )
             return redirect(url_for("cohorts.show", cohort_id=cohort.id))
     return render_template("cohorts/cohort_form.html", form=form, course=course, cohort=None)
 
@@ -162,17 +182,19 @@ def show(cohort_id: int) -> ResponseReturnValue:
 def edit(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = CohortForm(obj=cohort)
-    if form.validate_on_submit():
+    values = {name: getattr(form, name).data for name in COHORT_FIELDS}
+    if validate_all(form, lambda: services.check_cohort(cohort.course, values, cohort)):
         try:
-            services.update_cohort(
-                acting_user(), cohort, **{name: getattr(form, name).data for name in COHORT_FIELDS}
-            )
+            services.update_cohort(acting_user(), cohort, **values)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(gettext("Cohort %(label)s was saved.", label=cohort.label()), "success")
+            flash(
+                gettext("Cohort %(label)s was saved.", label=cohort.label(str(get_locale()))),
+                "success",
+            )
             return redirect(url_for("cohorts.show", cohort_id=cohort.id))
     return render_template(
         "cohorts/cohort_form.html", form=form, course=cohort.course, cohort=cohort

@@ -9,7 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import Select
 
 from .. import audit
-from ..errors import Conflict, InvalidInput, NotAllowed
+from ..errors import Conflict, DomainError, InvalidInput, NotAllowed, Problems
 from ..extensions import db
 from ..models import Campus, Cohort, CohortStaff, CohortStatus, Course, Role, StaffRole, Track, User
 from ..models.campus import COHORT_STATUS_ORDER
@@ -70,13 +70,28 @@ def _check_course_title(campus: Campus, title: str, course: Course | None = None
     return title
 
 
+def _clean_title_en(title_en: str | None) -> str | None:
+    """The optional English title, spaces tidied; None when left empty."""
+    return " ".join((title_en or "").split()) or None
+
+
 def create_course(
-    actor: User, *, campus: Campus | None, title: str, track: Track, description: str = ""
+    actor: User,
+    *,
+    campus: Campus | None,
+    title: str,
+    track: Track,
+    description: str = "",
+    title_en: str | None = None,
 ) -> Course:
     campus = _check_campus(actor, campus)
     title = _check_course_title(campus, title)
     course = Course(
-        campus_id=campus.id, title=title, track=Track(track), description=description.strip()
+        campus_id=campus.id,
+        title=title,
+        title_en=_clean_title_en(title_en),
+        track=Track(track),
+        description=description.strip(),
     )
     db.session.add(course)
     db.session.flush()
@@ -92,11 +107,23 @@ def create_course(
 
 
 def update_course(
-    actor: User, course: Course, *, title: str, track: Track, description: str = ""
+    actor: User,
+    course: Course,
+    *,
+    title: str,
+    track: Track,
+    description: str = "",
+    title_en: str | None = None,
 ) -> None:
     title = _check_course_title(course.campus, title, course)
     changes = audit.apply_changes(
-        course, {"title": title, "track": Track(track), "description": description.strip()}
+        course,
+        {
+            "title": title,
+            "title_en": _clean_title_en(title_en),
+            "track": Track(track),
+            "description": description.strip(),
+        },
     )
     if changes:
         audit.record(
@@ -106,37 +133,75 @@ def update_course(
 
 def _check_cohort(
     course: Course,
-    number: int,
-    recruit_start_on: date,
-    recruit_end_on: date,
-    start_on: date,
-    end_on: date,
-    capacity: int,
+    number: int | None,
+    recruit_start_on: date | None,
+    recruit_end_on: date | None,
+    start_on: date | None,
+    end_on: date | None,
+    capacity: int | None,
     cohort: Cohort | None = None,
 ) -> None:
-    if number is None or number < 1:
-        raise InvalidInput(gettext("The cohort number must be 1 or more."), "number")
-    if capacity is None or capacity < 1:
-        raise InvalidInput(gettext("Enter a capacity above zero."), "capacity")
-    if cohort is not None and capacity < cohort.seats_taken:
-        raise InvalidInput(
+    """Every problem of a cohort's values at once (DomainErrors), or None when they are fine.
+
+    A value that is None was not given or did not parse (the form says so): the rules that
+    need it are skipped, the others still run.
+    """
+    problems = Problems()
+    if number is not None and number < 1:
+        problems.add(gettext("The cohort number must be 1 or more."), "number")
+    if capacity is not None and capacity < 1:
+        problems.add(gettext("Enter a capacity above zero."), "capacity")
+    elif capacity is not None and cohort is not None and capacity < cohort.seats_taken:
+        problems.add(
             gettext(
                 "%(n)d places are already taken: the capacity cannot be lower.",
                 n=cohort.seats_taken,
             ),
             "capacity",
         )
-    if recruit_end_on < recruit_start_on:
-        raise InvalidInput(gettext("Recruiting cannot close before it opens."), "recruit_end_on")
-    if start_on < recruit_end_on:
-        raise InvalidInput(gettext("Training cannot start before recruiting closes."), "start_on")
-    if end_on < start_on:
-        raise InvalidInput(gettext("Training cannot end before it starts."), "end_on")
-    clash = db.session.scalar(
-        db.select(Cohort.id).where(Cohort.course_id == course.id, Cohort.number == number)
-    )
-    if clash is not None and (cohort is None or clash != cohort.id):
-        raise Conflict(gettext("This course already has cohort %(n)d.", n=number), "number")
+    if recruit_start_on and recruit_end_on and recruit_end_on < recruit_start_on:
+        problems.add(gettext("Recruiting cannot close before it opens."), "recruit_end_on")
+    if recruit_end_on and start_on and start_on < recruit_end_on:
+        problems.add(gettext("Training cannot start before recruiting closes."), "start_on")
+    if start_on and end_on and end_on < start_on:
+        problems.add(gettext("Training cannot end before it starts."), "end_on")
+    if number is not None and number >= 1:
+        clash = db.session.scalar(
+            db.select(Cohort.id).where(Cohort.course_id == course.id, Cohort.number == number)
+        )
+        if clash is not None and (cohort is None or clash != cohort.id):
+            problems.add_error(
+                Conflict(gettext("This course already has cohort %(n)d.", n=number), "number")
+            )
+    if number is None:
+        problems.add(gettext("The cohort number must be 1 or more."), "number")
+    if capacity is None:
+        problems.add(gettext("Enter a capacity above zero."), "capacity")
+    problems.raise_any()
+
+
+def check_cohort(course: Course, values: dict, cohort: Cohort | None = None) -> None:
+    """The cohort form's service checks, all at once, without changing anything."""
+    _check_cohort(course, cohort=cohort, **values)
+
+
+def check_course(
+    actor: User, campus: Campus | None, title: str | None, course: Course | None = None
+) -> None:
+    """The course form's service checks (campus, title), all at once, changing nothing."""
+    problems = Problems()
+    if course is not None:
+        campus = course.campus
+    else:
+        try:
+            campus = _check_campus(actor, campus)
+        except DomainError as error:
+            problems.add_error(error)
+            campus = None  # out of scope: its courses are not compared
+    if campus is not None and title is not None:
+        with problems.check():
+            _check_course_title(campus, title, course)
+    problems.raise_any()
 
 
 def create_cohort(

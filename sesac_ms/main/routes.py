@@ -1,24 +1,39 @@
 """Routes of the main blueprint."""
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
+from ..applications.front import front_door
 from ..extensions import db
-from ..permissions import AUTHENTICATED, PUBLIC, acting_user, require
+from ..permissions import PUBLIC, acting_user, require
 from . import bp
 from .health import readiness
 from .services import dashboard_for, log_people_shown
 
 
 @bp.get("/")
-@require(AUTHENTICATED)
+@require(PUBLIC)
 def dashboard() -> ResponseReturnValue:
+    """A logged-in user's dashboard; for visitors, the academy's public front door."""
+    if not current_user.is_authenticated:
+        return front_door()
     board = dashboard_for(acting_user())
     logged = log_people_shown(acting_user(), board)
     html = render_template("main/dashboard.html", board=board)
     if logged:
         db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
+
+
+@bp.get("/favicon.ico")
+@require(PUBLIC)
+def favicon() -> ResponseReturnValue:
+    """Clients that ask for /favicon.ico without reading the page's icon link get the SVG mark.
+
+    A temporary redirect, so the static file keeps its own caching and a later icon is seen.
+    """
+    return redirect(url_for("static", filename="favicon.svg"))
 
 
 @bp.get("/healthz")

@@ -151,14 +151,18 @@ def _campus_glance(board: Dashboard, user: User) -> None:
     for name, n in selecting:
         if name in glance:
             glance[name].in_selection = n
+    # The report decides what is not yet counted (reports.services.window_closed); the cards
+    # and the table show its rows as they are, so the two always agree.
     within = employment_report(EmploymentFilters(by="campus", campus_id=campus_id, within_days=30))
     overall = employment_report(EmploymentFilters(by="campus", campus_id=campus_id))
+    # Report rows name a campus in the page's language.
+    by_name = {name: g for g in glance.values() for name in (g.campus.name_ko, g.campus.name_en)}
     for row in within[:-1]:
-        if row.campus in glance:
-            glance[row.campus].rate_30 = row
+        if row.campus in by_name:
+            by_name[row.campus].rate_30 = row
     for row in overall[:-1]:
-        if row.campus in glance:
-            glance[row.campus].rate_all = row
+        if row.campus in by_name:
+            by_name[row.campus].rate_all = row
     board.campuses = list(glance.values())
     board.total_30, board.total_all = within[-1], overall[-1]
 

@@ -73,12 +73,18 @@ class Course(db.Model):
         sa.ForeignKey("campuses.id", ondelete="RESTRICT"), index=True
     )
     title: Mapped[str] = mapped_column(sa.String(200))
+    # The title on English pages; the Korean title is shown when there is none.
+    title_en: Mapped[str | None] = mapped_column(sa.String(200))
     track: Mapped[Track] = mapped_column(enum_type(Track, "course_track"))
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     campus: Mapped[Campus] = relationship(back_populates="courses", lazy="joined")
     cohorts: Mapped[list[Cohort]] = relationship(back_populates="course", lazy="raise")
+
+    def display_title(self, locale: str = "ko") -> str:
+        """The English title on English pages when the campus gave one, else the Korean."""
+        return self.title_en if locale == "en" and self.title_en else self.title
 
 
 class Cohort(db.Model):
@@ -158,7 +164,7 @@ class Cohort(db.Model):
         """The name campuses use: "(구로1기/AI융합) AI 활용 데이터분석 취업캠프"."""
         campus = self.course.campus
         if locale == "en":
-            return f"({campus.name_en} #{self.number}) {self.course.title}"
+            return f"({campus.name_en} #{self.number}) {self.course.display_title(locale)}"
         track = "AI융합" if self.course.track == Track.AI_CONVERGENCE_DX else "AI핵심"
         return f"({campus.name_ko}{self.number}기/{track}) {self.course.title}"
 

@@ -43,6 +43,13 @@ EXCLUSION_LABELS = {
     ExclusionReason.EMIGRATION: _l("Emigration"),
     ExclusionReason.OTHER: _l("Other"),
 }
+SALARY_BAND_LABELS = {
+    "under_2400": _l("Under ₩24 million"),
+    "2400_3000": _l("₩24–30 million"),
+    "3000_3600": _l("₩30–36 million"),
+    "3600_4800": _l("₩36–48 million"),
+    "4800_plus": _l("₩48 million or more"),
+}
 VERIFICATION_LABELS = {
     Verification.INSURANCE_RECORD: _l("Employment insurance record"),
     Verification.EMPLOYMENT_CERTIFICATE: _l("Certificate of employment"),
@@ -70,7 +77,7 @@ REFERRAL_LABELS = {
 
 def _choices(labels: dict, empty: bool = False) -> list[SelectChoice]:
     head = [SelectChoice("", "—")] if empty else []
-    return head + [SelectChoice(k.value, v) for k, v in labels.items()]
+    return head + [SelectChoice(getattr(k, "value", k), v) for k, v in labels.items()]
 
 
 class OutcomeForm(FlaskForm):
@@ -81,20 +88,31 @@ class OutcomeForm(FlaskForm):
     company = StringField(_l("Company or business"), validators=[Optional(), Length(max=200)])
     job_title = StringField(_l("Job title"), validators=[Optional(), Length(max=200)])
     industry = StringField(_l("Industry"), validators=[Optional(), Length(max=100)])
+    # The parts of one kind of outcome are not sent when app.js hides (disables) them: a
+    # missing choice is no choice (default ""), not an invalid one.
     employment_type = SelectField(
-        _l("Employment type"), choices=_choices(EMPLOYMENT_TYPE_LABELS, True)
+        _l("Employment type"),
+        choices=_choices(EMPLOYMENT_TYPE_LABELS, True),
+        default="",
     )
     insured = SelectField(
-        _l("Employment insurance (고용보험)"),
+        _l("Employment insurance"),
         choices=[
             SelectChoice("", _l("Default (yes unless freelance)")),
             SelectChoice("y", _l("Yes")),
             SelectChoice("n", _l("No")),
         ],
+        default="",
     )
-    salary_band = StringField(_l("Salary band (optional)"), validators=[Optional(), Length(max=50)])
+    salary_band = SelectField(
+        _l("Annual salary (optional)"),
+        choices=_choices(SALARY_BAND_LABELS, True),
+        validate_choice=False,  # the service names a band not in the list beside the field
+    )
     exclusion_reason = SelectField(
-        _l("Reason for the exclusion"), choices=_choices(EXCLUSION_LABELS, True)
+        _l("Reason for the exclusion"),
+        choices=_choices(EXCLUSION_LABELS, True),
+        default="",
     )
     health_consent = BooleanField(
         _l("The trainee gave separate consent to record health data (illness only)")
@@ -105,7 +123,10 @@ class OutcomeForm(FlaskForm):
 
 
 class VerifyForm(FlaskForm):
-    verification = SelectField(_l("Verified by"), choices=_choices(VERIFICATION_LABELS, True))
+    # "Mark unverified" and "Could not be verified" send no method: none is no choice.
+    verification = SelectField(
+        _l("Verified by"), choices=_choices(VERIFICATION_LABELS, True), default=""
+    )
     verification_state = SelectField(_l("Verification"), choices=_choices(STATE_LABELS))
 
 
@@ -146,9 +167,7 @@ class ReferralForm(FlaskForm):
     enrollment_id = SelectField(_l("Trainee"), coerce=int, validators=[DataRequired()])
     company_id = SelectField(_l("Company"), coerce=int, validators=[DataRequired()])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
-    matching_day_id = SelectField(
-        _l("Matching day (매칭데이)"), coerce=int, validators=[Optional()]
-    )
+    matching_day_id = SelectField(_l("Matching day"), coerce=int, validators=[Optional()])
     consent = BooleanField(_l("The trainee agreed to share their data with this company"))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 

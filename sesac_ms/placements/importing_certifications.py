@@ -39,7 +39,7 @@ CERTIFICATION_COLUMNS = [
     Column("email", "email", "이메일", True, _l("The e-mail address of a trainee already known")),
     Column("exam", "exam", "자격증", True, _l("The exam, e.g. AI-900")),
     Column("exam_date", "exam_date", "응시일", True, _DATE_HELP),
-    Column("result", "result", "결과", True, _l("합격/pass or 불합격/fail")),
+    Column("result", "result", "결과", True, _l("pass or fail")),
     Column("score", "score", "점수", False, _l("Optional: a whole number")),
 ]
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from ..applications.services import normalise_phone, today_in_seoul
 from ..clock import SEOUL
-from ..errors import DomainError, InvalidInput
+from ..errors import DomainError, InvalidInput, each_error
 from ..extensions import db
 from ..imports.reader import (
     Cell,
@@ -66,9 +66,15 @@ from .importing_common import (
 from .services import COMPLETED, OutcomeData
 
 RECORD_COLUMNS = [
-    Column("campus", "campus", "캠퍼스", True, _l("The campus name as stored, e.g. 구로 or Guro")),
+    Column(
+        "campus",
+        "campus",
+        "캠퍼스",
+        True,
+        _l("The campus name as stored, in Korean or English, e.g. Guro"),
+    ),
     Column("course", "course", "과정명", True, _l("The course title")),
-    Column("cohort", "cohort", "기수", True, _l("The cohort number: 3 or 3기")),
+    Column("cohort", "cohort", "기수", True, _l("The cohort number, e.g. 3")),
     Column(
         "cohort_start",
         "cohort_start",
@@ -106,7 +112,7 @@ RECORD_COLUMNS = [
         "status",
         "수료상태",
         True,
-        _l("교육중/in_training, 수료/completed, 중도탈락/dropped"),
+        _l("in_training, completed or dropped"),
     ),
     Column(
         "status_date",
@@ -120,20 +126,19 @@ RECORD_COLUMNS = [
         "outcome",
         "취업상태",
         False,
-        _l(
-            "Completed trainees only: 취업/employed, 창업/founded, 취업제외/excluded; "
-            "empty = none yet"
-        ),
+        _l("Completed trainees only: employed, founded or excluded; empty = none yet"),
     ),
     Column("company", "company", "회사명", False, _l("For employed and founded: the company")),
     Column("job_title", "job_title", "직무", False, _l("The job")),
-    Column("industry", "industry", "업종", False, _l("e.g. 제조, 컨설팅, 게임, 에너지")),
+    Column(
+        "industry", "industry", "업종", False, _l("e.g. manufacturing, consulting, games, energy")
+    ),
     Column(
         "employment_type",
         "employment_type",
         "고용형태",
         False,
-        _l("정규직/permanent, 계약직/contract, 인턴/intern, 프리랜서/freelance"),
+        _l("permanent, contract, intern or freelance"),
     ),
     Column(
         "insured",
@@ -158,8 +163,8 @@ RECORD_COLUMNS = [
         "제외사유",
         False,
         _l(
-            "For excluded: 진학/further_study, 입대/military, 질병/illness (with 민감정보동의), "
-            "출국/emigration, 기타/other"
+            "For excluded: further_study, military, illness (with sensitive_consent), "
+            "emigration or other"
         ),
     ),
     Column(
@@ -168,7 +173,7 @@ RECORD_COLUMNS = [
         "민감정보동의",
         False,
         _l(
-            "For 질병/illness exclusions: the date of the trainee's separate written consent to "
+            "For illness exclusions: the date of the trainee's separate written consent to "
             "the processing of health data (PIPA art. 23); ignored on other rows"
         ),
     ),
@@ -204,7 +209,10 @@ _OUTCOME_FIELDS = {
     "kind": "outcome",
     "outcome_on": "outcome_date",
     "company": "company",
+    "job_title": "job_title",
+    "industry": "industry",
     "employment_type": "employment_type",
+    "insured": "insured",
     "exclusion_reason": "exclusion_reason",
     "health_consent": "sensitive_consent",
 }
@@ -245,7 +253,9 @@ def parse_cohort_number(cell: Cell) -> int:
     text = cell.isoformat() if isinstance(cell, date) else cell.strip()
     match = _COHORT_NUMBER.fullmatch(text)
     if match is None or int(match[1]) < 1:
-        raise CellError(gettext("“%(value)s” is not a cohort number: write 3 or 3기.", value=text))
+        raise CellError(
+            gettext("“%(value)s” is not a cohort number: write a number such as 3.", value=text)
+        )
     return int(match[1])
 
 
@@ -366,25 +376,25 @@ def _read_outcome(
         parser.error(
             "outcome",
             gettext(
-                "Only completed (수료) trainees have an outcome; this row's status is "
+                "Only completed trainees have an outcome; this row's status is "
                 "“%(status)s”: leave the outcome empty.",
-                status="/".join(STATUS_CHOICES[status]),
+                status=STATUS_CHOICES[status][0 if str(get_locale()) == "ko" else 1],
             ),
         )
     if kind in (OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED):
-        _need(parser, "company", company, gettext("Required for 취업/employed and 창업/founded."))
+        _need(parser, "company", company, gettext("Required for employed and founded."))
     _need(
         parser,
         "outcome_date",
         outcome_on,
         gettext(
-            "Required for 취업/employed, 창업/founded and 취업제외/excluded: the start of "
+            "Required for employed, founded and excluded: the start of "
             "the job or business, or the date of the exclusion."
         ),
     )
     consent_on = None
     if kind == OutcomeKind.EXCLUDED:
-        _need(parser, "exclusion_reason", reason, gettext("Required for 취업제외/excluded."))
+        _need(parser, "exclusion_reason", reason, gettext("Required for excluded."))
         if reason == ExclusionReason.ILLNESS:
             consent_on = _read_consent(parser, today)
     if kind == OutcomeKind.EMPLOYED and insured is None:
@@ -404,8 +414,9 @@ def _read_outcome(
     if not parser.errors:
         try:  # the rules every outcome meets, the web form's too
             _outcome_values(data)
-        except DomainError as error:
-            parser.error(_OUTCOME_FIELDS.get(error.field or "", "outcome"), error.message)
+        except DomainError as refusal:
+            for error in each_error(refusal):
+                parser.error(_OUTCOME_FIELDS.get(error.field or "", "outcome"), error.message)
     return data
 
 
@@ -425,8 +436,8 @@ def _read_consent(parser: RowParser, today: date) -> date | None:
             column,
             gettext(
                 "An illness exclusion is health data: it needs the trainee's separate "
-                "consent. Give the date of their written consent in the 민감정보동의 "
-                "(sensitive_consent) column, or leave this row's outcome empty and record "
+                "consent. Give the date of their written consent in the sensitive_consent "
+                "column, or leave this row's outcome empty and record "
                 "the exclusion in the trainee's outcome form with that consent."
             ),
         )

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
 
 from .. import audit
 from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import finish, flash_form_errors, show_domain_error
+from ..forms import finish, show_domain_error, validate_all
 from ..models import Cohort, Company, Enrollment, Outcome, Referral
 from ..permissions import acting_user, load_in_scope, require
 from . import bp, services
@@ -77,7 +78,9 @@ def index() -> ResponseReturnValue:
     return html
 
 
-def _trainee_page(enrollment: Enrollment, outcome_form: OutcomeForm) -> ResponseReturnValue:
+def _trainee_page(
+    enrollment: Enrollment, outcome_form: OutcomeForm, attempt_form: AttemptForm | None = None
+) -> ResponseReturnValue:
     history = services.outcome_history(enrollment)
     return render_template(
         "placements/trainee.html",
@@ -86,9 +89,9 @@ def _trainee_page(enrollment: Enrollment, outcome_form: OutcomeForm) -> Response
         current=next((o for o in history if o.is_current), None),
         checks=services.retention_checks(history),
         outcome_form=outcome_form,
-        verify_form=VerifyForm(),
-        retention_form=RetentionForm(),
-        attempt_form=AttemptForm(),
+        verify_form=VerifyForm(formdata=None),
+        retention_form=RetentionForm(formdata=None),
+        attempt_form=attempt_form or AttemptForm(formdata=None),
         attempts=services.attempts_of(enrollment.user),
         **_labels(),
     )
@@ -108,22 +111,22 @@ def trainee(enrollment_id: int) -> ResponseReturnValue:
 def record_outcome(enrollment_id: int) -> ResponseReturnValue:
     enrollment = load_in_scope(Enrollment, enrollment_id)
     form = OutcomeForm()
-    if form.validate_on_submit():
-        data = services.OutcomeData(
-            kind=form.kind.data,
-            outcome_on=form.outcome_on.data,
-            company=form.company.data or "",
-            job_title=form.job_title.data or "",
-            industry=form.industry.data or "",
-            employment_type=form.employment_type.data or None,
-            insured={"y": True, "n": False}.get(form.insured.data),
-            salary_band=form.salary_band.data or "",
-            exclusion_reason=form.exclusion_reason.data or None,
-            health_consent=form.health_consent.data,
-            evidence=form.evidence.data or "",
-            verification=form.verification.data or None,
-            verification_state=form.verification_state.data,
-        )
+    data = services.OutcomeData(
+        kind=form.kind.data,
+        outcome_on=form.outcome_on.data,
+        company=form.company.data or "",
+        job_title=form.job_title.data or "",
+        industry=form.industry.data or "",
+        employment_type=form.employment_type.data or None,
+        insured={"y": True, "n": False}.get(form.insured.data),
+        salary_band=form.salary_band.data or "",
+        exclusion_reason=form.exclusion_reason.data or None,
+        health_consent=form.health_consent.data,
+        evidence=form.evidence.data or "",
+        verification=form.verification.data or None,
+        verification_state=form.verification_state.data,
+    )
+    if validate_all(form, lambda: services.check_outcome(enrollment, data)):
         try:
             outcome = services.record_outcome(acting_user(), enrollment, data)
         except DomainError as error:
@@ -193,26 +196,25 @@ def retention(outcome_id: int) -> ResponseReturnValue:
 def record_attempt(enrollment_id: int) -> ResponseReturnValue:
     enrollment = load_in_scope(Enrollment, enrollment_id)
     form = AttemptForm()
-    target = url_for("placements.trainee", enrollment_id=enrollment_id)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(target)
-    try:
-        services.record_attempt(
-            acting_user(),
-            enrollment.user,
-            form.exam.data,
-            form.exam_on.data,
-            form.result.data == "pass",
-            form.score.data,
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(gettext("Exam attempt recorded."), "success")
-    return redirect(target)
+    if form.validate_on_submit():
+        try:
+            services.record_attempt(
+                acting_user(),
+                enrollment.user,
+                form.exam.data,
+                form.exam_on.data,
+                form.result.data == "pass",
+                form.score.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(gettext("Exam attempt recorded."), "success")
+            return redirect(url_for("placements.trainee", enrollment_id=enrollment_id))
+    # Every problem beside its field, on the page the form was posted from.
+    return _trainee_page(enrollment, OutcomeForm(formdata=None), attempt_form=form)
 
 
 # --- companies and referrals ------------------------------------------------------------
@@ -222,7 +224,9 @@ def _company_form() -> CompanyForm:
     from ..cohorts.services import campuses_for
 
     form = CompanyForm()
-    form.campus_id.choices = [SelectChoice(c.id, c.name_ko) for c in campuses_for(acting_user())]
+    form.campus_id.choices = [
+        SelectChoice(c.id, c.display_name(str(get_locale()))) for c in campuses_for(acting_user())
+    ]
     if request.method == "GET" and acting_user().campus_id:
         form.campus_id.data = acting_user().campus_id
     return form
@@ -247,7 +251,7 @@ def companies() -> ResponseReturnValue:
 @require("placement.record")
 def create_company() -> ResponseReturnValue:
     form = _company_form()
-    if form.validate_on_submit():
+    if validate_all(form, lambda: services.check_company(form.campus_id.data, form.name.data)):
         try:
             company = services.create_company(
                 acting_user(),
@@ -274,8 +278,9 @@ def _referral_form() -> ReferralForm:
     trainees = [(e, o) for e, o in services.completed_trainees(acting_user())]
     choices = {e.id: e for e, _ in trainees}
     choices.update({e.id: e for e in services.trainees_in_training(acting_user())})
+    locale = str(get_locale())
     form.enrollment_id.choices = [
-        SelectChoice(e.id, f"{e.user.name} · {e.cohort.label()}") for e in choices.values()
+        SelectChoice(e.id, f"{e.user.name} · {e.cohort.label(locale)}") for e in choices.values()
     ]
     form.company_id.choices = [
         SelectChoice(c.id, c.name) for c in services.companies(acting_user())
@@ -316,12 +321,33 @@ def referrals() -> ResponseReturnValue:
 @require("placement.record")
 def create_referral() -> ResponseReturnValue:
     form = _referral_form()
-    if form.validate_on_submit():
+    # The choices hold only trainees and companies in the user's scope.
+    enrollment_ids = {choice.value for choice in form.enrollment_id.choices}
+    company_ids = {choice.value for choice in form.company_id.choices}
+    enrollment = (
+        load_in_scope(Enrollment, form.enrollment_id.data)
+        if form.enrollment_id.data in enrollment_ids
+        else None
+    )
+    company = (
+        load_in_scope(Company, form.company_id.data)
+        if form.company_id.data in company_ids
+        else None
+    )
+    check = partial(
+        services.check_referral,
+        acting_user(),
+        enrollment,
+        company,
+        consent=form.consent.data,
+        matching_day_id=form.matching_day_id.data or None,
+    )
+    if validate_all(form, check) and enrollment is not None and company is not None:
         try:
             services.refer(
                 acting_user(),
-                load_in_scope(Enrollment, form.enrollment_id.data),
-                load_in_scope(Company, form.company_id.data),
+                enrollment,
+                company,
                 position=form.position.data or "",
                 consent=form.consent.data,
                 note=form.note.data or "",

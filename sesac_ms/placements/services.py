@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext
 
 from .. import audit
-from ..errors import Conflict, InvalidInput, NotAllowed
+from ..errors import Conflict, InvalidInput, NotAllowed, Problems
 from ..extensions import db
 from ..models import (
     CertificationAttempt,
@@ -63,6 +63,10 @@ class OutcomeData:
     verification_state: VerificationState | str = VerificationState.UNVERIFIED
 
 
+# Annual salary bands in 만원 (a fixed list, so figures can be grouped); None: not given.
+SALARY_BANDS = ("under_2400", "2400_3000", "3000_3600", "3600_4800", "4800_plus")
+
+
 def _enum(enum, value, field: str, message: str):
     if value in (None, ""):
         return None
@@ -73,80 +77,161 @@ def _enum(enum, value, field: str, message: str):
 
 
 def check_outcome(enrollment: Enrollment, data: OutcomeData) -> dict:
-    """The outcome's column values, or InvalidInput naming the field."""
+    """The outcome's column values, or every problem at once (DomainErrors naming fields).
+
+    Only the fields of the chosen kind may be filled in: a job has an employment type,
+    insurance and a salary band; a job or a business has a company, title and industry;
+    an exclusion has a reason (and, for illness, the trainee's separate consent). A field
+    of another kind is refused, not dropped, so nothing typed is lost without a word.
+    """
+    problems = Problems()
     if enrollment.status not in COMPLETED:
-        raise Conflict(
-            gettext(
-                "Only completed trainees have an outcome; %(name)s is not completed.",
-                name=enrollment.user.name,
+        problems.add_error(
+            Conflict(
+                gettext(
+                    "Only completed trainees have an outcome; %(name)s is not completed.",
+                    name=enrollment.user.name,
+                )
             )
         )
-    kind = _enum(OutcomeKind, data.kind, "kind", gettext("Choose the outcome."))
-    if kind is None:
-        raise InvalidInput(gettext("Choose the outcome."), "kind")
+    kind = None
+    with problems.check():
+        kind = _enum(OutcomeKind, data.kind, "kind", gettext("Choose the outcome."))
+        if kind is None:
+            raise InvalidInput(gettext("Choose the outcome."), "kind")
     if data.outcome_on is None:
-        raise InvalidInput(
-            gettext("Enter the date (job or business start, or exclusion)."), "outcome_on"
-        )
-    if data.outcome_on > date.today().replace(year=date.today().year + 1):
-        raise InvalidInput(gettext("The date is too far in the future."), "outcome_on")
+        problems.add(gettext("Enter the date (job or business start, or exclusion)."), "outcome_on")
+    elif data.outcome_on > date.today().replace(year=date.today().year + 1):
+        problems.add(gettext("The date is too far in the future."), "outcome_on")
     company = (data.company or "").strip()
-    if kind in (OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED) and not company:
-        raise InvalidInput(gettext("Enter the company or business name."), "company")
-    reason = _enum(
-        ExclusionReason,
-        data.exclusion_reason,
-        "exclusion_reason",
-        gettext("Choose the reason for the exclusion."),
-    )
-    if kind == OutcomeKind.EXCLUDED and reason is None:
-        raise InvalidInput(gettext("Choose the reason for the exclusion."), "exclusion_reason")
+    job_title = (data.job_title or "").strip()
+    industry = (data.industry or "").strip()
+    salary_band = (data.salary_band or "").strip()
+    reason = employment_type = verification = None
+    state = VerificationState.UNVERIFIED
+    with problems.check():
+        reason = _enum(
+            ExclusionReason,
+            data.exclusion_reason,
+            "exclusion_reason",
+            gettext("Choose the reason for the exclusion."),
+        )
+    with problems.check():
+        employment_type = _enum(
+            EmploymentType,
+            data.employment_type,
+            "employment_type",
+            gettext("Choose the employment type."),
+        )
+    with problems.check():
+        verification = _enum(
+            Verification, data.verification, "verification", gettext("Choose how it was verified.")
+        )
+    with problems.check():
+        state = (
+            _enum(
+                VerificationState,
+                data.verification_state,
+                "verification_state",
+                gettext("Choose the state."),
+            )
+            or VerificationState.UNVERIFIED
+        )
+    if (
+        state == VerificationState.VERIFIED
+        and verification is None
+        and not problems.on("verification")
+    ):
+        problems.add(gettext("Choose how it was verified."), "verification")
+    if salary_band and salary_band not in SALARY_BANDS:
+        problems.add(gettext("Choose a salary band from the list."), "salary_band")
+    if kind is not None:
+        _check_kind_fields(problems, kind, data, company, job_title, industry, salary_band)
+    if kind == OutcomeKind.EXCLUDED and reason is None and not problems.on("exclusion_reason"):
+        problems.add(gettext("Choose the reason for the exclusion."), "exclusion_reason")
     if (
         kind == OutcomeKind.EXCLUDED
         and reason == ExclusionReason.ILLNESS
-        and not (data.health_consent)
+        and not data.health_consent
     ):
-        raise InvalidInput(
+        problems.add(
             gettext(
                 "An illness exclusion is health data: record it only with "
                 "the trainee's separate consent."
             ),
             "health_consent",
         )
-    employment_type = _enum(
-        EmploymentType,
-        data.employment_type,
-        "employment_type",
-        gettext("Choose the employment type."),
-    )
+    if data.health_consent and not (
+        kind == OutcomeKind.EXCLUDED and reason == ExclusionReason.ILLNESS
+    ):
+        problems.add(
+            gettext(
+                "Consent to health data is recorded for an illness exclusion only: "
+                "untick it, or choose the exclusion for illness."
+            ),
+            "health_consent",
+        )
+    problems.raise_any()
+    assert kind is not None  # raise_any refused a missing kind
     insured = data.insured
     if kind == OutcomeKind.EMPLOYED and insured is None:
         insured = employment_type != EmploymentType.FREELANCE
     return {
         "kind": kind,
         "outcome_on": data.outcome_on,
-        "company": company or None if kind != OutcomeKind.EXCLUDED else None,
-        "job_title": (data.job_title or "").strip() or None,
-        "industry": (data.industry or "").strip() or None,
-        "employment_type": employment_type if kind == OutcomeKind.EMPLOYED else None,
-        "insured": insured if kind == OutcomeKind.EMPLOYED else None,
-        "salary_band": (data.salary_band or "").strip() or None,
-        "exclusion_reason": reason if kind == OutcomeKind.EXCLUDED else None,
+        "company": company or None,
+        "job_title": job_title or None,
+        "industry": industry or None,
+        "employment_type": employment_type,
+        "insured": insured,
+        "salary_band": salary_band or None,
+        "exclusion_reason": reason,
         "health_consent_at": (data.health_consent_at or utcnow())
-        if kind == OutcomeKind.EXCLUDED and reason == ExclusionReason.ILLNESS
+        if reason == ExclusionReason.ILLNESS
         else None,
         "evidence": (data.evidence or "").strip(),
-        "verification": _enum(
-            Verification, data.verification, "verification", gettext("Choose how it was verified.")
-        ),
-        "verification_state": _enum(
-            VerificationState,
-            data.verification_state,
-            "verification_state",
-            gettext("Choose the state."),
-        )
-        or VerificationState.UNVERIFIED,
+        "verification": verification,
+        "verification_state": state,
     }
+
+
+def _check_kind_fields(
+    problems: Problems,
+    kind: OutcomeKind,
+    data: OutcomeData,
+    company: str,
+    job_title: str,
+    industry: str,
+    salary_band: str,
+) -> None:
+    """Refuse each field filled in that the chosen kind of outcome does not have."""
+    job_or_business = kind in (OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED)
+    if job_or_business and not company:
+        problems.add(gettext("Enter the company or business name."), "company")
+    not_business = gettext("This applies to a job or a business only: clear it.")
+    not_job = gettext("This applies to a job only: clear it.")
+    filled = (
+        ("company", bool(company), job_or_business, not_business),
+        ("job_title", bool(job_title), job_or_business, not_business),
+        ("industry", bool(industry), job_or_business, not_business),
+        (
+            "employment_type",
+            data.employment_type not in (None, ""),
+            kind == OutcomeKind.EMPLOYED,
+            not_job,
+        ),
+        ("insured", data.insured is not None, kind == OutcomeKind.EMPLOYED, not_job),
+        ("salary_band", bool(salary_band), kind == OutcomeKind.EMPLOYED, not_job),
+        (
+            "exclusion_reason",
+            data.exclusion_reason not in (None, ""),
+            kind == OutcomeKind.EXCLUDED,
+            gettext("A reason applies to an exclusion only: clear it, or choose the exclusion."),
+        ),
+    )
+    for field, is_filled, applies, message in filled:
+        if is_filled and not applies and not problems.on(field):
+            problems.add(message, field)
 
 
 def current_outcome(enrollment: Enrollment) -> Outcome | None:
@@ -235,6 +320,13 @@ def set_verification(actor: User, outcome: Outcome, method: str | None, state: s
     }
     if values["verification_state"] is None:
         raise InvalidInput(gettext("Choose the state."), "verification_state")
+    if (
+        values["verification_state"] == VerificationState.VERIFIED
+        and values["verification"] is None
+    ):
+        raise InvalidInput(gettext("Choose how it was verified."), "verification")
+    if values["verification_state"] == VerificationState.UNVERIFIED:
+        values["verification"] = None  # not verified: no method to keep
     changes = audit.apply_changes(outcome, values)
     if changes:
         audit.record(
@@ -255,13 +347,17 @@ def record_retention(
 ) -> RetentionCheck:
     if outcome.kind != OutcomeKind.EMPLOYED:
         raise Conflict(gettext("Retention is checked for jobs only."))
+    problems = Problems()
     if months not in (6, 12):
-        raise InvalidInput(gettext("Retention is checked at 6 or 12 months."), "months")
+        problems.add(gettext("Retention is checked at 6 or 12 months."), "months")
     if checked_on is None or checked_on < outcome.outcome_on:
-        raise InvalidInput(gettext("The check date must be after the job started."), "checked_on")
-    verdict = _enum(RetentionResult, result, "result", gettext("Choose the result."))
-    if verdict is None:
-        raise InvalidInput(gettext("Choose the result."), "result")
+        problems.add(gettext("The check date must be after the job started."), "checked_on")
+    verdict = None
+    with problems.check():
+        verdict = _enum(RetentionResult, result, "result", gettext("Choose the result."))
+    if verdict is None and not problems.on("result"):
+        problems.add(gettext("Choose the result."), "result")
+    problems.raise_any()
     check = db.session.scalar(
         db.select(RetentionCheck).where(
             RetentionCheck.outcome_id == outcome.id, RetentionCheck.months == months
@@ -370,6 +466,19 @@ def log_view(actor: User, enrollment: Enrollment) -> None:
 # --- companies and referrals -------------------------------------------------------------
 
 
+def check_company(campus_id: int | None, name: str | None) -> None:
+    """The service's checks of a new company (its name on its campus), changing nothing."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput(gettext("Enter the company name."), "name")
+    if campus_id and db.session.scalar(
+        db.select(Company.id).where(Company.campus_id == campus_id, Company.name == name)
+    ):
+        raise Conflict(
+            gettext("This campus already has a company named %(name)s.", name=name), "name"
+        )
+
+
 def create_company(
     actor: User,
     *,
@@ -382,14 +491,7 @@ def create_company(
     openings: str = "",
 ) -> Company:
     name = " ".join((name or "").split())
-    if not name:
-        raise InvalidInput(gettext("Enter the company name."), "name")
-    if db.session.scalar(
-        db.select(Company.id).where(Company.campus_id == campus_id, Company.name == name)
-    ):
-        raise Conflict(
-            gettext("This campus already has a company named %(name)s.", name=name), "name"
-        )
+    check_company(campus_id, name)
     company = Company(
         campus_id=campus_id,
         name=name[:200],
@@ -430,6 +532,38 @@ def matching_days(user: User) -> list:
     return list(db.session.scalars(stmt.limit(50)))
 
 
+def check_referral(
+    actor: User,
+    enrollment: Enrollment | None,
+    company: Company | None,
+    *,
+    consent: bool,
+    matching_day_id: int | None,
+) -> None:
+    """Every problem of a referral at once (DomainErrors), changing nothing.
+
+    None for the trainee or company: not chosen (the form says so); its rules are skipped.
+    """
+    problems = Problems()
+    if not consent:
+        problems.add(
+            gettext(
+                "A referral shares the trainee's data with the company: "
+                "record it only with the trainee's consent."
+            ),
+            "consent",
+        )
+    if (
+        enrollment is not None
+        and company is not None
+        and company.campus_id != enrollment.cohort.campus_id
+    ):
+        problems.add_error(NotAllowed(gettext("Choose a company of this campus."), "company_id"))
+    if matching_day_id is not None and matching_day_id not in {e.id for e in matching_days(actor)}:
+        problems.add(gettext("Choose a matching day of this campus."), "matching_day_id")
+    problems.raise_any()
+
+
 def refer(
     actor: User,
     enrollment: Enrollment,
@@ -441,18 +575,7 @@ def refer(
     matching_day_id: int | None = None,
 ) -> Referral:
     """Propose a trainee to a company; sharing their data needs their consent."""
-    if not consent:
-        raise InvalidInput(
-            gettext(
-                "A referral shares the trainee's data with the company: "
-                "record it only with the trainee's consent."
-            ),
-            "consent",
-        )
-    if company.campus_id != enrollment.cohort.campus_id:
-        raise NotAllowed(gettext("Choose a company of this campus."), "company_id")
-    if matching_day_id is not None and matching_day_id not in {e.id for e in matching_days(actor)}:
-        raise InvalidInput(gettext("Choose a matching day of this campus."), "matching_day_id")
+    check_referral(actor, enrollment, company, consent=consent, matching_day_id=matching_day_id)
     referral = Referral(
         enrollment_id=enrollment.id,
         company_id=company.id,
@@ -556,14 +679,16 @@ def record_attempt(
     score: int | None = None,
 ) -> CertificationAttempt | None:
     """Record an exam attempt; the same trainee, exam and date again changes nothing new."""
+    problems = Problems()
     if trainee.role != Role.TRAINEE:
-        raise InvalidInput(gettext("Certifications are recorded for trainees."), "email")
+        problems.add(gettext("Certifications are recorded for trainees."), "email")
     if not (exam_name or "").strip():
-        raise InvalidInput(gettext("Enter the exam."), "exam")
+        problems.add(gettext("Enter the exam."), "exam")
     if exam_on is None:
-        raise InvalidInput(gettext("Enter the exam date."), "exam_on")
+        problems.add(gettext("Enter the exam date."), "exam_on")
     if score is not None and score < 0:
-        raise InvalidInput(gettext("A score cannot be negative."), "score")
+        problems.add(gettext("A score cannot be negative."), "score")
+    problems.raise_any()
     exam = exam_named(exam_name, create=True)
     attempt = db.session.scalar(
         db.select(CertificationAttempt).where(

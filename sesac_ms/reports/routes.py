@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 
 from ..errors import DomainError
 from ..models import Role
@@ -49,8 +50,10 @@ def employment() -> ResponseReturnValue:
         year=request.args.get("year", type=int),
         within_days=within if within is not None and within >= 0 else None,
     )
-    rows = services.employment_report(filters)
     fmt = request.args.get("format")
+    # Downloads keep the Korean names the other offices use, as the CLI writes them.
+    locale = "ko" if fmt else str(get_locale())
+    rows = services.employment_report(filters, locale=locale)
     if fmt:
         return _download(
             services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt, "employment"
@@ -66,7 +69,8 @@ def employment() -> ResponseReturnValue:
                 campus_id=filters.campus_id,
                 year=filters.year,
                 within_days=filters.within_days,
-            )
+            ),
+            locale=locale,
         )[:-1]
     )
     return render_template(
@@ -79,7 +83,9 @@ def employment() -> ResponseReturnValue:
         curves=curves,
         day_marks=DAY_MARKS,
         years=range(date.today().year, 2020, -1),
-        retention=services.retention_rates(filters.campus_id, by_cohort=by == "cohort"),
+        retention=services.retention_rates(
+            filters.campus_id, by_cohort=by == "cohort", locale=locale
+        ),
     )
 
 
@@ -89,8 +95,12 @@ def certifications() -> ResponseReturnValue:
     from ..cohorts.services import campuses_for
 
     by_campus = request.args.get("by") == "campus"
-    rows = services.certification_report(by_campus=by_campus, campus_id=_campus_filter())
     fmt = request.args.get("format")
+    rows = services.certification_report(
+        by_campus=by_campus,
+        campus_id=_campus_filter(),
+        locale="ko" if fmt else str(get_locale()),
+    )
     if fmt:
         return _download(
             services.CERTIFICATION_COLUMNS, [r.as_dict() for r in rows], fmt, "certifications"

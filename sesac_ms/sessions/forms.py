@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     IntegerField,
     SelectChoice,
@@ -37,6 +38,8 @@ class SlotForm(FlaskForm):
     location = StringField(
         _l("Place or online meeting link"), validators=[DataRequired(), Length(max=300)]
     )
+    # Shown once the service warned that some cohorts have class then (see bookable.py).
+    during_class = BooleanField(_l("Publish during their class hours"))
 
 
 class ScheduleForm(FlaskForm):
@@ -55,7 +58,11 @@ class ScheduleForm(FlaskForm):
 
 class LogForm(FlaskForm):
     summary = TextAreaField(
-        _l("Summary the trainee sees"), validators=[DataRequired(), Length(max=5000)]
+        _l("Summary the trainee sees"),
+        validators=[
+            DataRequired(message=_l("Write the summary the trainee sees.")),
+            Length(max=5000),
+        ],
     )
     staff_notes = TextAreaField(
         _l("Notes only staff see"), validators=[Optional(), Length(max=5000)]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from calendar import Calendar
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
 
 from .. import audit
@@ -15,11 +16,14 @@ from ..auth.forms import ButtonForm
 from ..clock import SEOUL, now_in_seoul, today_in_seoul
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import attempt, finish, show_domain_error
+from ..forms import attempt, finish, show_domain_error, validate_all
 from ..models import AvailabilitySlot, CoachingSession, Cohort, FollowUp, Role, User
 from ..permissions import PUBLIC, acting_user, load_in_scope, require
 from . import bp, services
 from .forms import LogForm, QuickLogForm, ReasonForm, RescheduleForm, ScheduleForm, SlotForm
+
+# The services name the trainee "trainee_id"; the forms call the field "trainee".
+TRAINEE_FIELD = {"trainee_id": "trainee"}
 
 
 def _local(value: datetime | None) -> datetime | None:
@@ -62,7 +66,8 @@ def schedule() -> ResponseReturnValue:
         weeks=weeks,
         by_day=by_day,
         today=today,
-        upcoming=upcoming,
+        # Staff come to their schedule for 1:1 sessions: a week of classes is one line.
+        upcoming=upcoming if user.role == Role.TRAINEE else services.fold_class_weeks(upcoming),
         previous=(month - timedelta(days=1)).replace(day=1),
         following=(month + timedelta(days=32)).replace(day=1),
         follow_ups=services.open_follow_ups(user) if user.role.value == "trainee" else [],
@@ -159,6 +164,8 @@ def book_slot(slot_id: int) -> ResponseReturnValue:
 @require("session.manage")
 def slots() -> ResponseReturnValue:
     form = SlotForm()
+    # The "publish anyway" box appears beside the time once some cohorts have class then.
+    class_warning = bool(form.during_class.data)
     if form.validate_on_submit():
         try:
             created = services.publish_slots(
@@ -167,10 +174,13 @@ def slots() -> ResponseReturnValue:
                 starts_at=_local(form.starts_at.data),
                 location=form.location.data,
                 weeks=form.weeks.data,
+                during_class=bool(form.during_class.data),
             )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
+            if isinstance(error, services.ClassHours):
+                class_warning = error.warning
         else:
             db.session.commit()
             flash(gettext("%(n)d time(s) published.", n=len(created)), "success")
@@ -182,6 +192,8 @@ def slots() -> ResponseReturnValue:
     html = render_template(
         "sessions/slots.html",
         form=form,
+        class_warning=class_warning,
+        class_hours=services.class_hours_of(acting_user()),
         slots=slots,
         button=ButtonForm(),
         **_labels(),
@@ -211,7 +223,7 @@ def _trainee_choices(form_field) -> dict[str, tuple[User, Cohort]]:
         for user, cohort in services.trainees_for(acting_user())
     }
     form_field.choices = [SelectChoice("", gettext("Choose…"))] + [
-        SelectChoice(key, f"{user.name} · {cohort.label()}")
+        SelectChoice(key, f"{user.name} · {cohort.label(str(get_locale()))}")
         for key, (user, cohort) in options.items()
     ]
     return options
@@ -222,8 +234,17 @@ def _trainee_choices(form_field) -> dict[str, tuple[User, Cohort]]:
 def new() -> ResponseReturnValue:
     form = ScheduleForm()
     options = _trainee_choices(form.trainee)
-    if form.validate_on_submit():
-        trainee, cohort = options.get(form.trainee.data, (None, None))
+    trainee, cohort = options.get(form.trainee.data, (None, None))
+    check = partial(
+        services.check_schedule,
+        acting_user(),
+        trainee=trainee,
+        cohort=cohort,
+        kind=form.kind.data,
+        starts_at=_local(form.starts_at.data),
+        minutes=form.minutes.data,
+    )
+    if validate_all(form, check, TRAINEE_FIELD):
         try:
             session = services.schedule(
                 acting_user(),
@@ -236,7 +257,7 @@ def new() -> ResponseReturnValue:
             )
         except DomainError as error:
             db.session.rollback()
-            show_domain_error(form, error)
+            show_domain_error(form, error, fields=TRAINEE_FIELD)
         else:
             db.session.commit()
             flash(
@@ -255,8 +276,18 @@ def quick_log() -> ResponseReturnValue:
     if request.method == "GET" and not form.starts_at.data:
         now = now_in_seoul().replace(second=0, microsecond=0, tzinfo=None)
         form.starts_at.data = now - timedelta(minutes=30)
-    if form.validate_on_submit():
-        trainee, cohort = options.get(form.trainee.data, (None, None))
+    trainee, cohort = options.get(form.trainee.data, (None, None))
+    check = partial(
+        services.check_log_unscheduled,
+        acting_user(),
+        trainee=trainee,
+        cohort=cohort,
+        kind=form.kind.data,
+        starts_at=_local(form.starts_at.data),
+        minutes=form.minutes.data,
+        follow_up_lines=form.follow_up_lines.data or "",
+    )
+    if validate_all(form, check, TRAINEE_FIELD):
         try:
             entry = services.SessionLog(
                 form.summary.data,
@@ -276,7 +307,7 @@ def quick_log() -> ResponseReturnValue:
             )
         except DomainError as error:
             db.session.rollback()
-            show_domain_error(form, error)
+            show_domain_error(form, error, fields=TRAINEE_FIELD)
         else:
             db.session.commit()
             flash(gettext("Session logged."), "success")
@@ -298,10 +329,14 @@ def _load(session_id: int) -> CoachingSession:
 @require("session.view")
 def show(session_id: int) -> ResponseReturnValue:
     session = _load(session_id)
+    return _show_page(session, LogForm(obj=session))
+
+
+def _show_page(session: CoachingSession, log_form: LogForm) -> ResponseReturnValue:
+    """The session's page; after a refused log, with its form's problems beside the fields."""
     follow_ups = db.session.scalars(
         db.select(FollowUp).where(FollowUp.session_id == session.id).order_by(FollowUp.id)
     ).all()
-    log_form = LogForm(obj=session)
     services.log_view(acting_user(), session)
     html = render_template(
         "sessions/show.html",
@@ -392,8 +427,8 @@ def mark(session_id: int) -> ResponseReturnValue:
 def log(session_id: int) -> ResponseReturnValue:
     session = _staff_session(session_id)
     form = LogForm()
-    if not form.validate_on_submit():
-        return _finish(DomainError(gettext("Write the summary the trainee sees.")), "", session_id)
+    if not validate_all(form, lambda: services.parse_follow_ups(form.follow_up_lines.data)):
+        return _show_page(session, form)
     try:
         services.log(
             acting_user(),

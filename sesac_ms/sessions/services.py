@@ -16,11 +16,11 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext, pgettext
+from flask_babel import force_locale, format_date, format_datetime, get_locale, gettext, pgettext
 
 from .. import audit, mail
 from ..clock import SEOUL, today_in_seoul
-from ..errors import Conflict, InvalidInput, NotAllowed
+from ..errors import Conflict, InvalidInput, NotAllowed, Problems
 from ..extensions import db
 from ..links import external_url
 from ..models import (
@@ -40,6 +40,9 @@ from ..models import (
 from ..models.audit import AccessAction
 from ..models.sessions import OCCUPYING
 from ..models.types import UTCDateTime, utcnow
+from .bookable import ClassHours as ClassHours
+from .bookable import bookable_slots, check_class_hours
+from .bookable import class_hours_of as class_hours_of
 
 STAFF_ROLES = (Role.COORDINATOR, Role.MENTOR, Role.MANAGER)
 
@@ -169,7 +172,13 @@ def _check_free(
     *,
     ignore: int | None = None,
     check_class: bool = True,
+    actor: User | None = None,
 ) -> None:
+    """Raise Overlap if either person has a session then, or the trainee has class.
+
+    The message speaks to `actor` (the reader) in the second person when the clash is
+    theirs: a trainee booking reads "You have class…", never their own name.
+    """
     clash = db.session.scalars(
         db.select(CoachingSession)
         .where(
@@ -186,21 +195,28 @@ def _check_free(
         .limit(1)
     ).first()
     if clash is not None:
-        who = trainee.name if trainee.id in (clash.trainee_id, clash.staff_id) else staff.name
-        raise Overlap(
-            gettext(
+        who = trainee if trainee.id in (clash.trainee_id, clash.staff_id) else staff
+        start = format_datetime(clash.starts_at, "MM-dd HH:mm")
+        end = format_datetime(clash.ends_at, "HH:mm")
+        if actor is not None and who.id == actor.id:
+            message = gettext(
+                "You already have a session from %(start)s to %(end)s.", start=start, end=end
+            )
+        else:
+            message = gettext(
                 "%(name)s already has a session from %(start)s to %(end)s.",
-                name=who,
-                start=format_datetime(clash.starts_at, "MM-dd HH:mm"),
-                end=format_datetime(clash.ends_at, "HH:mm"),
-            ),
-            "starts_at",
-        )
+                name=who.name,
+                start=start,
+                end=end,
+            )
+        raise Overlap(message, "starts_at")
     if check_class:
-        _check_not_in_class(trainee, starts_at, ends_at)
+        _check_not_in_class(trainee, starts_at, ends_at, actor=actor)
 
 
-def _check_not_in_class(trainee: User, starts_at: datetime, ends_at: datetime) -> None:
+def _check_not_in_class(
+    trainee: User, starts_at: datetime, ends_at: datetime, *, actor: User | None = None
+) -> None:
     local_start, local_end = seoul(starts_at), seoul(ends_at)
     days = {local_start.date(), local_end.date()}
     rows = db.session.execute(
@@ -218,25 +234,44 @@ def _check_not_in_class(trainee: User, starts_at: datetime, ends_at: datetime) -
         begins = datetime.combine(day, class_start, SEOUL)
         ends = datetime.combine(day, class_end, SEOUL)
         if local_start < ends and local_end > begins:
-            raise Overlap(
-                gettext(
+            hours = {
+                "day": day.isoformat(),
+                "start": class_start.strftime("%H:%M"),
+                "end": class_end.strftime("%H:%M"),
+            }
+            if actor is not None and actor.id == trainee.id:
+                message = gettext(
+                    "You have class at that time (%(day)s, %(start)s–%(end)s). "
+                    "Choose a time outside your class hours.",
+                    **hours,
+                )
+            else:
+                message = gettext(
                     "%(name)s has class on %(day)s from %(start)s to %(end)s.",
                     name=trainee.name,
-                    day=day.isoformat(),
-                    start=class_start.strftime("%H:%M"),
-                    end=class_end.strftime("%H:%M"),
-                ),
-                "starts_at",
-            )
+                    **hours,
+                )
+            raise Overlap(message, "starts_at")
 
 
 # --- availability -----------------------------------------------------------------------
 
 
 def publish_slots(
-    actor: User, *, kind: SessionKind | str, starts_at: datetime, location: str, weeks: int = 1
+    actor: User,
+    *,
+    kind: SessionKind | str,
+    starts_at: datetime,
+    location: str,
+    weeks: int = 1,
+    during_class: bool = False,
 ) -> list[AvailabilitySlot]:
-    """Offer a time for a session of a kind, once or on the same weekday for several weeks."""
+    """Offer a time for a session of a kind, once or on the same weekday for several weeks.
+
+    Raises ClassHours when a time lies over class hours of the cohorts that would see it
+    (see bookable.check_class_hours; `during_class` publishes over some cohorts' hours),
+    Overlap when the staff member has a slot or session then, InvalidInput on bad input.
+    """
     if actor.role not in (Role.COORDINATOR, Role.MENTOR):
         raise NotAllowed(gettext("Only coordinators and mentors publish session times."))
     try:
@@ -251,6 +286,11 @@ def publish_slots(
     if not location:
         raise InvalidInput(gettext("Give the place or the online meeting link."), "location")
     length = timedelta(minutes=minutes_for(kind))
+    times = [
+        (starts_at + timedelta(weeks=week), starts_at + timedelta(weeks=week) + length)
+        for week in range(weeks)
+    ]
+    check_class_hours(actor, times, during_class=during_class)
     _lock_schedules(actor)
     slots = []
     for week in range(weeks):
@@ -293,7 +333,8 @@ def publish_slots(
         actor,
         "sessions.slots_published",
         actor,
-        {"kind": str(kind), "first": starts_at, "weeks": weeks},
+        {"kind": str(kind), "first": starts_at, "weeks": weeks}
+        | ({"during_class": True} if during_class else {}),
         label=actor.email,
         campus_id=actor.campus_id,
     )
@@ -301,26 +342,12 @@ def publish_slots(
 
 
 def open_slots_for(trainee: User) -> list[AvailabilitySlot]:
-    """Future, unbooked slots of the staff assigned to the trainee's cohort."""
+    """The slots the trainee can book now (what book_slot would accept): see
+    bookable.bookable_slots."""
     enrollment = active_enrollment(trainee)
     if enrollment is None:
         return []
-    booked = db.select(CoachingSession.slot_id).where(
-        CoachingSession.slot_id.is_not(None), CoachingSession.status.in_(OCCUPYING)
-    )
-    staff_ids = db.select(CohortStaff.user_id).where(CohortStaff.cohort_id == enrollment.cohort_id)
-    return list(
-        db.session.scalars(
-            db.select(AvailabilitySlot)
-            .where(
-                AvailabilitySlot.staff_id.in_(staff_ids),
-                AvailabilitySlot.starts_at > utcnow(),
-                AvailabilitySlot.id.not_in(booked),
-            )
-            .order_by(AvailabilitySlot.starts_at)
-            .limit(200)
-        )
-    )
+    return bookable_slots(trainee, enrollment.cohort_id)
 
 
 def slot_of_my_cohort(trainee: User, slot: AvailabilitySlot) -> bool:
@@ -373,7 +400,7 @@ def book_slot(trainee: User, slot: AvailabilitySlot) -> CoachingSession:
     """A trainee books an open slot of a staff member of their cohort."""
     enrollment = active_enrollment(trainee)
     if enrollment is None:
-        raise NotAllowed(gettext("Only trainees in training can book sessions."))
+        raise NotAllowed(gettext("You can book sessions only while you are in training."))
     assigned = db.session.scalar(
         db.select(sa.func.count())
         .select_from(CohortStaff)
@@ -393,7 +420,7 @@ def book_slot(trainee: User, slot: AvailabilitySlot) -> CoachingSession:
         raise Overlap(
             gettext("Someone booked this time just before you. Choose another."), "slot_id"
         )
-    _check_free(trainee, slot.staff, enrollment.cohort, slot.starts_at, slot.ends_at)
+    _check_free(trainee, slot.staff, enrollment.cohort, slot.starts_at, slot.ends_at, actor=trainee)
     # A cancelled booking keeps its slot_id; free it so the unique key admits this one.
     # Only a cancelled or missed one: the key stays a last guard against a double booking.
     db.session.execute(
@@ -421,6 +448,112 @@ def book_slot(trainee: User, slot: AvailabilitySlot) -> CoachingSession:
     return session
 
 
+def _check_new_session(
+    actor: User,
+    *,
+    trainee: User | None,
+    cohort: Cohort | None,
+    kind: SessionKind | str | None,
+    starts_at: datetime | None,
+    minutes: int | None,
+    logging: bool,
+    follow_up_lines: str = "",
+) -> None:
+    """Every problem of a session to schedule (or, `logging`, one just held) at once.
+
+    None: not given or refused by the form already; the rules that need it are skipped.
+    The time is compared with both people's other sessions (and, to schedule, the
+    trainee's classes) only when the trainee and the time are fine.
+    """
+    problems = Problems()
+    session_kind = None
+    with problems.check():
+        session_kind = _kind(kind) if kind else None
+    person_ok = False
+    if trainee is None or cohort is None:
+        problems.add(gettext("Choose the trainee."), "trainee_id")
+    else:
+        with problems.check():
+            _check_staff_may_see(actor, trainee, cohort)
+            person_ok = True
+    time_ok = False
+    if logging and starts_at is not None and starts_at > utcnow() + timedelta(minutes=5):
+        problems.add(
+            gettext(
+                "A session to log has already taken place: choose a "
+                "past time, or schedule it instead."
+            ),
+            "starts_at",
+        )
+    elif not logging and starts_at is not None and starts_at <= utcnow():
+        problems.add(gettext("The time must be in the future."), "starts_at")
+    else:
+        time_ok = starts_at is not None
+    if logging and minutes is not None and not 5 <= minutes <= 480:
+        problems.add(gettext("A session lasts 5 to 480 minutes."), "minutes")
+        time_ok = False
+    with problems.check():
+        parse_follow_ups(follow_up_lines)
+    if person_ok and time_ok and (session_kind is not None or logging and minutes):
+        assert trainee is not None and cohort is not None and starts_at is not None
+        length = minutes if logging else minutes or minutes_for(session_kind)
+        with problems.check():
+            _check_free(
+                trainee,
+                actor,
+                cohort,
+                starts_at,
+                starts_at + timedelta(minutes=length),
+                check_class=not logging,
+                actor=actor,
+            )
+    problems.raise_any()
+
+
+def check_schedule(
+    actor: User,
+    *,
+    trainee: User | None,
+    cohort: Cohort | None,
+    kind: SessionKind | str | None,
+    starts_at: datetime | None,
+    minutes: int | None,
+) -> None:
+    """The schedule form's service checks, all at once, changing nothing."""
+    _check_new_session(
+        actor,
+        trainee=trainee,
+        cohort=cohort,
+        kind=kind,
+        starts_at=starts_at,
+        minutes=minutes,
+        logging=False,
+    )
+
+
+def check_log_unscheduled(
+    actor: User,
+    *,
+    trainee: User | None,
+    cohort: Cohort | None,
+    kind: SessionKind | str | None,
+    starts_at: datetime | None,
+    minutes: int | None,
+    follow_up_lines: str = "",
+) -> None:
+    """The quick-log form's service checks, all at once, changing nothing."""
+    _check_new_session(
+        actor,
+        trainee=trainee,
+        cohort=cohort,
+        kind=kind,
+        starts_at=starts_at,
+        minutes=minutes,
+        logging=True,
+        follow_up_lines=follow_up_lines,
+    )
+
+
 def schedule(
     actor: User,
     *,
@@ -432,15 +565,14 @@ def schedule(
     location: str,
 ) -> CoachingSession:
     """Staff schedule a session for one of their trainees directly."""
+    check_schedule(
+        actor, trainee=trainee, cohort=cohort, kind=kind, starts_at=starts_at, minutes=minutes
+    )
+    assert trainee is not None and cohort is not None and starts_at is not None
     kind = _kind(kind)
-    if trainee is None or cohort is None:
-        raise InvalidInput(gettext("Choose the trainee."), "trainee_id")
-    _check_staff_may_see(actor, trainee, cohort)
-    if starts_at is None or starts_at <= utcnow():
-        raise InvalidInput(gettext("The time must be in the future."), "starts_at")
     ends_at = starts_at + timedelta(minutes=minutes or minutes_for(kind))
     _lock_schedules(trainee, actor)
-    _check_free(trainee, actor, cohort, starts_at, ends_at)
+    _check_free(trainee, actor, cohort, starts_at, ends_at, actor=actor)
     session = CoachingSession(
         cohort_id=cohort.id,
         trainee_id=trainee.id,
@@ -482,7 +614,13 @@ def reschedule(
     ends_at = starts_at + length
     _lock_schedules(session.trainee, session.staff)
     _check_free(
-        session.trainee, session.staff, session.cohort, starts_at, ends_at, ignore=session.id
+        session.trainee,
+        session.staff,
+        session.cohort,
+        starts_at,
+        ends_at,
+        ignore=session.id,
+        actor=actor,
     )
     changes = audit.apply_changes(
         session, {"starts_at": starts_at, "ends_at": ends_at, "slot_id": None}
@@ -586,23 +724,18 @@ def log_unscheduled(
     entry: SessionLog,
 ) -> CoachingSession:
     """Record a session just held that was never scheduled."""
-    kind = _kind(kind)
-    if trainee is None or cohort is None:
-        raise InvalidInput(gettext("Choose the trainee."), "trainee_id")
-    _check_staff_may_see(actor, trainee, cohort)
-    if starts_at is None or starts_at > utcnow() + timedelta(minutes=5):
-        raise InvalidInput(
-            gettext(
-                "A session to log has already taken place: choose a "
-                "past time, or schedule it instead."
-            ),
-            "starts_at",
-        )
-    if not minutes or not 5 <= minutes <= 480:
+    if not minutes:
         raise InvalidInput(gettext("A session lasts 5 to 480 minutes."), "minutes")
+    if starts_at is None:
+        raise InvalidInput(gettext("Enter the time."), "starts_at")
+    check_log_unscheduled(
+        actor, trainee=trainee, cohort=cohort, kind=kind, starts_at=starts_at, minutes=minutes
+    )
+    assert trainee is not None and cohort is not None
+    kind = _kind(kind)
     ends_at = starts_at + timedelta(minutes=minutes)
     _lock_schedules(trainee, actor)
-    _check_free(trainee, actor, cohort, starts_at, ends_at, check_class=False)
+    _check_free(trainee, actor, cohort, starts_at, ends_at, check_class=False, actor=actor)
     session = CoachingSession(
         cohort_id=cohort.id,
         trainee_id=trainee.id,
@@ -628,8 +761,9 @@ def complete_follow_up(actor: User, follow_up: FollowUp) -> None:
 
 
 def parse_follow_ups(text: str) -> list[tuple[str, date | None]]:
-    """One per line: "what to do" or "what to do | 2026-12-01"."""
+    """One per line: "what to do" or "what to do | 2026-12-01"; every bad line at once."""
     items = []
+    problems = Problems()
     for number, line in enumerate((text or "").splitlines(), start=1):
         line = line.strip()
         if not line:
@@ -640,16 +774,18 @@ def parse_follow_ups(text: str) -> list[tuple[str, date | None]]:
             try:
                 due_on = date.fromisoformat(due.strip())
             except ValueError:
-                raise InvalidInput(
+                problems.add(
                     gettext(
                         "Follow-up line %(n)d: “%(due)s” is not a date (write 2026-12-01).",
                         n=number,
                         due=due.strip(),
                     ),
                     "follow_up_lines",
-                ) from None
+                )
+                continue
         if what.strip():
             items.append((what.strip(), due_on))
+    problems.raise_any()
     return items
 
 
@@ -692,10 +828,66 @@ def open_follow_ups(trainee: User) -> list[FollowUp]:
 class AgendaItem:
     starts_at: datetime
     ends_at: datetime
-    kind: str  # "class", "event", "session"
+    kind: str  # "class", "event", "session"; "class_week" from fold_class_weeks
     title: str
     location: str = ""
     session: CoachingSession | None = None
+    cohort_label: str = ""  # class items: whose class, for folding a week into one line
+    days: str = ""  # class_week: the weekdays, "월–금" or "Mon–Wed, Fri"
+
+
+def _weekday_runs(days: list[date]) -> str:
+    """Consecutive days as ranges of abbreviated weekday names: "월–금", "Mon–Tue, Thu"."""
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    names = [
+        format_date(run[0], "EEE") + ("" if len(run) == 1 else "–" + format_date(run[-1], "EEE"))
+        for run in runs
+    ]
+    return ", ".join(names)
+
+
+def _week_key(item: AgendaItem) -> tuple:
+    start, end = seoul(item.starts_at), seoul(item.ends_at)
+    return (start.isocalendar()[:2], item.cohort_label or item.title, start.time(), end.time())
+
+
+def fold_class_weeks(items: list[AgendaItem]) -> list[AgendaItem]:
+    """One line per week and cohort for class days with the same hours; the rest unchanged.
+
+    For staff, whose schedule is about 1:1 sessions, ten "Class" rows in two weeks bury the
+    sessions: a week's class days become one "class_week" item in the first day's place.
+    """
+    weeks: dict[tuple, list[AgendaItem]] = {}
+    for item in items:
+        if item.kind == "class":
+            weeks.setdefault(_week_key(item), []).append(item)
+    folded: list[AgendaItem] = []
+    for item in items:
+        if item.kind != "class":
+            folded.append(item)
+            continue
+        week = weeks[_week_key(item)]
+        if item is not week[0]:
+            continue
+        if len(week) == 1:
+            folded.append(item)
+            continue
+        folded.append(
+            AgendaItem(
+                week[0].starts_at,
+                week[-1].ends_at,
+                "class_week",
+                item.title,
+                cohort_label=item.cohort_label,
+                days=_weekday_runs([seoul(day.starts_at).date() for day in week]),
+            )
+        )
+    return folded
 
 
 def agenda(user: User, start: date, end: date) -> list[AgendaItem]:
@@ -736,7 +928,8 @@ def agenda(user: User, start: date, end: date) -> list[AgendaItem]:
                 datetime.combine(day, cohort.class_starts_at, SEOUL),
                 datetime.combine(day, cohort.class_ends_at, SEOUL),
                 "class",
-                gettext("Class: %(cohort)s", cohort=cohort.label()),
+                gettext("Class: %(cohort)s", cohort=cohort.label(str(get_locale()))),
+                cohort_label=cohort.label(str(get_locale())),
             )
         )
     for event in db.session.scalars(

@@ -30,6 +30,8 @@ from sesac_ms.demo import DEMO_PASSWORD
 from sesac_ms.extensions import db
 from sesac_ms.models import AttendanceStatus, ClassDay, Cohort, Course, Enrollment, Role
 
+from .dialogs import confirm_dialogs
+
 pytestmark = pytest.mark.browser
 
 KO_PO = Path(sesac_ms.__file__).parent / "translations/ko/LC_MESSAGES/messages.po"
@@ -192,6 +194,7 @@ def test_a_week_of_attendance_completion_and_the_trainees_own_page(
 ) -> None:
     base = live_server
     manager = browser.new_context(viewport=DESKTOP, locale="ko-KR").new_page()
+    confirm_dialogs(manager)  # each change of status asks first, naming the trainee
     log_in(manager, base, MANAGER)
 
     # The calendar, generated from the cohort's dates, public holidays left out.

@@ -23,12 +23,14 @@ import pytest
 from babel.dates import format_date
 from babel.messages.mofile import read_mo
 from flask import Flask
-from playwright.sync_api import Browser, Dialog, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 import sesac_ms
 from sesac_ms.demo import DEMO_PASSWORD
 from sesac_ms.extensions import db
 from sesac_ms.models import Application, OutboxMessage
+
+from .dialogs import confirm_dialogs
 
 pytestmark = pytest.mark.browser
 
@@ -80,15 +82,8 @@ def shot(page: Page, output_path: str, name: str) -> None:
 
 
 def accept_dialogs(page: Page) -> list[str]:
-    """Accept every confirm() on the page; returns the list the messages are collected in."""
-    seen: list[str] = []
-
-    def accept(dialog: Dialog) -> None:
-        seen.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
-    return seen
+    """Confirm every confirmation dialog on the page; returns the list its sentences go into."""
+    return confirm_dialogs(page)
 
 
 def mails_to(app: Flask, email: str) -> list[tuple[str, str]]:
@@ -144,7 +139,7 @@ def apply(page: Page, base_url: str, key: str) -> None:
 def submit_application(page: Page, key: str, app: Flask, base_url: str) -> None:
     """Send the form, then open the private status link, which comes by mail only."""
     page.get_by_role("button", name=t("Send my application")).click()
-    expect(page).to_have_url(re.compile(r"/applications/apply/\d+/sent$"))
+    expect(page).to_have_url(re.compile(r"/apply/\d+-[a-z0-9-]+/sent$"))
     expect(page.get_by_role("heading", name=t("Check your e-mail"), exact=True)).to_be_visible()
     page.goto(link_in(mails_to(app, APPLICANTS[key][1])[-1], base_url))
     expect(page.get_by_role("heading", name=t("Your application"), exact=True)).to_be_visible()
@@ -377,7 +372,12 @@ def test_apply_select_withdraw_promote_enrol_and_log_in(
             )
         ).to_be_visible()
         expect(stage_badge(manager)).to_have_text(t("Enrolled"))
-        assert dialogs == [t("Enrol %(name)s and create the trainee account?", name=names["C"])]
+        assert dialogs == [
+            t(
+                "%(name)s will be enrolled on the roster and given a trainee account.",
+                name=names["C"],
+            )
+        ]
         shot(manager, output_path, "09-applicant-C-enrolled")
 
         welcome = mail_with_subject(live_app, emails["C"], t("[SeSAC MS] Set your password"))

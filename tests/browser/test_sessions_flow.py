@@ -17,7 +17,7 @@ catalog is complete.
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,7 +34,16 @@ import sesac_ms
 from sesac_ms.auth.services import find_user_by_email
 from sesac_ms.demo import DEMO_PASSWORD
 from sesac_ms.extensions import db
-from sesac_ms.models import CoachingSession, Cohort, Course, Enrollment, EnrollmentStatus
+from sesac_ms.models import (
+    ClassDay,
+    CoachingSession,
+    Cohort,
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+)
+
+from .dialogs import confirm_dialogs
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +114,26 @@ def enrol_demo_trainee(app: Flask) -> None:
             assert enrollment.status == EnrollmentStatus.ENROLLED, enrollment.status
 
 
+def next_class_day(app: Flask) -> tuple[date, str, str]:
+    """A class day of 구로1기 two or more days ahead, its class hours, and its label."""
+    with app.app_context():
+        day, cohort = db.session.execute(
+            db.select(ClassDay.day, Cohort)
+            .join(Cohort, Cohort.id == ClassDay.cohort_id)
+            .join(Course, Course.id == Cohort.course_id)
+            .where(
+                Course.title == COURSE,
+                Cohort.number == 1,
+                ClassDay.cancelled.is_(False),
+                ClassDay.day >= datetime.now(SEOUL).date() + timedelta(days=2),
+            )
+            .order_by(ClassDay.day)
+            .limit(1)
+        ).one()
+        hours = f"{cohort.class_starts_at:%H:%M}–{cohort.class_ends_at:%H:%M}"
+        return day, hours, cohort.label("ko")
+
+
 def test_publish_book_log_follow_up_and_calendar_feed(
     browser: Browser, page: Page, live_server: str, live_app: Flask, output_path: str
 ) -> None:
@@ -126,6 +155,20 @@ def test_publish_book_log_follow_up_and_calendar_feed(
     expect(
         coordinator.get_by_role("heading", name=t("My available times"), exact=True)
     ).to_be_visible()
+    # A time in class hours: 구로1기 is the coordinator's only cohort, so nobody could book
+    # it; the refusal stands beside the time and names the cohort and its hours.
+    class_day, hours, label = next_class_day(live_app)
+    coordinator.get_by_label(t("Kind"), exact=True).select_option(label=kind)
+    coordinator.get_by_label(t("Starts at"), exact=True).fill(f"{class_day:%Y-%m-%d}T14:00")
+    coordinator.get_by_label(t("Place or online meeting link"), exact=True).fill(LOCATION)
+    coordinator.get_by_role("button", name=t("Publish"), exact=True).click()
+    starts_field = coordinator.locator("div.mb-3", has=coordinator.locator("#starts_at"))
+    refusal = starts_field.locator(".invalid-feedback")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text(f"{label} {hours}")
+    expect(refusal).to_contain_text(f"{class_day:%Y-%m-%d}")
+    shot(coordinator, output_path, "00-slot-in-class-refused")
+
     coordinator.get_by_label(t("Kind"), exact=True).select_option(label=kind)
     coordinator.get_by_label(t("Starts at"), exact=True).fill(f"{starts:%Y-%m-%dT%H:%M}")
     coordinator.get_by_label(t("Place or online meeting link"), exact=True).fill(LOCATION)
@@ -143,6 +186,7 @@ def test_publish_book_log_follow_up_and_calendar_feed(
     try:
         # --- 2. The trainee books it on a phone -----------------------------------------
         trainee = phone.new_page()
+        confirm_dialogs(trainee)  # revoking the calendar link asks first
         log_in(trainee, base, TRAINEE[0])
         trainee.get_by_role("button", name=t("Menu")).click()
         trainee.get_by_role("navigation", name=t("Main navigation")).get_by_role(
