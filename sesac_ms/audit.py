@@ -18,6 +18,7 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db
+from .live_labels import cohort_label
 from .models import (
     Application,
     AuditEntry,
@@ -279,6 +280,8 @@ def describe(entry: PersonalDataAccess) -> str:
     page = PAGES.get(entry.page)
     what = str(page.what) if page else gettext("personal data")
     whose = entry.subject_label
+    if entry.subject_type == "Cohort":
+        whose = cohort_label(entry.subject_id, whose)
     if entry.action == AccessAction.DOWNLOAD:
         first = (
             gettext("Downloaded %(what)s: %(whose)s.", what=what, whose=whose)

@@ -1056,3 +1056,25 @@ def test_certifications_through_the_web(client, login_as, trainees):
     assert attempts() == EXPECTED_ATTEMPTS - {
         ("han@example.com", "AI-900", date(2025, 6, 20), True, 900)
     }
+
+
+def test_cells_that_the_rows_outcome_kind_has_no_place_for_are_ignored(runner, tmp_path, world):
+    """Campus files fill every column: a founder marked insured N with an employment type,
+    an exclusion beside a company. The import keeps what the kind holds, refuses nothing."""
+    rows = record_rows()
+    rows[1].update(insured="N", employment_type="정규직", exclusion_reason="진학")  # founded
+    rows[2].update(company="어느회사", job_title="연구원", insured="Y")  # excluded: further study
+    result = cli_import(runner, tmp_path, "records.csv", records_file("utf-8", rows)[1])
+    assert result.exit_code == 0, result.output
+    founded, excluded = outcome_of("min@example.com"), outcome_of("park@example.com")
+    assert (founded.kind, founded.company, founded.insured) == (
+        OutcomeKind.FOUNDED,
+        "민스튜디오",
+        None,
+    )
+    assert founded.employment_type is None and founded.exclusion_reason is None
+    assert (excluded.kind, excluded.company, excluded.job_title) == (
+        OutcomeKind.EXCLUDED,
+        None,
+        None,
+    )

@@ -399,6 +399,15 @@ def _read_outcome(
             consent_on = _read_consent(parser, today)
     if kind == OutcomeKind.EMPLOYED and insured is None:
         insured = True  # formats.md: Y unless the file says otherwise
+    # Campus files fill every column of every row (insured N for a founder, a company
+    # beside an exclusion): cells the row's outcome kind has no place for are ignored,
+    # where the web form, which shows only the kind's fields, refuses them.
+    if kind != OutcomeKind.EMPLOYED:
+        employment_type, insured = None, None
+    if kind not in (OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED):
+        company, job_title, industry = "", "", ""
+    if kind != OutcomeKind.EXCLUDED:
+        reason = None
     data = OutcomeData(
         kind=kind,
         outcome_on=outcome_on,
