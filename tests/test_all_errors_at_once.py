@@ -8,19 +8,24 @@ The public application form has its own test (tests/test_public_form.py and the 
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 
 import pytest
 from flask.testing import FlaskClient
 
+from sesac_ms.applications import services as applications
+from sesac_ms.clock import SEOUL
 from sesac_ms.extensions import db
 from sesac_ms.models import (
+    ApplicationScore,
     CohortStatus,
     Company,
     Enrollment,
     EnrollmentStatus,
+    InterviewSlot,
     Outcome,
+    RetentionCheck,
     Role,
     Stage,
     User,
@@ -518,3 +523,99 @@ def test_the_interview_slot_form_shows_every_problem_at_once(
             "location": "This field is required.",
         },
     )
+
+
+# --- placements: the retention check -------------------------------------------------
+
+
+def test_the_retention_check_shows_every_problem_beside_its_field(
+    client: FlaskClient, staff, completed
+):
+    started = date.today() - timedelta(days=20)
+    client.post(
+        f"/placements/{completed.id}/outcome",
+        data={
+            "kind": "employed",
+            "outcome_on": started.isoformat(),
+            "company": "한빛제조",
+            "verification": "",
+            "verification_state": "unverified",
+        },
+    )
+    [outcome] = db.session.scalars(db.select(Outcome)).all()
+
+    response = client.post(
+        f"/placements/outcomes/{outcome.id}/retention",
+        data={
+            "months": "9",
+            "checked_on": (started - timedelta(days=3)).isoformat(),
+            "result": "maybe",
+        },
+    )
+
+    assert_beside(
+        response,
+        {
+            "months": "Not a valid choice",
+            "checked_on": "The check date must be after the job started.",
+            "result": "Not a valid choice",
+        },
+    )
+    assert db.session.scalars(db.select(RetentionCheck)).all() == []
+
+
+# --- selection: an applicant's score and interview slot ---------------------------------
+
+
+def test_the_score_form_shows_every_problem_beside_its_field(
+    client: FlaskClient, login_as, make_open_cohort, make_application
+):
+    login_as(Role.MANAGER, locale="en")
+    application = make_application(make_open_cohort(capacity=4), stage=Stage.SCREENING)
+
+    response = client.post(
+        f"/applications/{application.id}/score",
+        data={"stage": "nonsense", "score": "150", "comment": "x" * 2001},
+    )
+
+    assert_beside(
+        response,
+        {
+            "stage": "Not a valid choice",
+            "score": "between 0 and 100",
+            "comment": "longer than 2000",
+        },
+    )
+    assert db.session.scalars(db.select(ApplicationScore)).all() == []
+
+
+def test_the_slot_assignment_says_beside_the_field_why_the_slot_cannot_be_given(
+    client: FlaskClient, login_as, make_open_cohort, make_application
+):
+    manager = login_as(Role.MANAGER, locale="en")
+    cohort = make_open_cohort(capacity=4)
+    other = make_open_cohort(capacity=4, number=9)
+    tomorrow = date.today() + timedelta(days=1)
+
+    def slot(of, hour: int) -> InterviewSlot:
+        starts_at = datetime(tomorrow.year, tomorrow.month, tomorrow.day, hour, tzinfo=SEOUL)
+        made = applications.create_slot(
+            manager, of, interviewer=manager, starts_at=starts_at, minutes=30, location="3층"
+        )
+        db.session.commit()
+        return made
+
+    taken, _free, elsewhere = slot(cohort, 10), slot(cohort, 11), slot(other, 12)
+    holder = make_application(cohort, stage=Stage.INTERVIEW, interview_slot_id=taken.id)
+    applicant = make_application(cohort, stage=Stage.INTERVIEW)
+
+    for chosen, message in (
+        (taken, "That slot already has an applicant."),
+        (elsewhere, "Choose a slot of this cohort."),
+    ):
+        response = client.post(
+            f"/applications/{applicant.id}/interview", data={"slot_id": chosen.id}
+        )
+        assert_beside(response, {"slot_id": message})
+    db.session.refresh(applicant)
+    assert (applicant.interview_slot_id, holder.interview_slot_id) == (None, taken.id)

@@ -1096,7 +1096,7 @@ def test_a_slot_is_mailed_to_one_applicant_and_cannot_be_given_twice(
     page = follow(
         client, client.post(f"/applications/{second.id}/interview", data={"slot_id": str(slot.id)})
     )
-    assert en("Choose a free interview slot.") in alerts(page, "danger")
+    assert en("That slot already has an applicant.") in alerts(page, "danger")
     assert reload(second).interview_slot_id is None
     assert mails_to(second.email) == []
     with force_locale("en"), pytest.raises(SlotTaken) as taken:

@@ -200,7 +200,10 @@ class SlotForm(FlaskForm):
 
 
 class AssignSlotForm(FlaskForm):
-    slot_id = SelectField(_l("Interview slot"), coerce=int, validators=[DataRequired()])
+    # The service says which slots may be given (free, of this cohort), in its own words.
+    slot_id = SelectField(
+        _l("Interview slot"), coerce=int, validators=[DataRequired()], validate_choice=False
+    )
 
 
 class UploadForm(FlaskForm):

@@ -168,21 +168,38 @@ def show(application_id: int) -> ResponseReturnValue:
     application = load_in_scope(Application, application_id)
     services.log_view(acting_user(), application)
     db.session.commit()
-    cohort = application.cohort
-    score_form = ScoreForm()
-    score_form.stage.choices = [
-        SelectChoice(s.value, services.stage_label(s)) for s in services.stages_of(cohort)
-    ]
-    if application.stage in services.stages_of(cohort):
+    score_form = _score_form(application)
+    if application.stage in services.stages_of(application.cohort):
         score_form.stage.data = application.stage.value
-    slot_form = AssignSlotForm()
-    slot_form.slot_id.choices = [
+    return _show_page(application, score_form, _slot_form(application))
+
+
+def _score_form(application: Application) -> ScoreForm:
+    form = ScoreForm()
+    form.stage.choices = [
+        SelectChoice(s.value, services.stage_label(s))
+        for s in services.stages_of(application.cohort)
+    ]
+    return form
+
+
+def _slot_form(application: Application) -> AssignSlotForm:
+    form = AssignSlotForm()
+    form.slot_id.choices = [
         SelectChoice(
             s.id,
             f"{s.starts_at.astimezone(SEOUL):%Y-%m-%d %H:%M} · {s.interviewer.name} · {s.location}",
         )
-        for s in services.free_slots(cohort)
+        for s in services.free_slots(application.cohort)
     ]
+    return form
+
+
+def _show_page(
+    application: Application, score_form: ScoreForm, slot_form: AssignSlotForm
+) -> ResponseReturnValue:
+    """The applicant's page; a form posted from it comes back with its problems beside it."""
+    cohort = application.cohort
     return render_template(
         "applications/show.html",
         application=application,
@@ -292,11 +309,9 @@ def enroll(application_id: int) -> ResponseReturnValue:
 @require("application.score")
 def score(application_id: int) -> ResponseReturnValue:
     application = load_in_scope(Application, application_id)
-    form = ScoreForm()
-    form.stage.choices = [
-        SelectChoice(s.value, s.value) for s in services.stages_of(application.cohort)
-    ]
-    if form.validate_on_submit():
+    form = _score_form(application)
+    check = partial(services.check_score, application, form.stage.data, form.score.data)
+    if validate_all(form, check):
         try:
             services.record_score(
                 acting_user(),
@@ -311,8 +326,11 @@ def score(application_id: int) -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(gettext("Your score was saved."), "success")
+    elif application.stage in IN_SELECTION:
+        # Every problem beside its field, on the page the form was posted from.
+        return _show_page(application, form, _slot_form(application))
     else:
-        flash_form_errors(form)
+        flash_form_errors(form)  # the page shows no score form now
     return redirect(url_for("applications.show", application_id=application_id))
 
 
@@ -320,15 +338,11 @@ def score(application_id: int) -> ResponseReturnValue:
 @require("interview.manage")
 def assign_interview(application_id: int) -> ResponseReturnValue:
     application = load_in_scope(Application, application_id)
-    form = AssignSlotForm()
-    form.slot_id.choices = [
-        SelectChoice(s.id, str(s.id)) for s in services.free_slots(application.cohort)
-    ]
-    if form.validate_on_submit():
+    form = _slot_form(application)
+    slot = db.session.get(InterviewSlot, form.slot_id.data) if form.slot_id.data else None
+    if validate_all(form, partial(services.check_assignment, application, slot)):
         try:
-            services.assign_slot(
-                acting_user(), application, db.session.get(InterviewSlot, form.slot_id.data)
-            )
+            services.assign_slot(acting_user(), application, slot)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
@@ -338,8 +352,11 @@ def assign_interview(application_id: int) -> ResponseReturnValue:
                 gettext("The interview time was mailed to %(name)s.", name=application.name),
                 "success",
             )
+    elif application.stage == Stage.INTERVIEW and form.slot_id.choices:
+        # Every problem beside its field, on the page the form was posted from.
+        return _show_page(application, _score_form(application), form)
     else:
-        flash(gettext("Choose a free interview slot."), "danger")
+        flash_form_errors(form)  # the page shows no slot form now
     return redirect(url_for("applications.show", application_id=application_id))
 
 

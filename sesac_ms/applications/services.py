@@ -787,29 +787,41 @@ def expire_offers(today: date | None = None) -> int:
 # --- scores ---------------------------------------------------------------------------
 
 
+def check_score(application: Application, stage: Stage | str | None, score: int | None) -> Stage:
+    """The stage scored, or every problem of a score at once (DomainErrors), changing nothing."""
+    problems = Problems()
+    if application.stage not in IN_SELECTION:
+        problems.add_error(
+            Conflict(
+                gettext(
+                    "%(name)s is now “%(stage)s”; this step does not apply.",
+                    name=application.name,
+                    stage=stage_label(application.stage),
+                )
+            )
+        )
+    chosen = None
+    try:
+        chosen = Stage(stage)
+    except ValueError:
+        problems.add(gettext("Choose a stage."), "stage")
+    if chosen is not None and chosen not in stages_of(application.cohort):
+        problems.add(
+            gettext("This cohort does not use the stage “%(stage)s”.", stage=stage_label(chosen)),
+            "stage",
+        )
+    if score is None or not 0 <= score <= 100:
+        problems.add(gettext("A score is between 0 and 100."), "score")
+    problems.raise_any()
+    assert chosen is not None
+    return chosen
+
+
 def record_score(
     actor: User, application: Application, stage: Stage | str, score: int, comment: str = ""
 ) -> ApplicationScore:
     """Give or change this evaluator's score (0–100) for one stage."""
-    try:
-        stage = Stage(stage)
-    except ValueError:
-        raise InvalidInput(gettext("Choose a stage."), "stage") from None
-    if stage not in stages_of(application.cohort):
-        raise InvalidInput(
-            gettext("This cohort does not use the stage “%(stage)s”.", stage=stage_label(stage)),
-            "stage",
-        )
-    if score is None or not 0 <= score <= 100:
-        raise InvalidInput(gettext("A score is between 0 and 100."), "score")
-    if application.stage not in IN_SELECTION:
-        raise Conflict(
-            gettext(
-                "%(name)s is now “%(stage)s”; this step does not apply.",
-                name=application.name,
-                stage=stage_label(application.stage),
-            )
-        )
+    stage = check_score(application, stage, score)
     existing = db.session.scalar(
         db.select(ApplicationScore).where(
             ApplicationScore.application_id == application.id,
@@ -987,14 +999,26 @@ def free_slots(cohort: Cohort) -> list[InterviewSlot]:
     )
 
 
-def assign_slot(actor: User, application: Application, slot: InterviewSlot | None) -> None:
-    """Give the applicant an interview slot (one applicant per slot) and mail the time."""
+def check_assignment(application: Application, slot: InterviewSlot | None) -> None:
+    """Every problem of giving this slot to the applicant at once, changing nothing."""
+    problems = Problems()
     if application.stage != Stage.INTERVIEW:
-        raise Conflict(
-            gettext("Move %(name)s to the interview stage first.", name=application.name)
+        problems.add_error(
+            Conflict(gettext("Move %(name)s to the interview stage first.", name=application.name))
         )
     if slot is None or slot.cohort_id != application.cohort_id:
-        raise InvalidInput(gettext("Choose a slot of this cohort."), "slot_id")
+        problems.add(gettext("Choose a slot of this cohort."), "slot_id")
+    elif db.session.scalar(
+        db.select(Application.id).where(Application.interview_slot_id == slot.id).limit(1)
+    ):
+        problems.add_error(SlotTaken(gettext("That slot already has an applicant."), "slot_id"))
+    problems.raise_any()
+
+
+def assign_slot(actor: User, application: Application, slot: InterviewSlot | None) -> None:
+    """Give the applicant an interview slot (one applicant per slot) and mail the time."""
+    check_assignment(application, slot)
+    assert slot is not None
     old = application.interview_slot
     holder = sa.orm.aliased(Application)
     try:

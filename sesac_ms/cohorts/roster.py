@@ -20,7 +20,7 @@ from flask_babel import format_date, gettext
 
 from .. import audit, spreadsheet_out
 from ..clock import SEOUL, today_in_seoul
-from ..errors import Conflict, InvalidInput
+from ..errors import Conflict, InvalidInput, Problems
 from ..extensions import db
 from ..models import (
     Attendance,
@@ -112,6 +112,40 @@ def generate_class_days(actor: User, cohort: Cohort) -> tuple[int, int]:
     return added, removed
 
 
+def check_rules(
+    *,
+    class_weekdays: str | None,
+    class_starts_at: time | None,
+    class_ends_at: time | None,
+    lates_per_absence: int | None,
+    completion_threshold: int | None,
+    deposit_amount: int | None,
+) -> str:
+    """The weekdays as stored, or every problem of the roster rules at once, changing nothing.
+
+    None: the field did not parse (the form says so); its rule is skipped.
+    """
+    problems = Problems()
+    weekdays = ""
+    if class_weekdays is not None:
+        weekdays = "".join(sorted({ch for ch in class_weekdays if ch in "0123456"}))
+        if not weekdays or any(ch not in "0123456, " for ch in class_weekdays):
+            problems.add(
+                gettext("Class weekdays are digits 0 (Monday) to 6 (Sunday), e.g. 01234."),
+                "class_weekdays",
+            )
+    if class_starts_at and class_ends_at and class_starts_at >= class_ends_at:
+        problems.add(gettext("Class must end after it starts."), "class_ends_at")
+    if lates_per_absence is not None and not 1 <= lates_per_absence <= 10:
+        problems.add(gettext("Between 1 and 10."), "lates_per_absence")
+    if completion_threshold is not None and not 1 <= completion_threshold <= 100:
+        problems.add(gettext("Between 1 and 100."), "completion_threshold")
+    if deposit_amount is not None and deposit_amount < 0:
+        problems.add(gettext("The deposit cannot be negative."), "deposit_amount")
+    problems.raise_any()
+    return weekdays
+
+
 def update_rules(
     actor: User,
     cohort: Cohort,
@@ -124,20 +158,14 @@ def update_rules(
     deposit_amount: int,
 ) -> None:
     """The cohort's weekly pattern, class hours, attendance rule numbers and deposit."""
-    weekdays = "".join(sorted({ch for ch in class_weekdays if ch in "0123456"}))
-    if not weekdays or any(ch not in "0123456, " for ch in class_weekdays):
-        raise InvalidInput(
-            gettext("Class weekdays are digits 0 (Monday) to 6 (Sunday), e.g. 01234."),
-            "class_weekdays",
-        )
-    if class_starts_at >= class_ends_at:
-        raise InvalidInput(gettext("Class must end after it starts."), "class_ends_at")
-    if not 1 <= lates_per_absence <= 10:
-        raise InvalidInput(gettext("Between 1 and 10."), "lates_per_absence")
-    if not 1 <= completion_threshold <= 100:
-        raise InvalidInput(gettext("Between 1 and 100."), "completion_threshold")
-    if deposit_amount < 0:
-        raise InvalidInput(gettext("The deposit cannot be negative."), "deposit_amount")
+    weekdays = check_rules(
+        class_weekdays=class_weekdays,
+        class_starts_at=class_starts_at,
+        class_ends_at=class_ends_at,
+        lates_per_absence=lates_per_absence,
+        completion_threshold=completion_threshold,
+        deposit_amount=deposit_amount,
+    )
     changes = audit.apply_changes(
         cohort,
         {
@@ -176,13 +204,20 @@ def _check_in_cohort(cohort: Cohort, day: date | None, field_name: str = "day") 
     return day
 
 
-def add_class_day(actor: User, cohort: Cohort, day: date | None, note: str = "") -> ClassDay:
+def check_class_day(cohort: Cohort, day: date | None) -> ClassDay | None:
+    """The cancelled day to bring back (or None), or why the day cannot be added."""
     day = _check_in_cohort(cohort, day)
     class_day = db.session.scalar(
         db.select(ClassDay).where(ClassDay.cohort_id == cohort.id, ClassDay.day == day)
     )
     if class_day is not None and not class_day.cancelled:
         raise Conflict(gettext("%(day)s is already a class day.", day=format_date(day)), "day")
+    return class_day
+
+
+def add_class_day(actor: User, cohort: Cohort, day: date | None, note: str = "") -> ClassDay:
+    class_day = check_class_day(cohort, day)
+    assert day is not None
     if class_day is None:
         class_day = ClassDay(cohort_id=cohort.id, day=day, added_by_hand=True)
         db.session.add(class_day)
@@ -233,6 +268,33 @@ def events(cohort: Cohort) -> list[CohortEvent]:
     )
 
 
+def check_event(
+    cohort: Cohort,
+    *,
+    kind: EventKind | str | None,
+    title: str | None,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+) -> EventKind:
+    """The event's kind, or every problem of a new event at once, changing nothing."""
+    problems = Problems()
+    chosen = None
+    try:
+        chosen = EventKind(kind)
+    except ValueError:
+        problems.add(gettext("Choose the kind of event."), "kind")
+    if not " ".join((title or "").split()):
+        problems.add(gettext("Enter the event's title."), "title")
+    if starts_at is not None:
+        with problems.check():
+            _check_in_cohort(cohort, starts_at.astimezone(SEOUL).date(), "starts_at")
+    if starts_at is None or ends_at is None or ends_at <= starts_at:
+        problems.add(gettext("The event must end after it starts."), "ends_at")
+    problems.raise_any()
+    assert chosen is not None
+    return chosen
+
+
 def create_event(
     actor: User,
     cohort: Cohort,
@@ -244,17 +306,8 @@ def create_event(
     place: str = "",
     description: str = "",
 ) -> CohortEvent:
-    try:
-        kind = EventKind(kind)
-    except ValueError:
-        raise InvalidInput(gettext("Choose the kind of event."), "kind") from None
+    kind = check_event(cohort, kind=kind, title=title, starts_at=starts_at, ends_at=ends_at)
     title = " ".join((title or "").split())
-    if not title:
-        raise InvalidInput(gettext("Enter the event's title."), "title")
-    if starts_at is None or ends_at is None or ends_at <= starts_at:
-        raise InvalidInput(gettext("The event must end after it starts."), "ends_at")
-
-    _check_in_cohort(cohort, starts_at.astimezone(SEOUL).date(), "starts_at")
     event = CohortEvent(
         cohort_id=cohort.id,
         kind=kind,
@@ -558,31 +611,47 @@ def set_status(
         )
 
 
-def record_deposit(actor: User, enrollment: Enrollment, action: str, on: date | None) -> None:
-    """Paid, refunded (on completion) or forfeited, with its date."""
-    cohort = enrollment.cohort
-    if not cohort.deposit_amount:
-        raise Conflict(gettext("This cohort asks no deposit."))
+def check_deposit(enrollment: Enrollment, action: str | None, on: date | None) -> DepositStatus:
+    """The deposit's new state, or every problem of the change at once, changing nothing."""
+    problems = Problems()
+    if not enrollment.cohort.deposit_amount:
+        problems.add_error(Conflict(gettext("This cohort asks no deposit.")))
     if on is None:
-        raise InvalidInput(gettext("Enter the date."), "on")
+        problems.add(gettext("Enter the date."), "on")
     transitions = {
         "paid": ((DepositStatus.DUE, DepositStatus.NOT_REQUIRED), DepositStatus.PAID),
         "refunded": ((DepositStatus.PAID,), DepositStatus.REFUNDED),
         "forfeited": ((DepositStatus.PAID,), DepositStatus.FORFEITED),
     }
+    to = None
     if action not in transitions:
-        raise InvalidInput(gettext("Unknown deposit action."), "action")
-    allowed, to = transitions[action]
-    if enrollment.deposit_status not in allowed:
-        raise Conflict(
-            gettext(
-                "The deposit is “%(status)s”; it cannot be marked “%(to)s”.",
-                status=deposit_label(enrollment.deposit_status),
-                to=deposit_label(to),
+        problems.add(gettext("Unknown deposit action."), "action")
+    else:
+        allowed, to = transitions[action]
+        if enrollment.deposit_status not in allowed:
+            problems.add_error(
+                Conflict(
+                    gettext(
+                        "The deposit is “%(status)s”; it cannot be marked “%(to)s”.",
+                        status=deposit_label(enrollment.deposit_status),
+                        to=deposit_label(to),
+                    ),
+                    "action",
+                )
             )
-        )
-    if to == DepositStatus.REFUNDED and enrollment.status not in COMPLETED:
-        raise Conflict(gettext("A deposit is returned on completion only."))
+        elif to == DepositStatus.REFUNDED and enrollment.status not in COMPLETED:
+            problems.add_error(
+                Conflict(gettext("A deposit is returned on completion only."), "action")
+            )
+    problems.raise_any()
+    assert to is not None
+    return to
+
+
+def record_deposit(actor: User, enrollment: Enrollment, action: str, on: date | None) -> None:
+    """Paid, refunded (on completion) or forfeited, with its date."""
+    cohort = enrollment.cohort
+    to = check_deposit(enrollment, action, on)
     values: dict[str, Any] = {"deposit_status": to}
     values["deposit_paid_on" if to == DepositStatus.PAID else "deposit_settled_on"] = on
     changes = audit.apply_changes(enrollment, values)

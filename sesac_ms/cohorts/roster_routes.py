@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
@@ -12,7 +14,7 @@ from ..auth.forms import ButtonForm
 from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import finish, flash_form_errors, show_domain_error
+from ..forms import finish, show_domain_error, validate_all
 from ..models import (
     AttendanceStatus,
     ClassDay,
@@ -60,16 +62,31 @@ def _in_cohort(model: type, object_id: int, cohort: Cohort):
 @require("roster.view")
 def calendar(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
-    event_form = EventForm()
-    event_form.kind.choices = [SelectChoice(k.value, roster.event_kind_label(k)) for k in EventKind]
+    return _calendar_page(cohort)
+
+
+def _event_form(**kwargs) -> EventForm:
+    form = EventForm(**kwargs)
+    form.kind.choices = [SelectChoice(k.value, roster.event_kind_label(k)) for k in EventKind]
+    return form
+
+
+def _calendar_page(
+    cohort: Cohort,
+    *,
+    day_form: ClassDayForm | None = None,
+    event_form: EventForm | None = None,
+    rules_form: RosterRulesForm | None = None,
+) -> ResponseReturnValue:
+    """The calendar; a form posted from it comes back with every problem beside its field."""
     return render_template(
         "cohorts/calendar.html",
         cohort=cohort,
         days=roster.class_days(cohort),
         events=roster.events(cohort),
-        day_form=ClassDayForm(),
-        event_form=event_form,
-        rules_form=RosterRulesForm(obj=cohort),
+        day_form=day_form or ClassDayForm(formdata=None),
+        event_form=event_form or _event_form(formdata=None),
+        rules_form=rules_form or RosterRulesForm(formdata=None, obj=cohort),
         button=ButtonForm(),
         holidays=roster.korean_holidays(cohort.start_on, cohort.end_on, str(get_locale())),
         today=roster.today_in_seoul(),
@@ -100,9 +117,6 @@ def roster_rules(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = RosterRulesForm()
     target = url_for("cohorts.calendar", cohort_id=cohort_id)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(target)
     values = {
         name: getattr(form, name).data
         for name in (
@@ -114,7 +128,10 @@ def roster_rules(cohort_id: int) -> ResponseReturnValue:
             "deposit_amount",
         )
     }
-    values["deposit_amount"] = values["deposit_amount"] or 0
+    if form.deposit_amount.raw_data in ([], [""]):
+        values["deposit_amount"] = 0  # left empty: no deposit
+    if not validate_all(form, partial(roster.check_rules, **values)):
+        return _calendar_page(cohort, rules_form=form)
     try:
         roster.update_rules(acting_user(), cohort, **values)
     except DomainError as error:
@@ -128,9 +145,8 @@ def add_day(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = ClassDayForm()
     target = url_for("cohorts.calendar", cohort_id=cohort_id)
-    if not form.validate_on_submit():
-        flash(gettext("Enter a valid date."), "danger")
-        return redirect(target)
+    if not validate_all(form, partial(roster.check_class_day, cohort, form.day.data)):
+        return _calendar_page(cohort, day_form=form)
     try:
         roster.add_class_day(acting_user(), cohort, form.day.data, form.note.data or "")
     except DomainError as error:
@@ -156,20 +172,28 @@ def cancel_day(cohort_id: int, day_id: int) -> ResponseReturnValue:
 @require("calendar.manage")
 def add_event(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
-    form = EventForm()
-    form.kind.choices = [SelectChoice(k.value, k.value) for k in EventKind]
+    form = _event_form()
     target = url_for("cohorts.calendar", cohort_id=cohort_id)
-    if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(target)
+    starts_at = form.starts_at.data.replace(tzinfo=SEOUL) if form.starts_at.data else None
+    ends_at = form.ends_at.data.replace(tzinfo=SEOUL) if form.ends_at.data else None
+    check = partial(
+        roster.check_event,
+        cohort,
+        kind=form.kind.data,
+        title=form.title.data,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
+    if not validate_all(form, check):
+        return _calendar_page(cohort, event_form=form)
     try:
         roster.create_event(
             acting_user(),
             cohort,
             kind=form.kind.data,
             title=form.title.data,
-            starts_at=form.starts_at.data.replace(tzinfo=SEOUL),
-            ends_at=form.ends_at.data.replace(tzinfo=SEOUL),
+            starts_at=starts_at,
+            ends_at=ends_at,
             place=form.place.data or "",
             description=form.description.data or "",
         )
@@ -312,15 +336,24 @@ def _status_form(enrollment: Enrollment) -> StatusForm:
     return form
 
 
-def _trainee_page(
-    cohort: Cohort, enrollment: Enrollment, status_form: StatusForm, summary
-) -> ResponseReturnValue:
-    deposit_form = DepositForm()
-    deposit_form.action.choices = [
+def _deposit_form(**kwargs) -> DepositForm:
+    form = DepositForm(**kwargs)
+    form.action.choices = [
         SelectChoice("paid", gettext("Paid")),
         SelectChoice("refunded", gettext("Refunded")),
         SelectChoice("forfeited", gettext("Forfeited")),
     ]
+    return form
+
+
+def _trainee_page(
+    cohort: Cohort,
+    enrollment: Enrollment,
+    status_form: StatusForm,
+    summary,
+    deposit_form: DepositForm | None = None,
+) -> ResponseReturnValue:
+    deposit_form = deposit_form or _deposit_form(formdata=None)
     return render_template(
         "cohorts/trainee.html",
         cohort=cohort,
@@ -388,12 +421,13 @@ def trainee_status(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
 def deposit(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
-    form = DepositForm()
-    form.action.choices = [SelectChoice(a, a) for a in ("paid", "refunded", "forfeited")]
+    form = _deposit_form()
     target = url_for("cohorts.trainee", cohort_id=cohort_id, enrollment_id=enrollment_id)
-    if not form.validate_on_submit():
-        flash(gettext("Choose what happened to the deposit and its date."), "danger")
-        return redirect(target)
+    check = partial(roster.check_deposit, enrollment, form.action.data, form.on.data)
+    if not validate_all(form, check):
+        summary = roster.summaries(cohort).get(enrollment.id)
+        status_form = _status_form(enrollment)
+        return _trainee_page(cohort, enrollment, status_form, summary, deposit_form=form)
     try:
         roster.record_deposit(acting_user(), enrollment, form.action.data, form.on.data)
     except DomainError as error:

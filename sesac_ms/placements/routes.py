@@ -14,8 +14,8 @@ from .. import audit
 from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import finish, show_domain_error, validate_all
-from ..models import Cohort, Company, Enrollment, Outcome, Referral
+from ..forms import finish, flash_form_errors, show_domain_error, validate_all
+from ..models import Cohort, Company, Enrollment, Outcome, OutcomeKind, Referral
 from ..permissions import acting_user, load_in_scope, require
 from . import bp, services
 from .forms import (
@@ -79,7 +79,10 @@ def index() -> ResponseReturnValue:
 
 
 def _trainee_page(
-    enrollment: Enrollment, outcome_form: OutcomeForm, attempt_form: AttemptForm | None = None
+    enrollment: Enrollment,
+    outcome_form: OutcomeForm,
+    attempt_form: AttemptForm | None = None,
+    retention_form: RetentionForm | None = None,
 ) -> ResponseReturnValue:
     history = services.outcome_history(enrollment)
     return render_template(
@@ -90,7 +93,7 @@ def _trainee_page(
         checks=services.retention_checks(history),
         outcome_form=outcome_form,
         verify_form=VerifyForm(formdata=None),
-        retention_form=RetentionForm(formdata=None),
+        retention_form=retention_form or RetentionForm(formdata=None),
         attempt_form=attempt_form or AttemptForm(formdata=None),
         attempts=services.attempts_of(enrollment.user),
         **_labels(),
@@ -175,20 +178,29 @@ def verify(outcome_id: int) -> ResponseReturnValue:
 def retention(outcome_id: int) -> ResponseReturnValue:
     outcome = _outcome(outcome_id)
     form = RetentionForm()
-    if not form.validate_on_submit():
-        return _back(outcome, DomainError(gettext("Enter the check date and result.")), "")
-    try:
-        services.record_retention(
-            acting_user(),
-            outcome,
-            int(form.months.data),
-            form.checked_on.data,
-            form.result.data,
-            form.note.data or "",
-        )
-    except DomainError as error:
-        return _back(outcome, error, "")
-    return _back(outcome, None, gettext("Retention check saved."))
+    months = int(form.months.data) if str(form.months.data or "").isdigit() else None
+
+    def check() -> object:
+        return services.check_retention(outcome, months, form.checked_on.data, form.result.data)
+
+    if validate_all(form, check):
+        try:
+            services.record_retention(
+                acting_user(),
+                outcome,
+                int(form.months.data),
+                form.checked_on.data,
+                form.result.data,
+                form.note.data or "",
+            )
+        except DomainError as error:
+            return _back(outcome, error, "")
+        return _back(outcome, None, gettext("Retention check saved."))
+    if not (outcome.is_current and outcome.kind == OutcomeKind.EMPLOYED):
+        flash_form_errors(form)  # the page shows no retention form for this outcome
+        return redirect(url_for("placements.trainee", enrollment_id=outcome.enrollment_id))
+    # Every problem beside its field, on the page the form was posted from.
+    return _trainee_page(outcome.enrollment, OutcomeForm(formdata=None), retention_form=form)
 
 
 @bp.post("/<int:enrollment_id>/certifications")

@@ -342,12 +342,13 @@ def set_verification(actor: User, outcome: Outcome, method: str | None, state: s
 # --- retention --------------------------------------------------------------------------
 
 
-def record_retention(
-    actor: User, outcome: Outcome, months: int, checked_on: date | None, result: str, note: str = ""
-) -> RetentionCheck:
-    if outcome.kind != OutcomeKind.EMPLOYED:
-        raise Conflict(gettext("Retention is checked for jobs only."))
+def check_retention(
+    outcome: Outcome, months: int | None, checked_on: date | None, result: str | None
+) -> RetentionResult:
+    """The check's result, or every problem of a retention check at once, changing nothing."""
     problems = Problems()
+    if outcome.kind != OutcomeKind.EMPLOYED:
+        problems.add_error(Conflict(gettext("Retention is checked for jobs only.")))
     if months not in (6, 12):
         problems.add(gettext("Retention is checked at 6 or 12 months."), "months")
     if checked_on is None or checked_on < outcome.outcome_on:
@@ -358,6 +359,14 @@ def record_retention(
     if verdict is None and not problems.on("result"):
         problems.add(gettext("Choose the result."), "result")
     problems.raise_any()
+    assert verdict is not None
+    return verdict
+
+
+def record_retention(
+    actor: User, outcome: Outcome, months: int, checked_on: date | None, result: str, note: str = ""
+) -> RetentionCheck:
+    verdict = check_retention(outcome, months, checked_on, result)
     check = db.session.scalar(
         db.select(RetentionCheck).where(
             RetentionCheck.outcome_id == outcome.id, RetentionCheck.months == months
