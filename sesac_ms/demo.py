@@ -5,7 +5,7 @@ Loading twice changes nothing: every record is looked up by its natural key firs
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -191,6 +191,7 @@ def load_demo_data(today: date | None = None) -> list[tuple[str, str]]:
     load_article_outcomes()
     load_running_cohort(today)
     load_completed_cohort(today)
+    load_demo_sessions(today)
     return demo_accounts()
 
 
@@ -718,3 +719,62 @@ def _completed_attendance(enrollment, days, until: date, n: int, recorder) -> No
                 recorded_by_id=recorder.id,
             )
         )
+
+
+def load_demo_sessions(today: date) -> None:
+    """1:1 sessions for the running 구로 cohort, so the mentor's and coordinator's pages and
+    the trainee's schedule show real content: Saturday times the mentor offers (one booked
+    by the demo trainee), a portfolio review the coordinator scheduled, and one held last
+    Saturday with its log and a follow-up. Made through the services, so every rule holds;
+    nothing is added when the mentor already has times."""
+    from .clock import SEOUL
+    from .models import AvailabilitySlot, CoachingSession, SessionKind
+    from .sessions import services as sessions
+
+    mentor = find_user_by_email("mentor@sesac.example")
+    coordinator = find_user_by_email("coordinator@sesac.example")
+    trainee = find_user_by_email("trainee@sesac.example")
+    if db.session.scalar(
+        db.select(AvailabilitySlot.id).where(AvailabilitySlot.staff_id == mentor.id).limit(1)
+    ) or db.session.scalar(
+        db.select(CoachingSession.id).where(CoachingSession.staff_id == mentor.id).limit(1)
+    ):
+        return
+    cohort = sessions.active_enrollment(trainee).cohort
+    classmate = find_user_by_email("guro1-01@trainee.sesac.example")
+
+    next_saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    last_saturday = today - timedelta(days=(today.weekday() - 5) % 7 or 7)
+
+    def at(day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour), tzinfo=SEOUL)
+
+    room = "구로캠퍼스 3층 상담실"
+    slots = sessions.publish_slots(
+        mentor, kind=SessionKind.MENTORING, starts_at=at(next_saturday, 10), location=room, weeks=2
+    )
+    sessions.book_slot(trainee, slots[0])
+    sessions.schedule(
+        coordinator,
+        trainee=classmate,
+        cohort=cohort,
+        kind=SessionKind.PORTFOLIO,
+        starts_at=at(next_saturday, 14),
+        minutes=None,
+        location=room,
+    )
+    sessions.log_unscheduled(
+        mentor,
+        trainee=trainee,
+        cohort=cohort,
+        kind=SessionKind.MENTORING,
+        starts_at=at(last_saturday, 11),
+        minutes=50,
+        location=room,
+        entry=sessions.SessionLog(
+            summary="데이터 분석 포트폴리오 주제를 정했습니다. 공공데이터로 상권 분석을 해 보세요.",
+            staff_notes="분석 경험이 적어 기초 통계 복습이 필요함.",
+            follow_ups=[("포트폴리오 주제 한 쪽 요약 작성", today + timedelta(days=7))],
+        ),
+    )
+    db.session.flush()

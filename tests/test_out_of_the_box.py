@@ -11,7 +11,7 @@ from flask import Flask
 from sesac_ms.demo import DEMO_PASSWORD, load_demo_data
 from sesac_ms.errors import render_standalone
 from sesac_ms.extensions import db
-from sesac_ms.models import Campus
+from sesac_ms.models import Campus, CoachingSession
 from sesac_ms.reports.services import retention_rates
 from tests.conftest import login
 
@@ -62,3 +62,24 @@ def test_the_demo_gives_guro_a_completed_cohort_with_results(app: Flask):
     assert "83.3%" in report  # 10 of the 12 jobs checked after 6 months
     dashboard = text(manager.get("/"))
     assert "65.0%" in dashboard and "80.0%" in dashboard
+
+
+def test_the_demo_gives_the_mentor_and_the_trainee_real_1_1_sessions(app: Flask):
+    load_demo_data()
+    db.session.commit()
+    load_demo_data()  # loading twice adds nothing
+    db.session.commit()
+
+    def page(email: str, url: str) -> str:
+        browser = app.test_client()
+        assert login(browser, email, DEMO_PASSWORD).status_code == 302
+        return text(browser.get(url))
+
+    mentor_schedule = page("mentor@sesac.example", "/sessions/")
+    trainee_schedule = page("trainee@sesac.example", "/sessions/")
+    assert "최교육생" in mentor_schedule  # the demo trainee booked the mentor's Saturday time
+    assert "박멘토" in trainee_schedule
+    sessions = db.session.scalars(db.select(CoachingSession)).all()
+    assert sorted(s.status.value for s in sessions) == ["completed", "scheduled", "scheduled"]
+    held = next(s for s in sessions if s.status.value == "completed")
+    assert held.summary and held.staff_notes
