@@ -19,8 +19,13 @@ from sesac_ms.clock import SEOUL
 from sesac_ms.extensions import db
 from sesac_ms.models import (
     ApplicationScore,
+    AvailabilitySlot,
+    ClassDay,
+    Cohort,
+    CohortEvent,
     CohortStatus,
     Company,
+    DepositStatus,
     Enrollment,
     EnrollmentStatus,
     InterviewSlot,
@@ -556,9 +561,9 @@ def test_the_retention_check_shows_every_problem_beside_its_field(
     assert_beside(
         response,
         {
-            "months": "Not a valid choice",
-            "checked_on": "The check date must be after the job started.",
-            "result": "Not a valid choice",
+            "retention_months": "Not a valid choice",
+            "retention_on": "The check date must be after the job started.",
+            "retention_result": "Not a valid choice",
         },
     )
     assert db.session.scalars(db.select(RetentionCheck)).all() == []
@@ -619,3 +624,105 @@ def test_the_slot_assignment_says_beside_the_field_why_the_slot_cannot_be_given(
         assert_beside(response, {"slot_id": message})
     db.session.refresh(applicant)
     assert (applicant.interview_slot_id, holder.interview_slot_id) == (None, taken.id)
+
+
+# --- a running cohort: calendar, roster rules and deposits -------------------------------
+
+
+def test_the_calendar_forms_show_every_problem_at_once(client: FlaskClient, login_as, in_training):
+    login_as(Role.MANAGER, locale="en")
+    cohort = db.session.get(Cohort, in_training[1].cohort_id)
+    calendar = f"/cohorts/{cohort.id}"
+    after = (cohort.end_on + timedelta(days=10)).isoformat()
+
+    response = client.post(
+        f"{calendar}/calendar/rules",
+        data={
+            "class_weekdays": "0178",
+            "class_starts_at": "18:00",
+            "class_ends_at": "09:00",
+            "lates_per_absence": "11",
+            "completion_threshold": "200",
+            "deposit_amount": "-5",
+        },
+    )
+    assert_beside(
+        response,
+        {
+            "class_weekdays": "Class weekdays are digits 0 (Monday) to 6 (Sunday)",
+            "class_ends_at": "Class must end after it starts.",
+            "lates_per_absence": "between 1 and 10",
+            "completion_threshold": "between 1 and 100",
+            "deposit_amount": "between 0 and",
+        },
+    )
+
+    response = client.post(
+        f"{calendar}/events",
+        data={
+            "kind": "party",
+            "title": " ",
+            "starts_at": f"{after}T14:00",
+            "ends_at": f"{after}T13:00",
+            "place": "x" * 301,
+        },
+    )
+    assert_beside(
+        response,
+        {
+            "kind": "Not a valid choice",
+            "title": "This field is required.",
+            "starts_at": "is outside the cohort",
+            "ends_at": "The event must end after it starts.",
+            "place": "longer than 300",
+        },
+    )
+
+    response = client.post(f"{calendar}/calendar/days", data={"day": after, "note": "x" * 201})
+    assert_beside(response, {"day": "is outside the cohort", "note": "longer than 200"})
+
+    db.session.refresh(cohort)
+    assert (cohort.class_weekdays, cohort.lates_per_absence) != ("0178", 11)
+    assert db.session.scalars(db.select(CohortEvent)).all() == []
+    assert db.session.scalars(db.select(ClassDay)).all() == []
+
+
+def test_the_deposit_form_shows_every_problem_at_once(client: FlaskClient, login_as, in_training):
+    login_as(Role.MANAGER, locale="en")
+    _, enrollment = in_training
+    enrollment.cohort.deposit_amount = 100_000
+    enrollment.deposit_status = DepositStatus.DUE
+    db.session.commit()
+
+    response = client.post(
+        f"/cohorts/{enrollment.cohort_id}/roster/{enrollment.id}/deposit",
+        data={"action": "refunded", "on": ""},
+    )
+
+    assert_beside(
+        response, {"action": "it cannot be marked", "deposit_on": "This field is required."}
+    )
+    db.session.refresh(enrollment)
+    assert enrollment.deposit_status == DepositStatus.DUE
+
+
+def test_the_slot_form_shows_every_problem_at_once(client: FlaskClient, staff):
+    response = client.post(
+        "/sessions/slots",
+        data={
+            "kind": "career",
+            "starts_at": f"{date.today() - timedelta(days=1)}T10:00",
+            "weeks": "30",
+            "location": " ",
+        },
+    )
+
+    assert_beside(
+        response,
+        {
+            "starts_at": "The time must be in the future.",
+            "weeks": "between 1 and 26",
+            "location": "This field is required.",
+        },
+    )
+    assert db.session.scalars(db.select(AvailabilitySlot)).all() == []

@@ -389,14 +389,14 @@ def test_retention_is_checked_at_six_and_twelve_months_and_feeds_the_report(
 
 
 @pytest.mark.parametrize(
-    ("months", "days", "message"),
+    ("months", "days", "field", "message"),
     [
-        ("3", 200, "Enter the check date and result."),
-        ("6", -1, "The check date must be after the job started."),
+        ("3", 200, "retention_months", "Not a valid choice."),
+        ("6", -1, "retention_on", "The check date must be after the job started."),
     ],
 )
 def test_a_retention_check_out_of_the_rules_is_refused(
-    client, coordinator, completed, months, days, message
+    client, coordinator, completed, months, days, field, message
 ):
     client.post(f"/placements/{completed.id}/outcome", data=employed(days=0))
     [job] = outcomes_of(completed)
@@ -407,9 +407,11 @@ def test_a_retention_check_out_of_the_rules_is_refused(
             "checked_on": (job.outcome_on + timedelta(days=days)).isoformat(),
             "result": "still_employed",
         },
-        follow_redirects=True,
     )
-    assert message in flashes(response)
+    # Beside the field, on the trainee's page the form was posted from.
+    html = response.get_data(as_text=True)
+    beside = re.search(rf'id="{field}-error"[^>]*>(.*?)</div>\s*</div>', html, re.S)
+    assert beside and message in unescape(beside.group(1))
     assert db.session.scalars(db.select(RetentionCheck)).all() == []
 
 

@@ -297,7 +297,7 @@ def test_a_day_added_outside_the_cohort_is_refused_naming_the_dates(client, mana
         start=ko_date(autumn.start_on),
         end=ko_date(autumn.end_on),
     )
-    assert expected in flashes(response)
+    assert expected in field_errors(response, "day")  # beside the field, on the calendar
     assert ko_date(date(2026, 9, 21)) in expected and ko_date(date(2026, 10, 9)) in expected
     assert count(ClassDay) == 0
     assert audit_entries("calendar.day_added") == []
@@ -317,8 +317,8 @@ def test_a_day_added_by_hand_and_a_day_cancelled(client, manager, autumn):
     response = client.post(
         f"/cohorts/{autumn.id}/calendar/days", data={"day": "2026-09-28"}, follow_redirects=True
     )
-    assert ko("%(day)s is already a class day.", day=ko_date(date(2026, 9, 28))) in flashes(
-        response
+    assert ko("%(day)s is already a class day.", day=ko_date(date(2026, 9, 28))) in field_errors(
+        response, "day"
     )
 
     monday = class_day(autumn, date(2026, 9, 28))
@@ -409,7 +409,7 @@ def test_a_bad_event_is_refused_with_a_message(client, manager, autumn, change, 
     response = client.post(
         f"/cohorts/{autumn.id}/events", data={**EVENT, **change}, follow_redirects=True
     )
-    shown = flashes(response)
+    shown = [m for name in ("title", "starts_at", "ends_at") for m in field_errors(response, name)]
     assert len(shown) == 1 if message is None else message(autumn) in shown
     assert count(CohortEvent) == 0
     assert audit_entries("calendar.event_created") == []
@@ -419,7 +419,7 @@ def test_an_unknown_event_kind_is_refused(client, manager, autumn):
     response = client.post(
         f"/cohorts/{autumn.id}/events", data={**EVENT, "kind": "party"}, follow_redirects=True
     )
-    assert flashes(response) and count(CohortEvent) == 0
+    assert field_errors(response, "kind") and count(CohortEvent) == 0
     with pytest.raises(InvalidInput) as refused:
         roster.create_event(
             manager,
@@ -527,14 +527,14 @@ def test_the_rule_numbers_are_set_per_cohort_through_the_page(client, manager, t
         data={**rules, "class_ends_at": "08:00"},
         follow_redirects=True,
     )
-    assert ko("Class must end after it starts.") in flashes(response)
+    assert ko("Class must end after it starts.") in field_errors(response, "class_ends_at")
     response = client.post(
         f"/cohorts/{ten_days.id}/calendar/rules",
         data={**rules, "class_weekdays": "0178"},
         follow_redirects=True,
     )
-    assert ko("Class weekdays are digits 0 (Monday) to 6 (Sunday), e.g. 01234.") in flashes(
-        response
+    assert ko("Class weekdays are digits 0 (Monday) to 6 (Sunday), e.g. 01234.") in field_errors(
+        response, "class_weekdays"
     )
     assert reload(ten_days).class_weekdays == "01234"
 
@@ -943,11 +943,11 @@ def test_deposit_is_paid_refunded_on_completion_only_or_forfeited(client, manage
         "The deposit is “%(status)s”; it cannot be marked “%(to)s”.",
         status=ko("Due"),
         to=ko("Refunded"),
-    ) in flashes(refused)
+    ) in field_errors(refused, "action")
     assert ko("Deposit updated.") in flashes(deposit(client, cohort, done, "paid", "2026-09-21"))
     assert reload(done).deposit_paid_on == date(2026, 9, 21)
     refused = deposit(client, cohort, done, "refunded")
-    assert ko("A deposit is returned on completion only.") in flashes(refused)
+    assert ko("A deposit is returned on completion only.") in field_errors(refused, "action")
     assert reload(done).deposit_status == DepositStatus.PAID
 
     page = text(client.get(f"/cohorts/{cohort.id}/deposits"))

@@ -143,6 +143,11 @@ def test_a_time_over_some_cohorts_class_is_published_only_when_ticked(
     ]
     assert PUBLISH_ANYWAY in text(warned)
     assert slots_of(coordinator) == []
+    # With another field wrong too, both show at once, and the box is still offered.
+    both = client.post("/sessions/slots", data={**data, "location": " "})
+    assert field_errors(both, "starts_at") == field_errors(warned, "starts_at")
+    assert field_errors(both, "location") and PUBLISH_ANYWAY in text(both)
+    assert slots_of(coordinator) == []
 
     published = client.post("/sessions/slots", data={**data, "during_class": "y"})
 

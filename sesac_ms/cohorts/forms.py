@@ -82,7 +82,8 @@ class StatusForm(FlaskForm):
 
 class DepositForm(FlaskForm):
     action = SelectField(_l("Deposit"), validators=[DataRequired()])
-    on = DateField(_l("Date"), validators=[DataRequired()])
+    # Its own id: the status form on the same page has an "on" too.
+    on = DateField(_l("Date"), validators=[DataRequired()], id="deposit_on")
 
 
 class RosterExportForm(FlaskForm):

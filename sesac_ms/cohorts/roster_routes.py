@@ -14,7 +14,7 @@ from ..auth.forms import ButtonForm
 from ..clock import SEOUL
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import finish, show_domain_error, validate_all
+from ..forms import finish, flash_form_errors, show_domain_error, validate_all
 from ..models import (
     AttendanceStatus,
     ClassDay,
@@ -320,15 +320,17 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
     return html
 
 
-def _status_form(enrollment: Enrollment) -> StatusForm:
-    form = StatusForm()
+def _status_form(enrollment: Enrollment, *, fresh: bool = False) -> StatusForm:
+    """The status form: as posted, or (on a GET, or `fresh`) filled from the enrollment."""
+    fresh = fresh or request.method == "GET"
+    form = StatusForm(formdata=None) if fresh else StatusForm()
     form.status.choices = [
         SelectChoice(s.value, roster.enrollment_status_label(s)) for s in EnrollmentStatus
     ]
     form.drop_reason.choices = [SelectChoice("", "—")] + [
         SelectChoice(r.value, roster.drop_reason_label(r)) for r in DropReason
     ]
-    if request.method == "GET":
+    if fresh:
         form.status.data = enrollment.status.value
         form.on.data = enrollment.status_on
         form.note.data = enrollment.status_note
@@ -425,8 +427,11 @@ def deposit(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     target = url_for("cohorts.trainee", cohort_id=cohort_id, enrollment_id=enrollment_id)
     check = partial(roster.check_deposit, enrollment, form.action.data, form.on.data)
     if not validate_all(form, check):
+        if not cohort.deposit_amount:  # the page shows no deposit form
+            flash_form_errors(form)
+            return redirect(target)
         summary = roster.summaries(cohort).get(enrollment.id)
-        status_form = _status_form(enrollment)
+        status_form = _status_form(enrollment, fresh=True)
         return _trainee_page(cohort, enrollment, status_form, summary, deposit_form=form)
     try:
         roster.record_deposit(acting_user(), enrollment, form.action.data, form.on.data)

@@ -131,12 +131,14 @@ class VerifyForm(FlaskForm):
 
 
 class RetentionForm(FlaskForm):
+    # Own ids: the exam form on the same page has a "result" too.
     months = SelectField(
         _l("Check"),
         choices=[SelectChoice("6", _l("6 months")), SelectChoice("12", _l("12 months"))],
+        id="retention_months",
     )
-    checked_on = DateField(_l("Checked on"), validators=[DataRequired()])
-    result = SelectField(_l("Result"), choices=_choices(RETENTION_LABELS))
+    checked_on = DateField(_l("Checked on"), validators=[DataRequired()], id="retention_on")
+    result = SelectField(_l("Result"), choices=_choices(RETENTION_LABELS), id="retention_result")
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
 
 

@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from .. import audit
 from ..auth.forms import ButtonForm
 from ..clock import SEOUL, now_in_seoul, today_in_seoul
-from ..errors import DomainError
+from ..errors import DomainError, each_error
 from ..extensions import db
 from ..forms import attempt, finish, show_domain_error, validate_all
 from ..models import AvailabilitySlot, CoachingSession, Cohort, FollowUp, Role, User
@@ -166,16 +166,29 @@ def slots() -> ResponseReturnValue:
     form = SlotForm()
     # The "publish anyway" box appears beside the time once some cohorts have class then.
     class_warning = bool(form.during_class.data)
-    if form.validate_on_submit():
+    values = {
+        "kind": form.kind.data,
+        "starts_at": _local(form.starts_at.data),
+        "location": form.location.data,
+        "weeks": form.weeks.data,
+        "during_class": bool(form.during_class.data),
+    }
+    refused: list[DomainError] = []
+
+    def check() -> object:
         try:
-            created = services.publish_slots(
-                acting_user(),
-                kind=form.kind.data,
-                starts_at=_local(form.starts_at.data),
-                location=form.location.data,
-                weeks=form.weeks.data,
-                during_class=bool(form.during_class.data),
-            )
+            return services.check_slots(acting_user(), **values)
+        except DomainError as error:
+            refused.extend(each_error(error))
+            raise
+
+    valid = validate_all(form, check)
+    for problem in refused:  # the class-hours refusal says whether to offer the box
+        if isinstance(problem, services.ClassHours):
+            class_warning = problem.warning
+    if valid:
+        try:
+            created = services.publish_slots(acting_user(), **values)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)

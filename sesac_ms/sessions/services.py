@@ -257,6 +257,52 @@ def _check_not_in_class(
 # --- availability -----------------------------------------------------------------------
 
 
+def check_slots(
+    actor: User,
+    *,
+    kind: SessionKind | str | None,
+    starts_at: datetime | None,
+    location: str | None,
+    weeks: int | None = 1,
+    during_class: bool = False,
+) -> tuple[SessionKind, list[tuple[datetime, datetime]]]:
+    """The kind and the times to publish, or every problem of them at once, changing nothing.
+
+    The class-hours refusal (ClassHours) stays its own problem among them: its `warning`
+    tells the page to offer "publish during their class hours". Times that clash with the
+    staff member's own calendar are found by publish_slots, under the schedule lock.
+    """
+    problems = Problems()
+    if actor.role not in (Role.COORDINATOR, Role.MENTOR):
+        problems.add_error(
+            NotAllowed(gettext("Only coordinators and mentors publish session times."))
+        )
+    chosen = None
+    try:
+        chosen = SessionKind(kind)
+    except ValueError:
+        problems.add(gettext("Choose the kind of session."), "kind")
+    if starts_at is None or starts_at <= utcnow():
+        problems.add(gettext("The time must be in the future."), "starts_at")
+    if weeks is None or not 1 <= weeks <= 26:
+        problems.add(gettext("Repeat for 1 to 26 weeks."), "weeks")
+    if not (location or "").strip():
+        problems.add(gettext("Give the place or the online meeting link."), "location")
+    times: list[tuple[datetime, datetime]] = []
+    if chosen is not None and starts_at is not None and weeks and 1 <= weeks <= 26:
+        length = timedelta(minutes=minutes_for(chosen))
+        times = [
+            (starts_at + timedelta(weeks=week), starts_at + timedelta(weeks=week) + length)
+            for week in range(weeks)
+        ]
+        if not problems.on("starts_at"):
+            with problems.check():
+                check_class_hours(actor, times, during_class=during_class)
+    problems.raise_any()
+    assert chosen is not None
+    return chosen, times
+
+
 def publish_slots(
     actor: User,
     *,
@@ -272,30 +318,18 @@ def publish_slots(
     (see bookable.check_class_hours; `during_class` publishes over some cohorts' hours),
     Overlap when the staff member has a slot or session then, InvalidInput on bad input.
     """
-    if actor.role not in (Role.COORDINATOR, Role.MENTOR):
-        raise NotAllowed(gettext("Only coordinators and mentors publish session times."))
-    try:
-        kind = SessionKind(kind)
-    except ValueError:
-        raise InvalidInput(gettext("Choose the kind of session."), "kind") from None
-    if starts_at is None or starts_at <= utcnow():
-        raise InvalidInput(gettext("The time must be in the future."), "starts_at")
-    if not 1 <= weeks <= 26:
-        raise InvalidInput(gettext("Repeat for 1 to 26 weeks."), "weeks")
-    location = (location or "").strip()
-    if not location:
-        raise InvalidInput(gettext("Give the place or the online meeting link."), "location")
-    length = timedelta(minutes=minutes_for(kind))
-    times = [
-        (starts_at + timedelta(weeks=week), starts_at + timedelta(weeks=week) + length)
-        for week in range(weeks)
-    ]
-    check_class_hours(actor, times, during_class=during_class)
+    kind, times = check_slots(
+        actor,
+        kind=kind,
+        starts_at=starts_at,
+        location=location,
+        weeks=weeks,
+        during_class=during_class,
+    )
+    location = location.strip()
     _lock_schedules(actor)
     slots = []
-    for week in range(weeks):
-        start = starts_at + timedelta(weeks=week)
-        end = start + length
+    for start, end in times:
         clash = db.session.scalar(
             db.select(sa.func.count())
             .select_from(AvailabilitySlot)
