@@ -21,7 +21,7 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db
-from .live_labels import cohort_label
+from .live_labels import cohort_label, with_cohort_labels_localised
 from .models import AuditEntry, Campus
 
 # --- what was done ------------------------------------------------------------------------
@@ -292,6 +292,8 @@ def subject_phrase(entry: AuditEntry) -> str:
     label = entry.object_label or ""
     if entry.object_type == "Cohort":
         label = cohort_label(entry.object_id, label)
+    else:
+        label = with_cohort_labels_localised(label)
     if entry.object_type == "CoachingSession":
         trainee, _, staff = label.partition(" · ")
         if staff:

@@ -17,6 +17,42 @@ from .extensions import db
 from .models import AuditEntry, Cohort, Course, PersonalDataAccess
 
 
+def with_cohort_labels_localised(stored: str) -> str:
+    """An audit entry's stored label with every cohort label in it in the reader's language.
+
+    Labels hold a cohort's label whole ("(구로2기/AI융합) …", "… · (구로2기/AI융합) …",
+    "(구로2기/AI융합) … 2026-12-01"), whatever the record was: they are matched as text
+    against the cohorts of the campuses the loaded entries belong to, one query a request.
+    """
+    if str(get_locale()) == "ko" or not stored:
+        return stored
+    labels: dict[str, str] | None = g.get("_localised_cohort_labels")
+    if labels is None:
+        labels = g._localised_cohort_labels = _labels_of_campuses_in_loaded_entries()
+    for korean in sorted(labels, key=len, reverse=True):
+        if korean in stored:
+            stored = stored.replace(korean, labels[korean])
+    return stored
+
+
+def _labels_of_campuses_in_loaded_entries() -> dict[str, str]:
+    campus_ids = {
+        entry.campus_id
+        for entry in list(db.session.identity_map.values())
+        if isinstance(entry, AuditEntry) and entry.campus_id
+    }
+    if not campus_ids:
+        return {}
+    locale = str(get_locale())
+    cohorts = db.session.scalars(
+        db.select(Cohort)
+        .join(Course, Course.id == Cohort.course_id)
+        .where(Course.campus_id.in_(campus_ids))
+        .options(joinedload(Cohort.course).joinedload(Course.campus))
+    ).all()
+    return {cohort.label("ko"): cohort.label(locale) for cohort in cohorts}
+
+
 def cohort_label(cohort_id: int | None, stored: str) -> str:
     """The cohort's label in the reader's language, or the stored one if it no longer exists."""
     if not cohort_id:

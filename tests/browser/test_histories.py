@@ -79,7 +79,7 @@ def test_histories_read_as_sentences(
             where = f"{url} {locale} {width}"
             shown = _readable(page, selector, where)
             if url != f"/placements/{enrollment_id}":
-                assert headline in shown, where
+                assert DATA.sub("", headline) in shown, where  # typed data is left out
             else:
                 assert any(source in shown for source in sources), where
             name = url.strip("/").replace("/", "-") or "dashboard"

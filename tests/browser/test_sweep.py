@@ -33,15 +33,17 @@ from flask import Flask, url_for
 from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
-from sesac_ms.applications.recruiting import cohort_slug
-from sesac_ms.applications.services import ApplicantDetails, submit_application
+from sesac_ms.applications.recruiting import RecruitingFilters, cohort_slug, recruiting_cohorts
+from sesac_ms.applications.services import ApplicantDetails, check_open, submit_application
 from sesac_ms.applications.tokens import token_for
 from sesac_ms.auth.services import find_user_by_email, issue_password_link
 from sesac_ms.clock import SEOUL
 from sesac_ms.demo import DEMO_CAMPUS, DEMO_PASSWORD
+from sesac_ms.errors import DomainError
 from sesac_ms.extensions import db
 from sesac_ms.models import (
     Application,
+    ApplicationScore,
     AvailabilitySlot,
     Campus,
     ClassDay,
@@ -53,6 +55,7 @@ from sesac_ms.models import (
     Enrollment,
     EnrollmentStatus,
     FollowUp,
+    InterviewSlot,
     OutboxMessage,
     Outcome,
     Referral,
@@ -251,6 +254,8 @@ def _user_text() -> list[str]:
         Application.name,
         Application.motivation,
         Application.decision_reason,
+        ApplicationScore.comment,
+        InterviewSlot.location,
         Company.name,
         Company.industry,
         Company.contact_name,
@@ -290,6 +295,14 @@ def _user_text() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def _open(cohort: Cohort) -> bool:
+    try:
+        check_open(cohort)
+    except DomainError:
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def world(live_app: Flask, live_server: str) -> SweepWorld:
     with live_app.test_request_context():
@@ -302,11 +315,10 @@ def world(live_app: Flask, live_server: str) -> SweepWorld:
             .where(Course.campus_id == campus.id, Cohort.start_on <= today, Cohort.end_on >= today)
             .order_by(Cohort.id)
         )
-        recruiting = _one(
-            db.select(Cohort)
-            .join(Course, Course.id == Cohort.course_id)
-            .where(Course.campus_id == campus.id, Cohort.recruit_end_on >= today)
-            .order_by(Cohort.id)
+        # A cohort whose form is open now (earlier browser tests may have filled or closed
+        # one): what the front door lists, and the form itself accepts.
+        recruiting = next(
+            (cohort for cohort in recruiting_cohorts(RecruitingFilters()) if _open(cohort)), None
         )
         application = _one(
             db.select(Application)
