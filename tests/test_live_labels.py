@@ -55,3 +55,24 @@ def test_a_deleted_cohort_keeps_its_stored_label(client, login_as, make_cohort):
     db.session.commit()
 
     assert "(구로9기/AI핵심) 옛 과정" in client.get("/admin/audit").get_data(as_text=True)
+
+
+def test_a_cohort_label_inside_another_records_label_follows_the_reader_too(
+    client, login_as, make_cohort
+):
+    admin = login_as(Role.ADMIN, locale="en")
+    cohort = make_cohort()
+    audit.record(
+        admin,
+        "class_day.added",
+        cohort.course,
+        {},
+        label=f"{cohort.label()} 2026-12-01",
+        campus_id=cohort.course.campus_id,
+    )
+    db.session.commit()
+
+    page = client.get("/admin/audit").get_data(as_text=True)
+
+    assert f"{cohort.label('en')} 2026-12-01" in page
+    assert cohort.label("ko") not in page
