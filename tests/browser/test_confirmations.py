@@ -15,20 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.messages.mofile import read_mo
 from flask import Flask
 from playwright.sync_api import Browser, Dialog, Locator, Page, expect
 
-import sesac_ms
 from sesac_ms.applications.services import ApplicantDetails, submit_application
 from sesac_ms.auth.services import find_user_by_email
 from sesac_ms.clock import today_in_seoul
-from sesac_ms.demo import DEMO_PASSWORD
 from sesac_ms.extensions import db
 from sesac_ms.models import (
     Application,
@@ -44,9 +39,10 @@ from sesac_ms.models import (
 )
 from sesac_ms.sessions import services as sessions
 
+from .korean import log_in, t
+
 pytestmark = pytest.mark.browser
 
-KO_CATALOG = Path(sesac_ms.__file__).parent / "translations/ko/LC_MESSAGES/messages.mo"
 SEOUL = ZoneInfo("Asia/Seoul")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -56,20 +52,6 @@ COORDINATOR = ("coordinator@sesac.example", "이잡코디")
 TRAINEE = "trainee@sesac.example"
 APPLICANT = "한결단"
 DROPPING = "정시우"  # a demo trainee of 구로1기, below the attendance threshold
-
-
-@cache
-def _korean() -> dict[str, str]:
-    if not KO_CATALOG.exists():
-        return {}
-    with KO_CATALOG.open("rb") as file:
-        catalog = read_mo(file)
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str) and m.string}
-
-
-def t(msgid: str, **values: object) -> str:
-    text = _korean().get(msgid, msgid)
-    return text % values if values else text
 
 
 @dataclass
@@ -155,14 +137,6 @@ def no_native_dialogs(page: Page) -> Page:
 
     page.on("dialog", fail)
     return page
-
-
-def log_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label(t("E-mail"), exact=True).fill(email)
-    page.get_by_label(t("Password"), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=t("Log in")).click()
-    expect(page.get_by_role("heading", name=t("Dashboard"), exact=True)).to_be_visible()
 
 
 def dialog_of(page: Page) -> Locator:

@@ -18,21 +18,17 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
-from babel.messages.mofile import read_mo
 from flask import Flask
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
-import sesac_ms
 from sesac_ms.auth.services import find_user_by_email
-from sesac_ms.demo import DEMO_PASSWORD
 from sesac_ms.extensions import db
 from sesac_ms.models import (
     ClassDay,
@@ -44,10 +40,10 @@ from sesac_ms.models import (
 )
 
 from .dialogs import confirm_dialogs
+from .korean import log_in, t
 
 pytestmark = pytest.mark.browser
 
-KO_CATALOG = Path(sesac_ms.__file__).parent / "translations/ko/LC_MESSAGES/messages.mo"
 SEOUL = ZoneInfo("Asia/Seoul")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -60,22 +56,6 @@ STAFF_NOTE = "STAFF-ONLY-NOTE: 면접 불안이 커 보임, 모의면접 권유"
 FOLLOW_UP = "이력서 수정"
 
 
-@cache
-def _korean() -> dict[str, str]:
-    """msgid → Korean msgstr of the compiled catalog (fuzzy entries are never compiled)."""
-    if not KO_CATALOG.exists():
-        return {}
-    with KO_CATALOG.open("rb") as file:
-        catalog = read_mo(file)
-    return {m.id: m.string for m in catalog if isinstance(m.id, str) and m.id and m.string}
-
-
-def t(msgid: str, **values: object) -> str:
-    """The text the Korean UI shows for an English msgid, as Flask-Babel's gettext builds it."""
-    text = _korean().get(msgid, msgid)
-    return text % values if values else text
-
-
 def flash(page: Page, text: str):
     return page.get_by_role("alert").filter(has_text=text)
 
@@ -83,14 +63,6 @@ def flash(page: Page, text: str):
 def shot(page: Page, output_path: str, name: str) -> None:
     Path(output_path).mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(Path(output_path) / f"sessions-{name}.png"), full_page=True)
-
-
-def log_in(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/auth/login")
-    page.get_by_label(t("E-mail"), exact=True).fill(email)
-    page.get_by_label(t("Password"), exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name=t("Log in")).click()
-    expect(page.get_by_role("heading", name=t("Dashboard"), exact=True)).to_be_visible()
 
 
 def enrol_demo_trainee(app: Flask) -> None:
