@@ -15,26 +15,23 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
-from babel.messages.mofile import read_mo
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
-import sesac_ms
 from sesac_ms.demo import DEMO_PASSWORD
 from sesac_ms.extensions import db
 from sesac_ms.models import Application, OutboxMessage
 
 from .dialogs import confirm_dialogs
+from .korean import t
 
 pytestmark = pytest.mark.browser
 
-KO_CATALOG = Path(sesac_ms.__file__).parent / "translations/ko/LC_MESSAGES/messages.mo"
 SEOUL = ZoneInfo("Asia/Seoul")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -49,22 +46,6 @@ APPLICANTS = {
     "C": ("정민호", "applicant.c@example.com", "010-4567-8903", "1997-11-23"),
     "D": ("한지우", "applicant.d@example.com", "010-5678-9014", "2002-01-30"),
 }
-
-
-@cache
-def _korean() -> dict[str, str]:
-    """msgid → Korean msgstr of the compiled catalog (fuzzy entries are never compiled)."""
-    if not KO_CATALOG.exists():
-        return {}
-    with KO_CATALOG.open("rb") as file:
-        catalog = read_mo(file)
-    return {m.id: m.string for m in catalog if isinstance(m.id, str) and m.id and m.string}
-
-
-def t(msgid: str, **values: object) -> str:
-    """The text the Korean UI shows for an English msgid, as Flask-Babel's gettext builds it."""
-    text = _korean().get(msgid, msgid)
-    return text % values if values else text
 
 
 def flash(page: Page, text: str):
