@@ -67,6 +67,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    from .reports.tallies import install as keep_employment_tallies
+
+    keep_employment_tallies()
 
     from .errors import register_error_handlers
     from .security import add_security_headers, check_production_config
@@ -171,6 +174,9 @@ def _init_extensions(app: Flask) -> None:
         timezone_selector=lambda: "Asia/Seoul",
         default_translation_directories=str(PACKAGE_DIR / "translations"),
     )
+    from .i18n_speed import install as install_template_translations
+
+    install_template_translations(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -233,6 +235,44 @@ def employment_report_command(
     )
 
 
+@report_cli.command("check")
+@click.option("--fix", is_flag=True, help="Rewrite every cohort's figures from the records.")
+def check_report_command(fix: bool) -> None:
+    """Prove the kept report figures equal a recount of the records.
+
+    Recounts every cohort (completed, outcomes per kind within each kept window, retention
+    checks) and every exam (candidates and passes per campus), then compares the reports
+    summed from those figures with the reports counted from the records at every grouping
+    and window, for all campuses and each one. Exits 1 on a difference; --fix rewrites the
+    figures (then checks again).
+    """
+    from .reports import exam_tallies, services, tallies
+
+    if fix:
+        count = tallies.rebuild_all()
+        db.session.commit()
+        click.echo(f"rewrote the figures of {count} cohort(s)")
+    cohorts = tallies.check()
+    exams = exam_tallies.check(db.session.connection())
+    for line in exams:
+        click.echo(line, err=True)
+    for cohort_id, figures in cohorts:
+        changes = ", ".join(
+            f"{name} kept {kept} counted {counted}" for name, (kept, counted) in figures.items()
+        )
+        click.echo(f"cohort {cohort_id}: {changes}", err=True)
+    reports = services.report_differences() + services.certification_differences()
+    for line in reports:
+        click.echo(line, err=True)
+    if cohorts or exams or reports:
+        raise click.ClickException(
+            f"{len(cohorts)} cohort(s), {len(exams)} exam figure(s) and {len(reports)} "
+            "report(s) differ from the records; "
+            "`flask report check --fix` rewrites the figures"
+        )
+    click.echo("the report figures equal the records: every cohort, exam and report")
+
+
 @report_cli.command("certifications")
 @click.option(
     "--by",
@@ -338,11 +378,76 @@ def _print_demo_logins(accounts: list[tuple[str, str]]) -> None:
         click.echo(f"  {role:<12} {email}")
 
 
+def _scale_option(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    from .scale_data import ScaleDataError, check_scale
+
+    if value is not None:
+        try:
+            check_scale(value)
+        except ScaleDataError as error:
+            raise click.BadParameter(error.message, ctx=ctx, param=param) from None
+    return value
+
+
+@contextmanager
+def _progressbar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    with click.progressbar(length=max(total, 1), label=f"{label:<32}", show_pos=True) as bar:
+        yield bar.update
+
+
+def _load_scale_data(scale: float, seed: int | None) -> None:
+    """The demo data if the database has no campus yet, then N × Seoul's history on top."""
+    from .demo import demo_accounts, load_demo_data
+    from .scale_data import (
+        DEFAULT_SEED,
+        ScaleDataError,
+        generate,
+        refresh_statistics,
+        table_counts,
+    )
+
+    if not db.session.scalar(db.select(sa.func.count(Campus.id))):
+        load_demo_data()
+        db.session.commit()
+        click.echo("Demo data loaded.")
+    try:
+        result = generate(scale, DEFAULT_SEED if seed is None else seed, progress=_progressbar)
+    except ScaleDataError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    db.session.commit()
+    refresh_statistics()
+    db.session.commit()
+    statuses = ", ".join(f"{n} {status}" for status, n in sorted(result.cohorts_by_status.items()))
+    click.echo(f"Scale {scale:g} loaded in {result.seconds:.0f} s; cohorts: {statuses}.")
+    click.echo(f"{'table':<24} {'rows':>10} {'added':>10}")
+    for table, rows in table_counts().items():
+        click.echo(f"{table:<24} {rows:>10,} {result.written.get(table, 0):>10,}")
+    _print_demo_logins(demo_accounts())
+
+
 @click.command("demo-data")
-def demo_data_command() -> None:
+@click.option(
+    "--scale",
+    type=float,
+    callback=_scale_option,
+    help="Also add N × Seoul's real history (1 = real size, 2 = the benchmark's; "
+    "at most 10) on top of the demo data, once per database.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    help="Random seed for --scale (default: a fixed one, so every run makes the same data).",
+)
+def demo_data_command(scale: float | None, seed: int | None) -> None:
     """Fill the database with the 25 campuses, the article's courses and demo accounts."""
     from .demo import load_demo_data
 
+    if scale is not None:
+        _load_scale_data(scale, seed)
+        return
+    if seed is not None:
+        raise click.UsageError("--seed applies only with --scale.")
     accounts = load_demo_data()
     db.session.commit()
     _print_demo_logins(accounts)

@@ -38,3 +38,40 @@ def test_migrations_match_models_on_sqlite(tmp_path):
 def test_migrations_match_models_on_postgresql(tmp_path):
     with postgres_database(TEST_DATABASE_URL) as url:
         _upgrade_and_check(url, tmp_path)
+
+
+def _fill_from_records(url: str, tmp_path) -> None:
+    from flask_migrate import downgrade
+
+    from sesac_ms.demo import load_demo_data
+    from sesac_ms.models import CohortEmployment
+    from sesac_ms.reports import tallies
+
+    app = create_app(base_config(url, tmp_path))
+    with app.app_context():
+        upgrade()
+        load_demo_data()
+        db.session.commit()
+        kept = [tuple(r) for r in db.session.execute(db.select(CohortEmployment.__table__))]
+        assert any(row[1] for row in kept)  # cohorts with completed trainees
+        db.session.remove()
+        downgrade(revision="8e5a3895fef9")
+        upgrade()  # the per-cohort figures counted from the records already there
+        filled = [tuple(r) for r in db.session.execute(db.select(CohortEmployment.__table__))]
+        assert sorted(r for r in filled if any(r[1:])) == sorted(r for r in kept if any(r[1:]))
+        assert tallies.check() == []
+        from sesac_ms.reports import exam_tallies
+
+        assert exam_tallies.check(db.session.connection()) == []
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_employment_figures_migration_counts_existing_records_on_sqlite(tmp_path):
+    _fill_from_records(f"sqlite:///{tmp_path / 'filled.sqlite3'}", tmp_path)
+
+
+@pytest.mark.skipif(not TEST_DATABASE_URL, reason="TEST_DATABASE_URL is not set")
+def test_the_employment_figures_migration_counts_existing_records_on_postgresql(tmp_path):
+    with postgres_database(TEST_DATABASE_URL) as url:
+        _fill_from_records(url, tmp_path)

@@ -173,7 +173,7 @@ def test_once_the_window_has_closed_the_real_rate_shows_on_every_surface(
 
     report = page(client, "/reports/employment?by=cohort&within_days=30")
     assert report_rates(report) == ["50.0%", "50.0%"]
-    assert re.search(r'<rect [^>]*width="130.0"', report)  # the campus bar: 2.6 px a point
+    assert re.search(r'<rect [^>]*width="120.0"', report)  # the campus bar: 2.4 px a point
     assert chart_legend(report).endswith(f"0d 0% · 30d 50% · 60d– {NOT_YET}")
 
     csv_lines, xlsx_rows, json_rows, cli = downloads(client, runner, "by=cohort&within_days=30")

@@ -40,7 +40,7 @@ from sesac_ms.models import (
     User,
 )
 from sesac_ms.models.audit import AccessAction
-from sesac_ms.placements import services
+from sesac_ms.placements import lists, services
 from sesac_ms.placements.services import OutcomeData
 from sesac_ms.reports.services import retention_rates
 from tests.conftest import login
@@ -636,7 +636,7 @@ def test_the_dashboard_counts_trainees_without_an_outcome_30_90_180_days_on(
         )
     )
     assert shown == {"30": "3", "90": "2", "180": "1"}
-    assert services.without_outcome(coordinator, TODAY) == {30: 3, 90: 2, 180: 1}
+    assert lists.without_outcome(coordinator, TODAY) == {30: 3, 90: 2, 180: 1}
 
 
 def test_the_placement_pages_run_a_fixed_number_of_queries(
@@ -669,3 +669,36 @@ def test_the_placement_pages_run_a_fixed_number_of_queries(
     few = measure()
     add(10)
     assert measure() == few
+
+
+def test_an_older_matching_day_than_the_form_offers_is_still_accepted(
+    coordinator, campus, completed
+):
+    from datetime import UTC, datetime
+
+    from sesac_ms.models import CohortEvent, EventKind
+
+    days = []
+    for n in range(services.MATCHING_DAYS_OFFERED + 1):
+        starts = datetime(2025, 1, 1, 5, tzinfo=UTC) + timedelta(days=n)
+        day = CohortEvent(
+            cohort_id=completed.cohort_id,
+            kind=EventKind.MATCHING_DAY,
+            title=f"매칭데이 {n}",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=3),
+        )
+        db.session.add(day)
+        days.append(day)
+    db.session.commit()
+    oldest = days[0]
+    assert oldest.id not in {e.id for e in services.matching_days(coordinator)}
+    company = services.create_company(coordinator, campus_id=campus.id, name="한빛 제조")
+    services.check_referral(
+        coordinator, completed, company, consent=True, matching_day_id=oldest.id
+    )
+    # One that is not a matching day of this campus is refused, as before.
+    with pytest.raises(Exception, match="matching day of this campus"):
+        services.check_referral(
+            coordinator, completed, company, consent=True, matching_day_id=10**9
+        )

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import DataRequired, NumberRange
 
-from .. import audit, mail
+from .. import audit, mail, paging
 from ..auth.forms import ButtonForm
 from ..extensions import db
 from ..forms import attempt, finish
@@ -48,7 +48,7 @@ def _back() -> str:
 @require("mail.view")
 def outbox() -> ResponseReturnValue:
     state = _state()
-    page = db.paginate(mail.outbox_query(state), per_page=PAGE_SIZE)
+    page = paging.numbered(mail.outbox_query(state), per_page=PAGE_SIZE)
     audit.log_list_access(
         acting_user(),
         "admin.outbox",

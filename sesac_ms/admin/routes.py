@@ -9,13 +9,13 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from .. import audit
+from .. import audit, paging
 from ..auth import services as accounts
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error, validate_all
-from ..models import Campus, PersonalDataAccess, Role, User
+from ..models import AuditEntry, Campus, PersonalDataAccess, Role, User
 from ..permissions import acting_user, require
 from . import bp, services
 from .forms import (
@@ -97,7 +97,7 @@ def _user_filters() -> dict:
 @require("user.view")
 def users() -> ResponseReturnValue:
     filters = _user_filters()
-    page = db.paginate(services.users_query(**filters), per_page=50)
+    page = paging.numbered(services.users_query(**filters), per_page=50)
     audit.log_list_access(
         acting_user(),
         "admin.users",
@@ -308,6 +308,9 @@ AUDIT_AREAS = {
 }
 
 
+AUDIT_PAGE_SIZE = 50
+
+
 @bp.get("/audit")
 @require("audit.view")
 def audit_log() -> ResponseReturnValue:
@@ -315,7 +318,7 @@ def audit_log() -> ResponseReturnValue:
     filters = {"q": "", "action": "", "date_from": None, "date_to": None}
     if form.validate():
         filters.update({name: getattr(form, name).data or filters[name] for name in filters})
-    page = db.paginate(services.audit_query(**filters), per_page=50)
+    page = paging.keyset(services.audit_query(**filters), AuditEntry.id, AUDIT_PAGE_SIZE)
     audit.log_list_access(
         acting_user(),
         "admin.audit",
@@ -323,7 +326,7 @@ def audit_log() -> ResponseReturnValue:
             "search": filters["q"],
             "action": str(AUDIT_AREAS.get(filters["action"], filters["action"])),
             "period": _period(filters["date_from"], filters["date_to"]),
-            "page": page.page if page.page > 1 else None,
+            "page": _keyset_page_label(page),
         },
         len(page.items),
     )
@@ -335,6 +338,16 @@ def audit_log() -> ResponseReturnValue:
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
+
+
+def _keyset_page_label(page: paging.KeysetPage) -> str | None:
+    """Which page of a log was shown, as the access log reads it; None for the newest."""
+    if page.asked is None:
+        return None
+    way, key = page.asked
+    if way == "before":
+        return gettext("entries before no. %(key)d", key=key)
+    return gettext("entries after no. %(key)d", key=key)
 
 
 def _period(date_from: date | None, date_to: date | None) -> str:
@@ -352,8 +365,8 @@ def access_log() -> ResponseReturnValue:
     """Newest first, 50 a page, filtered by who looked, whose data, action and Seoul dates.
 
     Reading the access log is not itself logged: it is the record, and only administrators
-    may open it. Pages are counted by probing one row past the page, not COUNT(*) over
-    two years of log.
+    may open it. Keyset pages (before=/after= an entry's number), never COUNT(*) over two
+    years of log nor an OFFSET that reads every skipped row.
     """
     form = AccessLogFilterForm(request.args)
     form.validate()  # a field in error is shown beside its message and not applied
@@ -368,27 +381,7 @@ def access_log() -> ResponseReturnValue:
         )
         if not getattr(form, name).errors
     }
-    query = services.access_query(**filters)
-    page = db.paginate(query, per_page=ACCESS_LOG_PAGE_SIZE, count=False)
-    has_older = (
-        len(page.items) == ACCESS_LOG_PAGE_SIZE
-        and db.session.scalar(
-            query.with_only_columns(PersonalDataAccess.id)
-            .order_by(None)
-            .offset(page.page * ACCESS_LOG_PAGE_SIZE)
-            .limit(1)
-        )
-        is not None
+    page = paging.keyset(
+        services.access_query(**filters), PersonalDataAccess.id, ACCESS_LOG_PAGE_SIZE
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
-        "admin/access_log.html",
-        page=page,
-        form=form,
-        has_older=has_older,
-        newer_url=url_for("admin.access_log", **args, page=page.page - 1)
-        if page.page > 1
-        else None,
-        older_url=url_for("admin.access_log", **args, page=page.page + 1) if has_older else None,
-        describe=audit.describe,
-    )
+    return render_template("admin/access_log.html", page=page, form=form, describe=audit.describe)

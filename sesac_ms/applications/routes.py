@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from wtforms import SelectChoice
 
-from .. import audit
+from .. import audit, paging
 from ..auth.forms import ButtonForm
 from ..auth.safe_next import safe_next
 from ..clock import SEOUL, now_in_seoul
@@ -72,7 +72,7 @@ def pipeline(cohort_id: int) -> ResponseReturnValue:
         db.session.commit()
         db.session.refresh(cohort)
     filters = _filters()
-    page = db.paginate(services.pipeline_query(cohort, filters), per_page=50)
+    page = paging.numbered(services.pipeline_query(cohort, filters), per_page=50)
     counts = services.stage_counts(cohort)
     audit.log_list_access(
         acting_user(),

@@ -487,24 +487,21 @@ def _rate(summary: AttendanceSummary, lates_per_absence: int) -> float | None:
 
 
 def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
-    """Attendance figures and flags of every trainee of the cohort, in three queries."""
-    counts = db.session.execute(
-        db.select(Attendance.enrollment_id, Attendance.status, sa.func.count())
+    """Attendance figures and flags of every trainee of the cohort, in two queries."""
+    month = sa.func.extract("month", ClassDay.day) + 100 * sa.func.extract("year", ClassDay.day)
+    marks = db.session.execute(
+        db.select(Attendance.enrollment_id, Attendance.status, month, sa.func.count())
         .join(ClassDay, ClassDay.id == Attendance.class_day_id)
         .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
-        .group_by(Attendance.enrollment_id, Attendance.status)
+        .group_by(Attendance.enrollment_id, Attendance.status, month)
     ).all()
-    month = sa.func.extract("month", ClassDay.day) + 100 * sa.func.extract("year", ClassDay.day)
-    monthly_absences = db.session.execute(
-        db.select(Attendance.enrollment_id, month, sa.func.count())
-        .join(ClassDay, ClassDay.id == Attendance.class_day_id)
-        .where(
-            ClassDay.cohort_id == cohort.id,
-            ClassDay.cancelled.is_(False),
-            Attendance.status == AttendanceStatus.ABSENT,
-        )
-        .group_by(Attendance.enrollment_id, month)
-    ).all()
+    counts: dict[tuple[int, str], int] = {}
+    monthly_absences = []
+    for enrollment_id, status, in_month, n in marks:
+        key = (enrollment_id, str(status))
+        counts[key] = counts.get(key, 0) + n
+        if str(status) == AttendanceStatus.ABSENT.value:
+            monthly_absences.append((enrollment_id, in_month, n))
     days_per_month = dict(
         db.session.execute(
             db.select(month, sa.func.count())
@@ -514,7 +511,7 @@ def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
     )
     whole_course = sum(days_per_month.values())
     result: dict[int, AttendanceSummary] = {}
-    for enrollment_id, status, n in counts:
+    for (enrollment_id, status), n in counts.items():
         summary = result.setdefault(enrollment_id, AttendanceSummary())
         setattr(summary, AttendanceStatus(status).value, n)
         summary.days += n
@@ -699,39 +696,36 @@ def records(cohort: Cohort) -> dict[int, TraineeRecord]:
     from ..models import CertificationAttempt, CoachingSession, Exam, Outcome, SessionStatus
 
     result: dict[int, TraineeRecord] = {}
-    user_to_enrollment = dict(
-        db.session.execute(
-            db.select(Enrollment.user_id, Enrollment.id).where(Enrollment.cohort_id == cohort.id)
-        ).all()
-    )
-    for user_id, kind, n in db.session.execute(
-        db.select(CoachingSession.trainee_id, CoachingSession.kind, sa.func.count())
+    # Each trainee's records joined to their enrollment in this cohort (no id list first).
+    mine = sa.and_(Enrollment.cohort_id == cohort.id)
+    for enrollment_id, kind, n in db.session.execute(
+        db.select(Enrollment.id, CoachingSession.kind, sa.func.count())
+        .join(Enrollment, sa.and_(mine, Enrollment.user_id == CoachingSession.trainee_id))
         .where(
             CoachingSession.cohort_id == cohort.id,
             CoachingSession.status == SessionStatus.COMPLETED,
         )
-        .group_by(CoachingSession.trainee_id, CoachingSession.kind)
+        .group_by(Enrollment.id, CoachingSession.kind)
     ).all():
-        if user_id in user_to_enrollment:
-            record = result.setdefault(user_to_enrollment[user_id], TraineeRecord())
-            record.sessions[str(kind)] = n
-    for user_id, exam, passed in db.session.execute(
+        result.setdefault(enrollment_id, TraineeRecord()).sessions[str(kind)] = n
+    for enrollment_id, exam, passed in db.session.execute(
         db.select(
-            CertificationAttempt.user_id,
+            Enrollment.id,
             Exam.name,
             sa.func.max(sa.case((CertificationAttempt.passed, 1), else_=0)),
         )
+        .select_from(CertificationAttempt)
         .join(Exam, Exam.id == CertificationAttempt.exam_id)
-        .where(CertificationAttempt.user_id.in_(list(user_to_enrollment)))
-        .group_by(CertificationAttempt.user_id, Exam.name)
+        .join(Enrollment, sa.and_(mine, Enrollment.user_id == CertificationAttempt.user_id))
+        .group_by(Enrollment.id, Exam.name)
         .order_by(Exam.name)
     ).all():
-        record = result.setdefault(user_to_enrollment[user_id], TraineeRecord())
+        record = result.setdefault(enrollment_id, TraineeRecord())
         (record.passed_exams if passed else record.failed_exams).append(exam)
     for enrollment_id, kind in db.session.execute(
-        db.select(Outcome.enrollment_id, Outcome.kind).where(
-            Outcome.enrollment_id.in_(list(user_to_enrollment.values())), Outcome.is_current
-        )
+        db.select(Outcome.enrollment_id, Outcome.kind)
+        .join(Enrollment, Enrollment.id == Outcome.enrollment_id)
+        .where(mine, Outcome.is_current)
     ).all():
         result.setdefault(enrollment_id, TraineeRecord()).outcome = str(kind)
     return result

@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
 
+from .. import paging
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
 from ..extensions import db
@@ -27,7 +28,7 @@ def _status_filter() -> CohortStatus | None:
 def index() -> ResponseReturnValue:
     campus_id = request.args.get("campus_id", type=int)
     status = _status_filter()
-    page = db.paginate(
+    page = paging.numbered(
         services.cohorts_query(acting_user(), campus_id=campus_id, status=status), per_page=30
     )
     return render_template(

@@ -26,6 +26,8 @@ from ..models.applications import IN_SELECTION
 from ..permissions import scope_campus
 
 ACTIVE_STATUSES = (CohortStatus.RECRUITING, CohortStatus.SELECTING, CohortStatus.IN_PROGRESS)
+COHORTS_SHOWN = 50  # the rest are counted and linked to the cohort list
+UPCOMING_SHOWN = 10
 
 
 @dataclass
@@ -41,6 +43,7 @@ class CampusGlance:
 class Dashboard:
     cohorts: list[Cohort] = field(default_factory=list)
     cohort_counts: dict[str, int] = field(default_factory=dict)
+    more_cohorts: int = 0  # active cohorts past the list's end
     user_counts: dict[str, int] = field(default_factory=dict)
     campus_count: int = 0
     recent_audit: list[AuditEntry] = field(default_factory=list)
@@ -73,7 +76,7 @@ def dashboard_for(user: User) -> Dashboard:
     if user.role in (Role.COORDINATOR, Role.MENTOR, Role.TRAINEE):
         _sessions(board, user)
     if user.role == Role.COORDINATOR:
-        from ..placements.services import without_outcome
+        from ..placements.lists import without_outcome
 
         board.without_outcome = without_outcome(user, today_in_seoul())
     if user.role == Role.TRAINEE:
@@ -117,8 +120,11 @@ def _cohorts(board: Dashboard, user: User) -> None:
     else:
         cohorts = scope_campus(cohorts, Course.campus_id, user)
         counts = scope_campus(counts, Course.campus_id, user)
-    board.cohorts = list(db.session.scalars(cohorts.limit(50)))
+    board.cohorts = list(db.session.scalars(cohorts.limit(COHORTS_SHOWN)))
     board.cohort_counts = {str(status): n for status, n in db.session.execute(counts)}
+    if user.role != Role.TRAINEE:  # the list holds the active cohorts the counts count
+        active = sum(board.cohort_counts.get(str(status), 0) for status in ACTIVE_STATUSES)
+        board.more_cohorts = max(0, active - len(board.cohorts))
 
 
 def _campus_glance(board: Dashboard, user: User) -> None:
@@ -126,31 +132,37 @@ def _campus_glance(board: Dashboard, user: User) -> None:
     from ..reports.services import EmploymentFilters, employment_report
 
     campus_id = None if user.role == Role.ADMIN else user.campus_id
-    campuses = db.select(Campus).order_by(Campus.opening_order.nulls_last(), Campus.name_ko)
+    # Counted per campus in two grouped subqueries, each led by its selective filter (the
+    # status and stage indexes), rather than once per campus through every cohort.
+    running = (
+        db.select(Course.campus_id, sa.func.count(Cohort.id).label("n"))
+        .join(Course, Course.id == Cohort.course_id)
+        .where(Cohort.status == CohortStatus.IN_PROGRESS)
+        .group_by(Course.campus_id)
+        .subquery("running")
+    )
+    selecting = (
+        db.select(Course.campus_id, sa.func.count(Application.id).label("n"))
+        .select_from(Application)
+        .join(Cohort, Cohort.id == Application.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .where(Application.stage.in_(IN_SELECTION))
+        .group_by(Course.campus_id)
+        .subquery("selecting")
+    )
+    campuses = (
+        db.select(Campus, running.c.n, selecting.c.n)
+        .outerjoin(running, running.c.campus_id == Campus.id)
+        .outerjoin(selecting, selecting.c.campus_id == Campus.id)
+        .order_by(Campus.opening_order.nulls_last(), Campus.name_ko)
+    )
     if campus_id:
         campuses = campuses.where(Campus.id == campus_id)
-    glance = {c.name_ko: CampusGlance(c) for c in db.session.scalars(campuses)}
-    running = db.session.execute(
-        db.select(Campus.name_ko, sa.func.count(Cohort.id))
-        .join(Course, Course.campus_id == Campus.id)
-        .join(Cohort, Cohort.course_id == Course.id)
-        .where(Cohort.status == CohortStatus.IN_PROGRESS)
-        .group_by(Campus.name_ko)
-    ).all()
-    selecting = db.session.execute(
-        db.select(Campus.name_ko, sa.func.count(Application.id))
-        .join(Course, Course.campus_id == Campus.id)
-        .join(Cohort, Cohort.course_id == Course.id)
-        .join(Application, Application.cohort_id == Cohort.id)
-        .where(Application.stage.in_(IN_SELECTION))
-        .group_by(Campus.name_ko)
-    ).all()
-    for name, n in running:
-        if name in glance:
-            glance[name].running = n
-    for name, n in selecting:
-        if name in glance:
-            glance[name].in_selection = n
+    glance = {}
+    for campus, running_count, selecting_count in db.session.execute(campuses):
+        glance[campus.name_ko] = CampusGlance(
+            campus, running=int(running_count or 0), in_selection=int(selecting_count or 0)
+        )
     # The report decides what is not yet counted (reports.services.window_closed); the cards
     # and the table show its rows as they are, so the two always agree.
     within = employment_report(EmploymentFilters(by="campus", campus_id=campus_id, within_days=30))
@@ -172,10 +184,14 @@ def _sessions(board: Dashboard, user: User) -> None:
 
     today = today_in_seoul()
     begin = datetime.combine(today, time(), SEOUL)
-    board.sessions_today = sessions_of(user, start=begin, end=begin + timedelta(days=1))
+    board.sessions_today = sessions_of(user, start=begin, end=begin + timedelta(days=1), brief=True)
     board.upcoming = sessions_of(
-        user, start=begin + timedelta(days=1), end=begin + timedelta(days=15)
-    )[:10]
+        user,
+        start=begin + timedelta(days=1),
+        end=begin + timedelta(days=15),
+        limit=UPCOMING_SHOWN,
+        brief=True,
+    )
 
 
 def _trainee(board: Dashboard, user: User) -> None:

@@ -46,8 +46,12 @@ from .sessions import (
     SessionKind,
     SessionStatus,
 )
+from .summaries import TALLY_WINDOWS, CohortEmployment, ExamResults
 
 __all__ = [
+    "CohortEmployment",
+    "ExamResults",
+    "TALLY_WINDOWS",
     "CertificationAttempt",
     "Company",
     "EmploymentType",

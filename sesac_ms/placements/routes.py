@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from dataclasses import dataclass
 from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
@@ -10,14 +11,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
 
-from .. import audit
-from ..clock import SEOUL
+from .. import audit, paging
+from ..clock import SEOUL, today_in_seoul
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import finish, flash_form_errors, show_domain_error, validate_all
 from ..models import Cohort, Company, Enrollment, Outcome, OutcomeKind, Referral
-from ..permissions import acting_user, load_in_scope, require
-from . import bp, services
+from ..permissions import acting_user, can, load_in_scope, require
+from . import bp, lists, services
 from .forms import (
     EMPLOYMENT_TYPE_LABELS,
     EXCLUSION_LABELS,
@@ -49,14 +50,17 @@ def _labels() -> dict:
     }
 
 
+COMPLETED_PAGE_SIZE = 50
+
+
 @bp.get("/")
 @require("placement.view")
 def index() -> ResponseReturnValue:
     cohort_id = request.args.get("cohort_id", type=int)
-    rows = services.completed_trainees(acting_user(), cohort_id)
     missing = request.args.get("missing") == "1"
-    if missing:
-        rows = [(e, o) for e, o in rows if o is None]
+    page = paging.numbered(
+        lists.completed_query(acting_user(), cohort_id, missing=missing), COMPLETED_PAGE_SIZE
+    )
     cohort = db.session.get(Cohort, cohort_id) if cohort_id else None
     audit.log_list_access(
         acting_user(),
@@ -64,14 +68,15 @@ def index() -> ResponseReturnValue:
         {
             "cohort": cohort.label() if cohort else "",
             "showing": gettext("only those without an outcome") if missing else "",
+            "page": page.page if page.page > 1 else None,
         },
-        len(rows),
+        len(page.items),
     )
     html = render_template(
         "placements/index.html",
-        rows=rows,
+        page=page,
         missing=missing,
-        waiting=services.without_outcome(acting_user(), date.today()),
+        waiting=lists.without_outcome(acting_user(), today_in_seoul()),
         **_labels(),
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
@@ -244,11 +249,20 @@ def _company_form() -> CompanyForm:
     return form
 
 
+COMPANY_PAGE_SIZE = 50
+REFERRAL_PAGE_SIZE = 50
+
+
 def _companies_page(form: CompanyForm) -> ResponseReturnValue:
-    companies = services.companies(acting_user())
-    contacts = sum(1 for c in companies if c.contact_name or c.contact_email or c.contact_phone)
-    audit.log_list_access(acting_user(), "placements.companies", {}, contacts)
-    html = render_template("placements/companies.html", form=form, companies=companies)
+    page = paging.numbered(lists.companies_query(acting_user()), COMPANY_PAGE_SIZE)
+    contacts = sum(1 for c in page.items if c.contact_name or c.contact_email or c.contact_phone)
+    audit.log_list_access(
+        acting_user(),
+        "placements.companies",
+        {"page": page.page if page.page > 1 else None},
+        contacts,
+    )
+    html = render_template("placements/companies.html", form=form, page=page)
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
 
@@ -285,37 +299,64 @@ def create_company() -> ResponseReturnValue:
     return _companies_page(form)
 
 
-def _referral_form() -> ReferralForm:
+@dataclass
+class _Referring:
+    """The referral form and what it names: chosen from one cohort's trainees, sent to a
+    company of that cohort's campus (bounded lists, however long the history)."""
+
+    form: ReferralForm
+    cohorts: list[Cohort]
+    cohort: Cohort | None = None
+    enrollment: Enrollment | None = None
+    company: Company | None = None
+
+
+def _referring() -> _Referring | None:
+    """The form for those who may refer (None for others). The cohort is the one asked for
+    (`cohort_id`), or on a post the cohort of the trainee posted; the companies offered
+    are those of the cohort's campus, or on a post those of the posted company's campus
+    (a company of another campus is then refused beside its field, not as "not a choice")."""
+    if not can("placement.record"):
+        return None
+    user = acting_user()
     form = ReferralForm()
-    trainees = [(e, o) for e, o in services.completed_trainees(acting_user())]
-    choices = {e.id: e for e, _ in trainees}
-    choices.update({e.id: e for e in services.trainees_in_training(acting_user())})
-    locale = str(get_locale())
+    cohorts = lists.referral_cohorts(user)
+    posted = request.method == "POST"
+    enrollment = lists.referable_enrollment(user, form.enrollment_id.data) if posted else None
+    company = lists.company_in_scope(user, form.company_id.data) if posted else None
+    wanted = enrollment.cohort_id if enrollment else request.args.get("cohort_id", type=int)
+    cohort = next((c for c in cohorts if c.id == wanted), None)
+    trainees = lists.referable_trainees(cohort) if cohort else []
+    names = Counter(e.user.name for e in trainees)  # two of a name: told apart by e-mail
     form.enrollment_id.choices = [
-        SelectChoice(e.id, f"{e.user.name} · {e.cohort.label(locale)}") for e in choices.values()
+        SelectChoice(
+            e.id, e.user.name if names[e.user.name] == 1 else f"{e.user.name} · {e.user.email}"
+        )
+        for e in trainees
     ]
+    campus_id = company.campus_id if company else cohort.campus_id if cohort else None
     form.company_id.choices = [
-        SelectChoice(c.id, c.name) for c in services.companies(acting_user())
+        SelectChoice(c.id, c.name) for c in (lists.campus_companies(campus_id) if campus_id else [])
     ]
     form.matching_day_id.choices = [SelectChoice(0, "—")] + [
         SelectChoice(e.id, f"{e.starts_at.astimezone(SEOUL):%Y-%m-%d} {e.title}")
-        for e in services.matching_days(acting_user())
+        for e in services.matching_days(user)
     ]
-    return form
+    return _Referring(form, cohorts, cohort, enrollment, company)
 
 
-def _referrals_page(form: ReferralForm) -> ResponseReturnValue:
-    referrals = services.referrals(acting_user())
+def _referrals_page(referring: _Referring | None) -> ResponseReturnValue:
+    page = paging.numbered(lists.referrals_query(acting_user()), REFERRAL_PAGE_SIZE)
     audit.log_list_access(
         acting_user(),
         "placements.referrals",
-        {},
-        len({referral.enrollment_id for referral in referrals}),
+        {"page": page.page if page.page > 1 else None},
+        len({referral.enrollment_id for referral in page.items}),
     )
     html = render_template(
         "placements/referrals.html",
-        form=form,
-        referrals=referrals,
+        referring=referring,
+        page=page,
         status_form=ReferralStatusForm(),
         **_labels(),
     )
@@ -326,26 +367,20 @@ def _referrals_page(form: ReferralForm) -> ResponseReturnValue:
 @bp.get("/referrals")
 @require("placement.view")
 def referrals() -> ResponseReturnValue:
-    return _referrals_page(_referral_form())
+    return _referrals_page(_referring())
 
 
 @bp.post("/referrals")
 @require("placement.record")
 def create_referral() -> ResponseReturnValue:
-    form = _referral_form()
+    referring = _referring()
+    assert referring is not None  # the route requires placement.record
+    form = referring.form
     # The choices hold only trainees and companies in the user's scope.
     enrollment_ids = {choice.value for choice in form.enrollment_id.choices}
     company_ids = {choice.value for choice in form.company_id.choices}
-    enrollment = (
-        load_in_scope(Enrollment, form.enrollment_id.data)
-        if form.enrollment_id.data in enrollment_ids
-        else None
-    )
-    company = (
-        load_in_scope(Company, form.company_id.data)
-        if form.company_id.data in company_ids
-        else None
-    )
+    enrollment = referring.enrollment if form.enrollment_id.data in enrollment_ids else None
+    company = referring.company if form.company_id.data in company_ids else None
     check = partial(
         services.check_referral,
         acting_user(),
@@ -371,8 +406,8 @@ def create_referral() -> ResponseReturnValue:
         else:
             db.session.commit()
             flash(gettext("Referral recorded."), "success")
-            return redirect(url_for("placements.referrals"))
-    return _referrals_page(form)
+            return redirect(url_for("placements.referrals", cohort_id=enrollment.cohort_id))
+    return _referrals_page(referring)
 
 
 @bp.post("/referrals/<int:referral_id>/status")

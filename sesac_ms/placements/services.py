@@ -409,59 +409,6 @@ def retention_checks(outcomes: list[Outcome]) -> dict[int, list[RetentionCheck]]
     return grouped
 
 
-# --- the coordinator's list --------------------------------------------------------------
-
-
-def completed_trainees(
-    user: User, cohort_id: int | None = None
-) -> list[tuple[Enrollment, Outcome | None]]:
-    """Completed trainees in the user's scope with their current outcome (two joins, one query)."""
-    from ..models import Course
-
-    stmt = (
-        db.select(Enrollment, Outcome)
-        .join(Cohort, Cohort.id == Enrollment.cohort_id)
-        .join(Course, Course.id == Cohort.course_id)
-        .outerjoin(Outcome, sa.and_(Outcome.enrollment_id == Enrollment.id, Outcome.is_current))
-        .where(Enrollment.status.in_(COMPLETED))
-        .order_by(Cohort.end_on.desc(), Enrollment.id)
-    )
-    if user.role != Role.ADMIN:
-        stmt = stmt.where(Course.campus_id == user.campus_id)
-    if cohort_id:
-        stmt = stmt.where(Cohort.id == cohort_id)
-    return [(e, o) for e, o in db.session.execute(stmt.limit(2000)).all()]
-
-
-def without_outcome(user: User, today: date) -> dict[int, int]:
-    """Completed trainees with no outcome yet, 30/90/180 days or more after completion."""
-    counts = {30: 0, 90: 0, 180: 0}
-    for enrollment, outcome in completed_trainees(user):
-        if outcome is not None:
-            continue
-        ended = enrollment.status_on or enrollment.cohort.end_on
-        for days in counts:
-            if (today - ended).days >= days:
-                counts[days] += 1
-    return counts
-
-
-def trainees_in_training(user: User) -> list[Enrollment]:
-    """Enrollments still in training in the user's scope (referrals may start before the end)."""
-    from ..models import Course
-
-    stmt = (
-        db.select(Enrollment)
-        .join(Cohort, Cohort.id == Enrollment.cohort_id)
-        .join(Course, Course.id == Cohort.course_id)
-        .where(Enrollment.status == EnrollmentStatus.ENROLLED)
-        .order_by(Enrollment.id)
-    )
-    if user.role != Role.ADMIN:
-        stmt = stmt.where(Course.campus_id == user.campus_id)
-    return list(db.session.scalars(stmt.limit(2000)))
-
-
 def log_view(actor: User, enrollment: Enrollment) -> None:
     audit.record_access(
         actor,
@@ -518,15 +465,10 @@ def create_company(
     return company
 
 
-def companies(user: User) -> list[Company]:
-    stmt = db.select(Company).order_by(Company.name)
-    if user.role != Role.ADMIN:
-        stmt = stmt.where(Company.campus_id == user.campus_id)
-    return list(db.session.scalars(stmt))
+MATCHING_DAYS_OFFERED = 50  # the form offers the newest; an older one stays valid
 
 
-def matching_days(user: User) -> list:
-    """Matching-day events (매칭데이) of the user's campus, newest first."""
+def _matching_days_of(user: User):
     from ..models import CohortEvent, Course, EventKind
 
     stmt = (
@@ -534,11 +476,24 @@ def matching_days(user: User) -> list:
         .join(Cohort, Cohort.id == CohortEvent.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
         .where(CohortEvent.kind == EventKind.MATCHING_DAY)
-        .order_by(CohortEvent.starts_at.desc())
     )
     if user.role != Role.ADMIN:
         stmt = stmt.where(Course.campus_id == user.campus_id)
-    return list(db.session.scalars(stmt.limit(50)))
+    return stmt
+
+
+def matching_days(user: User) -> list:
+    """The newest matching-day events (매칭데이) of the user's campus, for the form's choice."""
+    from ..models import CohortEvent
+
+    stmt = _matching_days_of(user).order_by(CohortEvent.starts_at.desc())
+    return list(db.session.scalars(stmt.limit(MATCHING_DAYS_OFFERED)))
+
+
+def _is_matching_day_of(user: User, event_id: int) -> bool:
+    from ..models import CohortEvent
+
+    return db.session.scalar(_matching_days_of(user).where(CohortEvent.id == event_id)) is not None
 
 
 def check_referral(
@@ -568,7 +523,7 @@ def check_referral(
         and company.campus_id != enrollment.cohort.campus_id
     ):
         problems.add_error(NotAllowed(gettext("Choose a company of this campus."), "company_id"))
-    if matching_day_id is not None and matching_day_id not in {e.id for e in matching_days(actor)}:
+    if matching_day_id is not None and not _is_matching_day_of(actor, matching_day_id):
         problems.add(gettext("Choose a matching day of this campus."), "matching_day_id")
     problems.raise_any()
 
@@ -657,13 +612,6 @@ def advance_referral(
                 evidence=gettext("Hired through a referral"),
             ),
         )
-
-
-def referrals(user: User) -> list[Referral]:
-    stmt = db.select(Referral).join(Referral.company).order_by(Referral.updated_at.desc())
-    if user.role != Role.ADMIN:
-        stmt = stmt.where(Company.campus_id == user.campus_id)
-    return list(db.session.scalars(stmt.limit(500)))
 
 
 # --- certifications ----------------------------------------------------------------------

@@ -10,10 +10,12 @@ from flask_babel import get_locale
 
 from ..errors import DomainError
 from ..models import Role
+from ..paging import requested_page
 from ..permissions import acting_user, require
 from . import bp, services
 
 DAY_MARKS = [0, 30, 60, 90, 180]
+PER_PAGE = 50  # rows of the report table per page; downloads carry every row
 
 
 def _campus_filter() -> int | None:
@@ -43,26 +45,29 @@ def employment() -> ResponseReturnValue:
 
     by = request.args.get("by", "campus")
     by = by if by in services.LEVELS else "campus"
+    # A value no form offers (a hand-edited URL) is left out rather than failing the page.
     within = request.args.get("within_days", type=int)
+    year = request.args.get("year", type=int)
     filters = services.EmploymentFilters(
         by=by,
         campus_id=_campus_filter(),
-        year=request.args.get("year", type=int),
-        within_days=within if within is not None and within >= 0 else None,
+        year=year if year is not None and 2000 <= year <= 2100 else None,
+        within_days=within if within is not None and 0 <= within <= 3650 else None,
     )
     fmt = request.args.get("format")
     # Downloads keep the Korean names the other offices use, as the CLI writes them.
     locale = "ko" if fmt else str(get_locale())
-    rows = services.employment_report(filters, locale=locale)
     if fmt:
+        rows = services.employment_report(filters, locale=locale)
         return _download(
             services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt, "employment"
         )
+    report = services.employment_report_page(filters, requested_page(), PER_PAGE, locale=locale)
     cohorts = services.reported_cohorts(filters)
     curves = services.employed_by_days([c.id for c in cohorts], DAY_MARKS)
     campus_rows = (
-        rows[:-1]
-        if by == "campus"
+        report.rows
+        if by == "campus" and report.pages == 1
         else services.employment_report(
             services.EmploymentFilters(
                 by="campus",
@@ -75,7 +80,7 @@ def employment() -> ResponseReturnValue:
     )
     return render_template(
         "reports/employment.html",
-        rows=rows,
+        report=report,
         filters=filters,
         campuses=campuses_for(acting_user()),
         campus_rows=campus_rows,
@@ -84,7 +89,10 @@ def employment() -> ResponseReturnValue:
         day_marks=DAY_MARKS,
         years=range(date.today().year, 2020, -1),
         retention=services.retention_rates(
-            filters.campus_id, by_cohort=by == "cohort", locale=locale
+            filters.campus_id,
+            by_cohort=by == "cohort",
+            locale=locale,
+            cohort_ids=[row.cohort_id for row in report.rows] if by == "cohort" else None,
         ),
     )
 

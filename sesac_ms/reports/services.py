@@ -18,6 +18,7 @@ today (a job that starts next month) counts nowhere yet: it would be a projectio
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,19 +32,17 @@ from ..clock import today_in_seoul
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import (
+    TALLY_WINDOWS,
     Campus,
-    CertificationAttempt,
     Cohort,
+    CohortEmployment,
     Course,
     Enrollment,
     EnrollmentStatus,
-    Exam,
     Outcome,
     OutcomeKind,
-    RetentionCheck,
-    RetentionResult,
-    User,
 )
+from . import summed
 
 COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
 LEVELS = ("campus", "course", "cohort")
@@ -58,7 +57,6 @@ EMPLOYMENT_COLUMNS = (
     "founded",
     "rate",
 )
-CERTIFICATION_COLUMNS = ("campus", "exam", "candidates", "passed", "rate")
 
 
 @dataclass
@@ -84,11 +82,12 @@ class EmploymentRow:
     window_open: bool = field(default=False, repr=False)
     # Cohorts of the row whose window is still open, left out of its figures.
     pending: int = field(default=0, repr=False)
+    cohort_id: int | None = field(default=None, repr=False)  # rows by cohort
 
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
-        values.pop("window_open")
-        values.pop("pending")
+        for hidden in ("window_open", "pending", "cohort_id"):
+            values.pop(hidden)
         return values
 
 
@@ -147,6 +146,19 @@ def _counted(kind: OutcomeKind) -> Any:
     return _count_if(Outcome.kind == kind)
 
 
+MEASURES = (
+    "completed",
+    "excluded",
+    "employed",
+    "founded",
+    "so_far_completed",
+    "so_far_excluded",
+    "so_far_employed",
+    "so_far_founded",
+    "pending",
+)
+
+
 def _measures(within_days: int | None, today: date) -> list[Any]:
     """The row's figures over its closed cohorts, the same over all of them, and the open ones."""
     closed = _closed_sql(within_days, today)
@@ -176,51 +188,222 @@ def _course_title(locale: str) -> sa.ColumnElement[str]:
 
 
 def employment_report(
-    filters: EmploymentFilters, today: date | None = None, *, locale: str = "ko"
+    filters: EmploymentFilters,
+    today: date | None = None,
+    *,
+    locale: str = "ko",
+    from_records: bool = False,
 ) -> list[EmploymentRow]:
-    """Rows at the chosen level, then the total row; two SQL queries whatever the size.
-    Campuses and courses are named in the locale's language."""
+    """Rows at the chosen level, then the total row; one SQL query whatever the size.
+    Campuses and courses are named in the locale's language.
+
+    The figures are summed from the per-cohort rows (reports.tallies) for the windows kept
+    there, and counted from the records for any other window (or with `from_records`, as
+    `report_differences` does to prove them equal).
+    """
+    _check(filters)
+    query, params = _query(filters, today or today_in_seoul(), locale, from_records=from_records)
+    records = list(db.session.execute(query.ordered, params).mappings())
+    rows = [_named(record, filters.by) for record in records]
+    # Every measure is a sum or a count over cohorts, each in one row: the total adds them.
+    rows.append(_row({name: sum(int(r[name]) for r in records) for name in MEASURES}))
+    return rows
+
+
+@dataclass
+class ReportPage:
+    """One page of rows and the total row of every row; pages like the long lists
+    (templates/_macros/pagination.html reads page, pages, total, has_prev, …)."""
+
+    rows: list[EmploymentRow]
+    total_row: EmploymentRow
+    page: int
+    per_page: int
+    total: int  # rows at the chosen level, on every page
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+    def iter_pages(self, **edges: int) -> Any:
+        from flask_sqlalchemy.pagination import Pagination
+
+        return Pagination.iter_pages(self, **edges)  # reads only .page and .pages
+
+
+def employment_report_page(
+    filters: EmploymentFilters,
+    page: int = 1,
+    per_page: int = 50,
+    today: date | None = None,
+    *,
+    locale: str = "ko",
+) -> ReportPage:
+    """The report one page at a time (the page shows cohorts by the hundred); the total row
+    still covers every row. Two queries; a page past the end is the last page."""
+    _check(filters)
+    query, params = _query(filters, today or today_in_seoul(), locale)
+    total = _row(db.session.execute(query.total, params).mappings().one())
+    page = max(1, page)
+
+    def rows_of(number: int) -> list[Any]:
+        stmt = query.counted.limit(per_page).offset((number - 1) * per_page)
+        return list(db.session.execute(stmt, params).mappings())
+
+    records = rows_of(page)
+    if not records and page > 1:
+        count = sa.select(sa.func.count()).select_from(query.ordered.subquery())
+        row_count = int(db.session.execute(count, params).scalar_one())
+        page = max(1, -(-row_count // per_page))
+        records = rows_of(page)
+    row_count = int(records[0]["row_count"]) if records else 0
+    rows = [_named(record, filters.by) for record in records]
+    return ReportPage(rows, total, page, per_page, row_count)
+
+
+def _check(filters: EmploymentFilters) -> None:
     if filters.by not in LEVELS:
         raise InvalidInput(gettext("Group by campus, course or cohort."), "by")
     if filters.within_days is not None and filters.within_days < 0:
         raise InvalidInput(gettext("The number of days cannot be negative."), "within_days")
-    today = today or today_in_seoul()
-    group = [_campus_name(locale).label("campus_name"), Campus.opening_order]
-    if filters.by in ("course", "cohort"):
-        group += [_course_title(locale).label("course_title")]
-    if filters.by == "cohort":
-        group += [Cohort.number, Cohort.id]
-    measures = _measures(filters.within_days, today)
-    base = (
-        db.select(*group, *measures)
-        .select_from(Enrollment)
-        .join(Cohort, Cohort.id == Enrollment.cohort_id)
-        .join(Course, Course.id == Cohort.course_id)
-        .join(Campus, Campus.id == Course.campus_id)
-        .outerjoin(Outcome, _outcome_join(filters.within_days, today))
-        .where(Enrollment.status.in_(COMPLETED))
+
+
+@dataclass
+class _Query:
+    ordered: Any  # the rows at the chosen level, in report order
+    total: Any  # the same figures over every row
+    counted: Any  # ordered, each row with the number of rows (for pages)
+
+
+TODAY = sa.bindparam("today", type_=sa.Date)
+
+
+def _query(
+    filters: EmploymentFilters, today: date, locale: str, *, from_records: bool = False
+) -> tuple[_Query, dict[str, Any]]:
+    """The report's statements for these filters, and the values they are run with.
+
+    The statements are built once per shape (grouping, window, which filters, language) and
+    kept: building one costs more than running it on the per-cohort rows.
+    """
+    kept = not from_records and (
+        filters.within_days is None or filters.within_days in TALLY_WINDOWS
     )
+    query = _built_query(
+        filters.by,
+        filters.within_days,
+        bool(filters.campus_id),
+        bool(filters.year),
+        locale,
+        kept,
+        db.engine.dialect.name,
+    )
+    params: dict[str, Any] = {"today": today}
     if filters.campus_id:
-        base = base.where(Campus.id == filters.campus_id)
+        params["campus_id"] = filters.campus_id
     if filters.year:
-        base = base.where(
-            Cohort.end_on >= date(filters.year, 1, 1), Cohort.end_on <= date(filters.year, 12, 31)
+        params["year_from"], params["year_to"] = (
+            date(filters.year, 1, 1),
+            date(filters.year, 12, 31),
         )
-    ordered = base.group_by(*group).order_by(
-        Campus.opening_order.nulls_last(), group[0], *group[2:]
+    return query, params
+
+
+@functools.lru_cache(maxsize=128)
+def _built_query(
+    by: str,
+    within_days: int | None,
+    by_campus: bool,
+    by_year: bool,
+    locale: str,
+    kept: bool,
+    dialect: str,  # date arithmetic differs (date_plus_days)
+) -> _Query:
+    group = [_campus_name(locale).label("campus_name"), Campus.opening_order]
+    if by in ("course", "cohort"):
+        group += [_course_title(locale).label("course_title")]
+    if by == "cohort":
+        group += [Cohort.number, Cohort.id]
+    if kept:
+        measures, base = summed.measures_and_base(within_days, TODAY)
+    else:
+        measures = _measures(within_days, TODAY)
+        base = (
+            sa.select()
+            .select_from(Enrollment)
+            .join(Cohort, Cohort.id == Enrollment.cohort_id)
+            .outerjoin(Outcome, _outcome_join(within_days, TODAY))
+            .where(Enrollment.status.in_(COMPLETED))
+        )
+    base = base.join(Course, Course.id == Cohort.course_id).join(
+        Campus, Campus.id == Course.campus_id
     )
-    rows = []
-    for record in db.session.execute(ordered).mappings():
-        row = _row(record)
-        row.campus = record["campus_name"]
-        if filters.by in ("course", "cohort"):
-            row.course = record["course_title"]
-        if filters.by == "cohort":
-            row.cohort = int(record["number"])
-        rows.append(row)
-    total = db.session.execute(base.with_only_columns(*measures)).mappings().one()
-    rows.append(_row(total))
-    return rows
+    if by_campus:
+        base = base.where(Campus.id == sa.bindparam("campus_id", type_=sa.Integer))
+    if by_year:
+        base = base.where(
+            Cohort.end_on >= sa.bindparam("year_from", type_=sa.Date),
+            Cohort.end_on <= sa.bindparam("year_to", type_=sa.Date),
+        )
+    ordered = (
+        base.add_columns(*group, *measures)
+        .group_by(*group)
+        .order_by(Campus.opening_order.nulls_last(), group[0], *group[2:])
+    )
+    counted = ordered.add_columns(sa.func.count().over().label("row_count"))
+    return _Query(ordered, base.add_columns(*measures), counted)
+
+
+def report_differences(today: date | None = None) -> list[str]:
+    """Every grouping and kept window, all campuses and each: the report summed from the
+    per-cohort rows against the same report counted from the records. Lines that differ."""
+    today = today or today_in_seoul()
+    campus_ids = [None, *db.session.scalars(db.select(Campus.id).order_by(Campus.id))]
+    differences = []
+    for campus_id in campus_ids:
+        for by in LEVELS:
+            for within_days in (None, *TALLY_WINDOWS):
+                filters = EmploymentFilters(by=by, campus_id=campus_id, within_days=within_days)
+                summed_rows = employment_report(filters, today)
+                counted_rows = employment_report(filters, today, from_records=True)
+                if _comparable(summed_rows) != _comparable(counted_rows):
+                    differences.append(
+                        f"by={by} campus_id={campus_id or 'all'} "
+                        f"within_days={within_days if within_days is not None else 'any'}: "
+                        f"summed {_comparable(summed_rows)} != counted {_comparable(counted_rows)}"
+                    )
+    return differences
+
+
+def _comparable(rows: list[EmploymentRow]) -> list[tuple]:
+    return [(*row.as_dict().values(), row.window_open, row.pending) for row in rows]
+
+
+def _named(record: Any, by: str) -> EmploymentRow:
+    row = _row(record)
+    row.campus = record["campus_name"]
+    if by in ("course", "cohort"):
+        row.course = record["course_title"]
+    if by == "cohort":
+        row.cohort = int(record["number"])
+        row.cohort_id = int(record["id"])
+    return row
 
 
 def _row(record: Any) -> EmploymentRow:
@@ -304,15 +487,19 @@ def employed_by_days(
     return result
 
 
-def reported_cohorts(filters: EmploymentFilters) -> list[Cohort]:
+def reported_cohorts(
+    filters: EmploymentFilters, limit: int = 8, today: date | None = None
+) -> list[Cohort]:
+    """The cohorts the curve chart draws (one colour each, oldest first): the latest `limit`
+    with completed trainees whose 30-day window has closed, so each has a line to draw;
+    if none has, the latest ones, which the legend shows as not yet counted."""
+    today = today or today_in_seoul()
     stmt = (
         db.select(Cohort)
+        .join(CohortEmployment, CohortEmployment.cohort_id == Cohort.id)
         .join(Cohort.course)
-        .join(Course.campus)
-        .where(
-            Cohort.id.in_(db.select(Enrollment.cohort_id).where(Enrollment.status.in_(COMPLETED)))
-        )
-        .order_by(Cohort.end_on, Campus.opening_order)
+        .where(CohortEmployment.completed > 0)
+        .order_by(_closed_sql(30, today).desc(), Cohort.end_on.desc(), Cohort.id.desc())
     )
     if filters.campus_id:
         stmt = stmt.where(Course.campus_id == filters.campus_id)
@@ -320,13 +507,20 @@ def reported_cohorts(filters: EmploymentFilters) -> list[Cohort]:
         stmt = stmt.where(
             Cohort.end_on >= date(filters.year, 1, 1), Cohort.end_on <= date(filters.year, 12, 31)
         )
-    return list(db.session.scalars(stmt.limit(40)))
+    latest = list(db.session.scalars(stmt.limit(limit)))
+    return latest[::-1]
 
 
 def retention_rates(
-    campus_id: int | None = None, *, by_cohort: bool = False, locale: str = "ko"
+    campus_id: int | None = None,
+    *,
+    by_cohort: bool = False,
+    locale: str = "ko",
+    cohort_ids: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """직무유지율 per campus (or cohort) and check (6, 12 months): still employed ÷ checked."""
+    """직무유지율 per campus (or cohort) and check (6, 12 months): still employed ÷ checked.
+
+    Summed from the per-cohort rows; `cohort_ids` keeps to those cohorts (a report page's)."""
     if not by_cohort:
         name = _campus_name(locale)
     elif locale == "en":
@@ -335,90 +529,42 @@ def retention_rates(
         )
     else:
         name = Campus.name_ko + " " + sa.cast(Cohort.number, sa.String) + "기 " + Course.title
+    tally = CohortEmployment
+    sums = [
+        sa.func.coalesce(sa.func.sum(getattr(tally, f"{what}_{months}m")), 0)
+        for months in (6, 12)
+        for what in ("checked", "retained")
+    ]
     stmt = (
-        db.select(
-            name,
-            RetentionCheck.months,
-            sa.func.count(RetentionCheck.id),
-            sa.func.coalesce(
-                sa.func.sum(
-                    sa.case((RetentionCheck.result == RetentionResult.STILL_EMPLOYED, 1), else_=0)
-                ),
-                0,
-            ),
-        )
-        .select_from(RetentionCheck)
-        .join(Outcome, Outcome.id == RetentionCheck.outcome_id)
-        .join(Enrollment, Enrollment.id == Outcome.enrollment_id)
-        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        db.select(name, *sums)
+        .select_from(tally)
+        .join(Cohort, Cohort.id == tally.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
         .join(Campus, Campus.id == Course.campus_id)
-        .group_by(name, RetentionCheck.months)
-        .order_by(name, RetentionCheck.months)
+        .where((tally.checked_6m > 0) | (tally.checked_12m > 0))
+        .group_by(name)
+        .order_by(name)
     )
     if campus_id:
         stmt = stmt.where(Campus.id == campus_id)
-    return [
-        {
-            "campus": c,
-            "months": m,
-            "checked": int(n),
-            "retained": int(r),
-            "rate": rate(int(r), int(n)),
-        }
-        for c, m, n, r in db.session.execute(stmt).all()
-    ]
-
-
-@dataclass
-class CertificationRow:
-    campus: str
-    exam: str
-    candidates: int
-    passed: int
-    rate: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def certification_report(
-    *, by_campus: bool = False, campus_id: int | None = None, locale: str = "ko"
-) -> list[CertificationRow]:
-    """Per exam (and campus): trainees who sat it and those with at least one pass."""
-    passed_once = sa.func.max(sa.case((CertificationAttempt.passed, 1), else_=0))
-    per_person = (
-        db.select(
-            CertificationAttempt.exam_id, CertificationAttempt.user_id, passed_once.label("passed")
-        )
-        .group_by(CertificationAttempt.exam_id, CertificationAttempt.user_id)
-        .subquery()
-    )
-    group = [Exam.name]
-    if by_campus:
-        group = [_campus_name(locale), Campus.opening_order, Exam.name]
-    stmt = (
-        db.select(
-            *group,
-            sa.func.count(per_person.c.user_id),
-            sa.func.coalesce(sa.func.sum(per_person.c.passed), 0),
-        )
-        .select_from(per_person)
-        .join(Exam, Exam.id == per_person.c.exam_id)
-        .join(User, User.id == per_person.c.user_id)
-        .outerjoin(Campus, Campus.id == User.campus_id)
-        .group_by(*group)
-    )
-    if campus_id:
-        stmt = stmt.where(User.campus_id == campus_id)
-    stmt = stmt.order_by(*([Campus.opening_order.nulls_last()] if by_campus else []), Exam.name)
+    if cohort_ids is not None:
+        stmt = stmt.where(Cohort.id.in_(cohort_ids))
     rows = []
-    for record in db.session.execute(stmt).all():
-        campus = record[0] if by_campus else ""
-        exam, candidates, passed = record[-3], int(record[-2]), int(record[-1])
-        rows.append(
-            CertificationRow(campus or "", exam, candidates, passed, rate(passed, candidates))
-        )
+    for label, checked_6, retained_6, checked_12, retained_12 in db.session.execute(stmt).all():
+        for months, checked, retained in (
+            (6, checked_6, retained_6),
+            (12, checked_12, retained_12),
+        ):
+            if checked:
+                rows.append(
+                    {
+                        "campus": label,
+                        "months": months,
+                        "checked": int(checked),
+                        "retained": int(retained),
+                        "rate": rate(int(retained), int(checked)),
+                    }
+                )
     return rows
 
 
@@ -446,3 +592,19 @@ MIMETYPES = {
     "json": spreadsheet_out.JSON_MIMETYPE,
     "xlsx": spreadsheet_out.XLSX_MIMETYPE,
 }
+
+
+# The certification report lives in reports.certifications; callers import it from here too.
+from .certifications import (  # noqa: E402
+    CERTIFICATION_COLUMNS,
+    CertificationRow,
+    certification_differences,
+    certification_report,
+)
+
+__all__ = [
+    "CERTIFICATION_COLUMNS",
+    "CertificationRow",
+    "certification_differences",
+    "certification_report",
+]

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, get_locale, gettext, pgettext
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from .. import audit, mail
 from ..clock import SEOUL, today_in_seoul
@@ -832,8 +833,16 @@ def sessions_of(
     start: datetime | None = None,
     end: datetime | None = None,
     include_cancelled: bool = False,
+    limit: int | None = None,
+    brief: bool = False,
 ) -> list[CoachingSession]:
-    stmt = db.select(CoachingSession).order_by(CoachingSession.starts_at)
+    """The user's sessions (as trainee or as staff) meeting [start, end), earliest first.
+
+    `limit`: the first so many only (in SQL). `brief`: for a dashboard's list, load the
+    times and the names of the two people only, not the notes nor the cohort, course and
+    campus the model joins by default.
+    """
+    stmt = db.select(CoachingSession).order_by(CoachingSession.starts_at, CoachingSession.id)
     if user.role == Role.TRAINEE:
         stmt = stmt.where(CoachingSession.trainee_id == user.id)
     else:
@@ -844,6 +853,23 @@ def sessions_of(
         stmt = stmt.where(CoachingSession.starts_at < end)
     if not include_cancelled:
         stmt = stmt.where(CoachingSession.status != SessionStatus.CANCELLED)
+    if brief:
+        stmt = stmt.options(
+            load_only(
+                CoachingSession.starts_at,
+                CoachingSession.ends_at,
+                CoachingSession.status,
+                CoachingSession.trainee_id,
+                CoachingSession.staff_id,
+            ),
+            lazyload(CoachingSession.cohort),
+            joinedload(CoachingSession.trainee).options(
+                load_only(User.name), lazyload(User.campus)
+            ),
+            joinedload(CoachingSession.staff).options(load_only(User.name), lazyload(User.campus)),
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))
 
 
