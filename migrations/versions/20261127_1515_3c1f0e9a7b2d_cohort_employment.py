@@ -1,5 +1,6 @@
 """Report figures kept up to date with the records: per cohort (employment, retention;
-reports.tallies) and per exam and campus (certifications; reports.exam_tallies).
+reports.tallies) and per exam and campus (certifications; reports.exam_tallies); referrals
+indexed by their latest change (the list's order).
 
 Filled here from the records already stored, with the same counts those modules keep.
 
@@ -67,6 +68,8 @@ def upgrade():
     with op.batch_alter_table("exam_results", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_exam_results_campus_id"), ["campus_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_exam_results_exam_id"), ["exam_id"], unique=False)
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_referrals_updated_at"), ["updated_at"], unique=False)
     _fill()
     op.execute(
         """
@@ -135,6 +138,8 @@ def _fill():
 
 
 def downgrade():
+    with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_referrals_updated_at"))
     with op.batch_alter_table("exam_results", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_exam_results_exam_id"))
         batch_op.drop_index(batch_op.f("ix_exam_results_campus_id"))

@@ -189,7 +189,10 @@ class Referral(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Indexed: the referrals list shows the latest change first, a page at a time.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
+    )
 
     company: Mapped[Company] = relationship(lazy="joined")
     enrollment: Mapped[Enrollment] = relationship(lazy="joined")

@@ -196,8 +196,13 @@ def bookable_slots(trainee: User, cohort_id: int) -> list[AvailabilitySlot]:
     trainee's class hours. Two queries: the times (sessions filtered in SQL), then the
     trainee's class days over those dates, checked in one pass."""
     now = utcnow()
-    booked = db.select(CoachingSession.slot_id).where(
-        CoachingSession.slot_id.is_not(None), CoachingSession.status.in_(OCCUPYING)
+    # Per slot through the unique slot_id index, not a list of every booked slot ever.
+    taken = (
+        db.select(CoachingSession.id)
+        .where(
+            CoachingSession.slot_id == AvailabilitySlot.id, CoachingSession.status.in_(OCCUPYING)
+        )
+        .exists()
     )
     staff_ids = db.select(CohortStaff.user_id).where(CohortStaff.cohort_id == cohort_id)
     other = aliased(CoachingSession)
@@ -206,6 +211,8 @@ def bookable_slots(trainee: User, cohort_id: int) -> list[AvailabilitySlot]:
         db.select(other.id)
         .where(
             other.status.in_(OCCUPYING),
+            # Implied (the slot starts after now), and lets the ends_at index skip the past.
+            other.ends_at > now,
             other.starts_at < AvailabilitySlot.ends_at,
             other.ends_at > AvailabilitySlot.starts_at,
             sa.or_(other.trainee_id.in_(people), other.staff_id.in_(people)),
@@ -218,7 +225,7 @@ def bookable_slots(trainee: User, cohort_id: int) -> list[AvailabilitySlot]:
             .where(
                 AvailabilitySlot.staff_id.in_(staff_ids),
                 AvailabilitySlot.starts_at > now,
-                AvailabilitySlot.id.not_in(booked),
+                ~taken,
                 ~busy,
             )
             .order_by(AvailabilitySlot.starts_at, AvailabilitySlot.id)
