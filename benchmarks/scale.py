@@ -24,6 +24,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -218,6 +219,8 @@ class Runner:
 
 def main() -> int:
     args = parse_args()
+    # A stopped run (SIGTERM) still stops gunicorn and removes its throw-away database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     source = args.source.resolve()
     sys.path.insert(0, str(source))  # before anything imports sesac_ms
     throwaway = None
