@@ -38,13 +38,13 @@ from ..models import (
     CohortEmployment,
     Course,
     Enrollment,
-    EnrollmentStatus,
     Outcome,
     OutcomeKind,
 )
 from . import summed
+from .sql import COMPLETED, plus_days
+from .sql import count_if as _count_if
 
-COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
 LEVELS = ("campus", "course", "cohort")
 EMPLOYMENT_COLUMNS = (
     "campus",
@@ -121,9 +121,7 @@ def rate(numerator: int, target: int) -> float | None:
 
 def date_plus_days(column: Any, days: int) -> Any:
     """column + days, on PostgreSQL and SQLite alike."""
-    if db.engine.dialect.name == "sqlite":
-        return sa.func.date(column, f"+{int(days)} days")
-    return column + sa.literal(int(days))
+    return plus_days(db.engine.dialect.name, column, days)
 
 
 def _outcome_join(within_days: int | None, today: date) -> Any:
@@ -136,10 +134,6 @@ def _outcome_join(within_days: int | None, today: date) -> Any:
             condition, Outcome.outcome_on <= date_plus_days(Cohort.end_on, within_days)
         )
     return condition
-
-
-def _count_if(condition: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
 def _counted(kind: OutcomeKind) -> Any:

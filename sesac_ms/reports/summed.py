@@ -16,22 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..models import Cohort, CohortEmployment, Enrollment, EnrollmentStatus, Outcome, OutcomeKind
-
-COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
-KINDS = (
-    ("excluded", OutcomeKind.EXCLUDED),
-    ("employed", OutcomeKind.EMPLOYED),
-    ("founded", OutcomeKind.FOUNDED),
-)
-
-
-def _count_if(condition: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
-def _sum_if(condition: Any, value: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+from ..models import Cohort, CohortEmployment, Enrollment, Outcome
+from .sql import COMPLETED, KINDS
+from .sql import count_if as _count_if
+from .sql import sum_if as _sum_if
 
 
 def _dated_after(today: Any) -> Any:

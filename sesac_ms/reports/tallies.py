@@ -30,21 +30,15 @@ from ..models import (
     Cohort,
     CohortEmployment,
     Enrollment,
-    EnrollmentStatus,
     Outcome,
-    OutcomeKind,
     RetentionCheck,
     RetentionResult,
 )
 from ..models.summaries import FIGURES
 from . import exam_tallies
+from .sql import COMPLETED, KINDS, plus_days
+from .sql import count_if as _count_if
 
-COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
-KINDS = (
-    ("excluded", OutcomeKind.EXCLUDED),
-    ("employed", OutcomeKind.EMPLOYED),
-    ("founded", OutcomeKind.FOUNDED),
-)
 CHUNK = 500
 
 # What, changed on each model, moves a cohort's figures.
@@ -56,23 +50,13 @@ _WATCHED = {
 }
 
 
-def _count_if(condition: Any) -> Any:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
-def _plus_days(connection: Connection, column: Any, days: int) -> Any:
-    if connection.dialect.name == "sqlite":
-        return sa.func.date(column, f"+{int(days)} days")
-    return column + sa.literal(int(days))
-
-
 def _outcome_figures(connection: Connection, cohort_ids: list[int]) -> dict[int, dict[str, int]]:
     """completed, and current outcomes per kind (all, and within each kept window)."""
     columns = [sa.func.count(Enrollment.id).label("completed")]
     for name, kind in KINDS:
         columns.append(_count_if(Outcome.kind == kind).label(name))
     for days in TALLY_WINDOWS:
-        by_then = Outcome.outcome_on <= _plus_days(connection, Cohort.end_on, days)
+        by_then = Outcome.outcome_on <= plus_days(connection.dialect.name, Cohort.end_on, days)
         for name, kind in KINDS:
             columns.append(
                 _count_if(sa.and_(Outcome.kind == kind, by_then)).label(f"{name}_{days}d")
