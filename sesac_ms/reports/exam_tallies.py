@@ -98,7 +98,8 @@ def check(connection: Connection) -> list[str]:
 # --- keeping the rows up to date ---------------------------------------------------------
 
 
-def _values(obj: Any, name: str) -> set[Any]:
+def flushed_values(obj: Any, name: str) -> set[Any]:
+    """The attribute's value now and before this flush (both matter when it moved)."""
     history = inspect(obj).attrs[name].history
     return {v for v in (*history.added, *history.unchanged, *history.deleted) if v is not None}
 
@@ -123,7 +124,7 @@ def touched_exams(session: Session) -> set[int]:
                 names = ("exam_id", "user_id", "passed")
                 if is_change and not any(state.attrs[n].history.has_changes() for n in names):
                     continue
-                exams |= _values(obj, "exam_id")
+                exams |= flushed_values(obj, "exam_id")
             elif (
                 is_change
                 and isinstance(obj, User)

@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..models.summaries import FIGURES
 from . import exam_tallies
+from .exam_tallies import flushed_values
 from .sql import COMPLETED, KINDS, plus_days
 from .sql import count_if as _count_if
 
@@ -187,12 +188,6 @@ def _changed(obj: Any, names: tuple[str, ...]) -> bool:
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
-def _values(obj: Any, name: str) -> set[Any]:
-    """The attribute's value now and before this flush (both matter when it moved)."""
-    history = inspect(obj).attrs[name].history
-    return {v for v in (*history.added, *history.unchanged, *history.deleted) if v is not None}
-
-
 def _touched(session: Session) -> tuple[set[int], set[int], set[int]]:
     cohorts: set[int] = set()
     enrollments: set[int] = set()
@@ -204,13 +199,13 @@ def _touched(session: Session) -> tuple[set[int], set[int], set[int]]:
                 continue
             if isinstance(obj, Cohort):
                 if is_change:
-                    cohorts |= _values(obj, "id")
+                    cohorts |= flushed_values(obj, "id")
             elif isinstance(obj, Enrollment):
-                cohorts |= _values(obj, "cohort_id")
+                cohorts |= flushed_values(obj, "cohort_id")
             elif isinstance(obj, Outcome):
-                enrollments |= _values(obj, "enrollment_id")
+                enrollments |= flushed_values(obj, "enrollment_id")
             elif isinstance(obj, RetentionCheck):
-                outcomes |= _values(obj, "outcome_id")
+                outcomes |= flushed_values(obj, "outcome_id")
     return cohorts, enrollments, outcomes
 
 
