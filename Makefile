@@ -34,10 +34,11 @@ run: install catalogs
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data-if-empty
 	@echo "Serving SeSAC MS on http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	SESAC_SECOND_FACTOR_ROLES= $(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# One test process per core (pytest-xdist); each builds its own databases and live server.
 test: install-dev catalogs
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -41,6 +41,8 @@ def benchmark_environment(database_url: str, instance: Path) -> dict[str, str]:
         "SESAC_ENV": "benchmark",  # not "production": plain http, memory rate-limit storage
         "SECRET_KEY": secrets.token_hex(32),
         "SESAC_LOGIN_RATE_LIMIT": "1000 per minute",
+        # The demo accounts log in with their password alone (no second factor).
+        "SESAC_SECOND_FACTOR_ROLES": "",
         "SESAC_PERMANENT_SESSION_LIFETIME": str(24 * 3600),
         "WEB_CONCURRENCY": "2",
     }

@@ -17,7 +17,15 @@ from typing import Any
 
 from babel.dates import get_day_names
 from flask import g
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext, ngettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_domain,
+    get_locale,
+    gettext,
+    ngettext,
+)
 from flask_babel import lazy_gettext as _l
 
 from .extensions import db
@@ -56,6 +64,13 @@ ACTIONS: dict[str, Any] = {
     "user.locked": _l("Log-in to %(subject)s was paused after repeated wrong passwords."),
     "user.password_set": _l("%(actor)s set the password of %(subject)s."),
     "user.password_changed": _l("%(actor)s changed the password of %(subject)s."),
+    "user.totp_enabled": _l("%(actor)s turned on an authenticator app for %(subject)s."),
+    "user.totp_removed": _l("%(actor)s removed the authenticator app of %(subject)s."),
+    "user.passkey_added": _l("%(actor)s added a passkey to %(subject)s."),
+    "user.passkey_removed": _l("%(actor)s removed a passkey of %(subject)s."),
+    "user.recovery_codes_made": _l("%(actor)s made new recovery codes for %(subject)s."),
+    "user.recovery_code_used": _l("%(actor)s logged in to %(subject)s with a recovery code."),
+    "user.second_factor_reset": _l("%(actor)s reset the second factor of %(subject)s."),
     "user.feed_link_created": _l("%(actor)s created a calendar feed link for %(subject)s."),
     "user.feed_link_revoked": _l("%(actor)s revoked the calendar feed link of %(subject)s."),
     "campus.created": _l("%(actor)s created %(subject)s."),
@@ -175,6 +190,9 @@ FIELDS: dict[str, Any] = {
     "links": _l("Links"),
     "location": _l("Place"),
     "locked_until": _l("Log-in paused until"),
+    "authenticator": _l("Authenticator app"),
+    "passkey": _l("Passkey"),
+    "passkeys": _l("Passkeys"),
     "max_age": _l("Highest age"),
     "min_age": _l("Lowest age"),
     "months": _l("Check"),
@@ -262,86 +280,154 @@ def source_label(source: str | None) -> str:
 
 def describe_entry(entry: AuditEntry, subject: str | None = None) -> Described:
     """The entry as sentences; `subject` names the record when the page is about it already."""
-    action = entry.action or ""
-    template = ACTIONS.get(action)
-    actor = actor_name(entry)
-    headline = (template or _l("%(actor)s changed %(subject)s.")) % {
-        "actor": actor,
-        "subject": subject if subject is not None else subject_phrase(entry),
-    }
-    area = action.split(".", 1)[0]
-    details = []
-    for key, change in (entry.changes or {}).items():
-        sentence = _change_sentence(area, key, change)
-        if sentence:
-            details.append(sentence)
-    return Described(_capitalised(headline), details, actor)
+    return EntryReader().describe(entry, subject)
 
 
 def actor_name(entry: AuditEntry) -> str:
     """Who acted: the name from the stored "name <e-mail>", the applicant, or the system."""
-    if entry.actor_id is None and entry.actor_label in ("", "system"):
-        if entry.action in APPLICANT_ACTIONS:
-            return gettext("The applicant")
-        return gettext("The system")
-    match = _ACTOR.match(entry.actor_label or "")
-    return match.group("name") if match and match.group("name") else entry.actor_label
+    return EntryReader().actor(entry)
 
 
 def subject_phrase(entry: AuditEntry) -> str:
-    label = entry.object_label or ""
-    if entry.object_type == "Cohort":
-        label = cohort_label(entry.object_id, label)
-    else:
-        label = with_cohort_labels_localised(label)
-    if entry.object_type == "CoachingSession":
-        trainee, _, staff = label.partition(" · ")
-        if staff:
-            return gettext(
-                "the 1:1 session of %(trainee)s with %(staff)s", trainee=trainee, staff=staff
-            )
-        return gettext("a 1:1 session")
-    if entry.object_type == "UploadedFile" and " · " in label:
-        name, _, cohort = label.partition(" · ")
-        return gettext("the file %(file)s for cohort %(cohort)s", file=name, cohort=cohort)
-    template = SUBJECTS.get(entry.object_type)
-    if template is None or not label:
-        return label or gettext("a record")
-    return template % {"label": label}
+    return EntryReader().subject(entry)
 
 
 def _capitalised(sentence: str) -> str:
     return sentence[:1].upper() + sentence[1:] if sentence[:1].islower() else sentence
 
 
-def _change_sentence(area: str, key: str, change: Any) -> str:
-    if key in HIDDEN_FIELDS:
-        return ""
-    if key == "staff_notes":
-        return gettext("Staff notes changed (not shown here).")
-    if area == "attendance":  # {trainee name: [old status, new status]}
-        label = key
-    else:
-        label = str(FIELDS.get(key, key.replace("_", " ").capitalize()))
-    if isinstance(change, list | tuple) and len(change) == 2 and key != "follow_ups":
-        before, after = (None if v == "" else v for v in change)  # an empty text is no text
-        if before is None and after is None:
+class EntryReader:
+    """Reads the entries of one page: each message, label and value is looked up once.
+
+    Build one per page (`audit_entry=EntryReader().describe` in the template's context):
+    a log page of 50 entries repeats the same few actions, fields, people and values, and
+    looking each up again through Flask-Babel cost more than the rest of the page.
+    """
+
+    def __init__(self) -> None:
+        self._translate = get_domain().get_translations().ugettext
+        self._said: dict[str, str] = {}  # msgid -> its translation
+        self._labels: dict[tuple[str, str], str] = {}  # (table, code) -> its label
+        self._values: dict[tuple[str, str, Any], str] = {}
+        self._subjects: dict[tuple[Any, Any, Any], str] = {}
+        self._actors: dict[str, str] = {}  # stored "name <e-mail>" -> the name
+
+    def _(self, message: str, **variables: Any) -> str:
+        said = self._said.get(message)
+        if said is None:
+            said = self._said[message] = self._translate(message)
+        return said % variables if variables else said
+
+    def _label(self, table: str, labels: dict[str, Any], code: str) -> str | None:
+        label = self._labels.get((table, code))
+        if label is None:
+            found = labels.get(code)
+            if found is None:
+                return None
+            label = self._labels[table, code] = str(found)
+        return label
+
+    def describe(self, entry: AuditEntry, subject: str | None = None) -> Described:
+        action = entry.action or ""
+        template = self._label("action", ACTIONS, action)
+        actor = self.actor(entry)
+        headline = (template or self._("%(actor)s changed %(subject)s.")) % {
+            "actor": actor,
+            "subject": subject if subject is not None else self.subject(entry),
+        }
+        area = action.split(".", 1)[0]
+        details = []
+        for key, change in (entry.changes or {}).items():
+            sentence = self._change_sentence(area, key, change)
+            if sentence:
+                details.append(sentence)
+        return Described(_capitalised(headline), details, actor)
+
+    def actor(self, entry: AuditEntry) -> str:
+        if entry.actor_id is None and entry.actor_label in ("", "system"):
+            if entry.action in APPLICANT_ACTIONS:
+                return self._("The applicant")
+            return self._("The system")
+        stored = entry.actor_label or ""
+        name = self._actors.get(stored)
+        if name is None:
+            match = _ACTOR.match(stored)
+            name = match.group("name") if match and match.group("name") else entry.actor_label
+            self._actors[stored] = name
+        return name
+
+    def subject(self, entry: AuditEntry) -> str:
+        key = (entry.object_type, entry.object_id, entry.object_label)
+        phrase = self._subjects.get(key)
+        if phrase is None:
+            phrase = self._subjects[key] = self._subject(entry)
+        return phrase
+
+    def _subject(self, entry: AuditEntry) -> str:
+        label = entry.object_label or ""
+        if entry.object_type == "Cohort":
+            label = cohort_label(entry.object_id, label)
+        else:
+            label = with_cohort_labels_localised(label)
+        if entry.object_type == "CoachingSession":
+            trainee, _, staff = label.partition(" · ")
+            if staff:
+                return self._(
+                    "the 1:1 session of %(trainee)s with %(staff)s", trainee=trainee, staff=staff
+                )
+            return self._("a 1:1 session")
+        if entry.object_type == "UploadedFile" and " · " in label:
+            name, _, cohort = label.partition(" · ")
+            return self._("the file %(file)s for cohort %(cohort)s", file=name, cohort=cohort)
+        template = self._label("subject", SUBJECTS, entry.object_type)
+        if template is None or not label:
+            return label or self._("a record")
+        return template % {"label": label}
+
+    def _change_sentence(self, area: str, key: str, change: Any) -> str:
+        if key in HIDDEN_FIELDS:
             return ""
-        if before is None:
-            return gettext("%(field)s: “%(new)s”.", field=label, new=value_text(area, key, after))
-        if after is None:
-            return gettext(
-                "%(field)s removed (was “%(old)s”).", field=label, old=value_text(area, key, before)
+        if key == "staff_notes":
+            return self._("Staff notes changed (not shown here).")
+        if area == "attendance":  # {trainee name: [old status, new status]}
+            label = key
+        else:
+            label = self._label("field", FIELDS, key) or key.replace("_", " ").capitalize()
+        if isinstance(change, list | tuple) and len(change) == 2 and key != "follow_ups":
+            before, after = (None if v == "" else v for v in change)  # an empty text is no text
+            if before is None and after is None:
+                return ""
+            if before is None:
+                return self._(
+                    "%(field)s: “%(new)s”.", field=label, new=self.value(area, key, after)
+                )
+            if after is None:
+                return self._(
+                    "%(field)s removed (was “%(old)s”).",
+                    field=label,
+                    old=self.value(area, key, before),
+                )
+            return self._(
+                "%(field)s changed from “%(old)s” to “%(new)s”.",
+                field=label,
+                old=self.value(area, key, before),
+                new=self.value(area, key, after),
             )
-        return gettext(
-            "%(field)s changed from “%(old)s” to “%(new)s”.",
-            field=label,
-            old=value_text(area, key, before),
-            new=value_text(area, key, after),
-        )
-    if change is None or change == "" or change == []:
-        return ""
-    return gettext("%(field)s: %(value)s.", field=label, value=value_text(area, key, change))
+        if change is None or change == "" or change == []:
+            return ""
+        return self._("%(field)s: %(value)s.", field=label, value=self.value(area, key, change))
+
+    def value(self, area: str, key: str, value: Any) -> str:
+        """`value_text`, remembered for the page when the value can be (not a list or dict)."""
+        if isinstance(value, list | tuple | dict):
+            if isinstance(value, list | tuple):
+                return ", ".join(self.value(area, key, v) for v in value) or self._("none")
+            return value_text(area, key, value)
+        memo = (area, key, value, type(value))
+        text = self._values.get(memo)
+        if text is None:
+            text = self._values[memo] = value_text(area, key, value)
+        return text
 
 
 # --- values -------------------------------------------------------------------------------
@@ -488,4 +574,12 @@ def _cached_formatters() -> dict[tuple[str, str], Callable[[Any], str]]:
 
 _FORMATTERS: dict[tuple[str, str], Callable[[Any], str]] | None = None
 
-__all__ = ["ACTIONS", "FIELDS", "Described", "describe_entry", "source_label", "value_text"]
+__all__ = [
+    "ACTIONS",
+    "FIELDS",
+    "Described",
+    "EntryReader",
+    "describe_entry",
+    "source_label",
+    "value_text",
+]

@@ -72,6 +72,24 @@ def create_user_command(email: str, name: str, role: str, campus_name: str | Non
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
 
 
+@users_cli.command("reset-2fa")
+@click.option("--email", required=True, help="Log-in e-mail address of the account.")
+def reset_second_factor_command(email: str) -> None:
+    """Remove the authenticator app, passkeys and recovery codes of an account and end its
+    sessions (for an operator locked out of the admin account); audited and mailed."""
+    from .auth import second_factor
+
+    try:
+        user = second_factor.find_user(email)
+    except DomainError as error:
+        raise click.BadParameter(error.message, param_hint="--email") from None
+    second_factor.reset(None, user)
+    db.session.commit()
+    click.echo(
+        f"Reset the second factor of {user.email}: they set up a new one at their next log-in."
+    )
+
+
 mail_cli = AppGroup("mail", help="The mail outbox.")
 
 

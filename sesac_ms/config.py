@@ -64,6 +64,14 @@ LANGUAGES = ("ko", "en")
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT = timedelta(minutes=15)
 LOGIN_RATE_LIMIT = "20 per 10 minutes"
+# Roles that must give a second factor after the password (auth/second_factor.py); other
+# roles may turn one on. Comma-separated; empty turns the policy off (`make run`'s demo).
+SECOND_FACTOR_ROLES = "admin,manager,coordinator,mentor"
+# How long the half-signed-in state between the password and the second factor lasts.
+SECOND_FACTOR_STEP_SECONDS = 300
+# Fernet keys for secrets stored in the database (crypto.py): the first encrypts, all
+# decrypt. Required in production; development derives one from SECRET_KEY.
+DATA_ENCRYPTION_KEYS = ""
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 # If the shared storage (Redis) is down, limit per worker rather than fail every log-in.

@@ -13,6 +13,7 @@ Nothing in the URL can make a list page fail.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,15 +41,34 @@ class RowsPagination(SelectPagination):
     items are whole rows when the query selects several things: (Enrollment, Outcome)."""
 
     def _query_items(self) -> list[Any]:
-        select = self._query_args["select"]
+        select, offset = self._query_args["select"], self._query_offset
+        narrow = self._query_args.get("narrow")
+        if narrow is not None:
+            narrowed = narrow(select, offset, self.per_page)
+            if narrowed is None:
+                return []
+            select, offset = narrowed
+        result = self._query_args["session"].execute(select.limit(self.per_page).offset(offset))
         if len(select.column_descriptions) == 1:
-            return super()._query_items()
-        select = select.limit(self.per_page).offset(self._query_offset)
-        return list(self._query_args["session"].execute(select).unique().all())
+            return list(result.unique().scalars())
+        return list(result.unique().all())
+
+    def _query_count(self) -> int:
+        total = self._query_args.get("total")
+        return super()._query_count() if total is None else total
 
 
-def numbered(stmt: Select, per_page: int) -> Pagination:
-    """One page of `stmt` (page from the URL) and the COUNT of the filtered list.
+def numbered(
+    stmt: Select,
+    per_page: int,
+    *,
+    total: int | None = None,
+    narrow: Callable[[Select, int, int], tuple[Select, int] | None] | None = None,
+) -> Pagination:
+    """One page of `stmt` (page from the URL) and the COUNT of the filtered list, or
+    `total` when the caller knows it exactly from something cheaper (kept figures).
+    `narrow(stmt, offset, per_page)`, when given, returns the same rows' query narrowed to
+    a range of the sort key holding the page, with the offset within it (None: past the end).
 
     A page past the end shows the last page, one more round trip only in that case.
     """
@@ -61,6 +81,8 @@ def numbered(stmt: Select, per_page: int) -> Pagination:
             per_page=per_page,
             max_per_page=per_page,
             error_out=False,
+            total=total,
+            narrow=narrow,
         )
 
     page = paginate(requested_page())

@@ -5,6 +5,8 @@ from typing import Any
 from flask import Flask, Response, current_app, has_request_context, request, session
 from flask_login import user_logged_out
 
+from .crypto import check_keys, configured_keys
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -95,6 +97,12 @@ def check_production_config(app: Flask) -> None:
     for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if not config.get(name):
             problems.append(f"{name} is off")
+    if not configured_keys(config):
+        problems.append(
+            "DATA_ENCRYPTION_KEYS is unset (second-factor secrets are encrypted with it)"
+        )
+    elif (problem := check_keys(config)) is not None:
+        problems.append(problem)
     if config.get("WTF_CSRF_ENABLED") is False:
         problems.append("CSRF protection is off")
     if config.get("RATELIMIT_ENABLED") is False:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -70,31 +71,58 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+# Characters an XLSX file cannot hold (XML 1.0): dropped from text, as Excel would refuse them.
+_ILLEGAL_IN_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Sheet names: at most 31 characters, none of these.
+_NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
+
+
 def xlsx_bytes(
     columns: Sequence[Any], rows: Iterable[Sequence[Any]], sheet_title: str | None = None
 ) -> bytes:
-    """A workbook of one sheet: a header row and the rows; text is always a string cell."""
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    """A workbook of one sheet: a header row and the rows; text is always a string cell.
 
-    book = Workbook()
-    sheet = book.active
-    if sheet_title:
-        sheet.title = sheet_title
-    for row_number, row in enumerate(_safe_rows(columns, rows), start=1):
-        for column_number, value in enumerate(row, start=1):
+    Written with XlsxWriter (the writing library; openpyxl stays the reader of imports),
+    row by row, with every conversion of text turned off: a string is written as a string,
+    never read as a formula, a number or a link, so "=…" and "#N/A" stay text."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+        },
+    )
+    title = _NOT_IN_SHEET_NAMES.sub(" ", sheet_title or "").strip()[:31] or None
+    sheet = book.add_worksheet(title)
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    datetime_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    time_format = book.add_format({"num_format": "hh:mm"})
+    for y, row in enumerate(_safe_rows(columns, rows)):
+        for x, value in enumerate(row):
             if value is None or value == "":
                 continue  # an empty cell, as Excel leaves it
-            cell = sheet.cell(row=row_number, column=column_number)
             if isinstance(value, str):
-                # openpyxl refuses control characters an XLSX file cannot hold.
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                # Explicit: openpyxl would otherwise read "=…" as a formula, "#N/A" as an error.
-                cell.data_type = "s"
-            else:
-                cell.value = value
-    buffer = io.BytesIO()
-    book.save(buffer)
+                # Line breaks as in an Excel cell (LF), as in the CSV writer.
+                text = value.replace("\r\n", "\n").replace("\r", "\n")
+                sheet.write_string(y, x, _ILLEGAL_IN_XLSX.sub("", text))
+            elif isinstance(value, bool):
+                sheet.write_boolean(y, x, value)
+            elif isinstance(value, int | float | Decimal):
+                sheet.write_number(y, x, float(value))
+            elif isinstance(value, datetime):
+                sheet.write_datetime(y, x, value.replace(tzinfo=None), datetime_format)
+            elif isinstance(value, date):
+                sheet.write_datetime(y, x, value, date_format)
+            elif isinstance(value, time):
+                sheet.write_datetime(y, x, value.replace(tzinfo=None), time_format)
+            else:  # timedelta
+                sheet.write_number(y, x, value.total_seconds() / 86400, time_format)
+    book.close()
     return buffer.getvalue()
 
 

@@ -59,6 +59,8 @@ def base_config(database_url: str, instance: Path) -> dict:
         "MAIL_SERVER": None,
         "PUBLIC_BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        # The second-factor policy is tested on its own (tests/test_second_factor.py).
+        "SECOND_FACTOR_ROLES": "",
     }
 
 

@@ -109,6 +109,17 @@ SAMPLES: dict[str, tuple[str, str, dict]] = {
     ),
     "user.password_set": ("User", "u@sesac.example", {}),
     "user.password_changed": ("User", "u@sesac.example", {}),
+    "user.totp_enabled": ("User", "u@sesac.example", {}),
+    "user.totp_removed": ("User", "u@sesac.example", {}),
+    "user.passkey_added": ("User", "u@sesac.example", {"passkey": [None, "업무용 노트북"]}),
+    "user.passkey_removed": ("User", "u@sesac.example", {"passkey": ["업무용 노트북", None]}),
+    "user.recovery_codes_made": ("User", "u@sesac.example", {}),
+    "user.recovery_code_used": ("User", "u@sesac.example", {}),
+    "user.second_factor_reset": (
+        "User",
+        "u@sesac.example",
+        {"authenticator": [True, False], "passkeys": [2, 0]},
+    ),
     "user.feed_link_created": ("User", "u@sesac.example", {}),
     "user.feed_link_revoked": ("User", "u@sesac.example", {}),
     "campus.created": (

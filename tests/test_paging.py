@@ -419,6 +419,43 @@ def test_the_referral_form_offers_the_trainees_of_the_chosen_cohort(
     assert "데이터웨이브" in page
 
 
+def test_an_admin_chooses_the_campus_before_the_cohort_of_a_referral(
+    client, login_as, trainees, ended, make_cohort, make_course, make_user, make_campus, campus
+):
+    trainees(2, prefix="DONE")
+    elsewhere = make_cohort(
+        course=make_course(campus=make_campus("강남", name_en="Gangnam")),
+        status=CohortStatus.IN_PROGRESS,
+    )
+    other = make_user(Role.TRAINEE, campus=elsewhere.course.campus, name="GANGNAM-TRAINEE")
+    db.session.add(Enrollment(cohort_id=elsewhere.id, user_id=other.id))
+    db.session.add(Company(campus_id=campus.id, name="데이터웨이브"))
+    db.session.commit()
+    login_as(Role.ADMIN, locale="en")
+
+    # No cohort list before a campus is chosen: every campus's history would be hundreds.
+    chooser = text(client.get("/placements/referrals"))
+    assert 'name="campus_id"' in chooser and 'name="cohort_id"' not in chooser
+    assert "Choose the campus first" in chooser
+    assert ended.label("en") not in chooser and elsewhere.label("en") not in chooser
+
+    # The campus chosen: its cohorts only.
+    cohorts = text(client.get(f"/placements/referrals?campus_id={campus.id}"))
+    assert ended.label("en") in cohorts and elsewhere.label("en") not in cohorts
+    assert "Choose the cohort first" in cohorts and 'name="enrollment_id"' not in cohorts
+
+    # A cohort asked for (the page a referral returns to) chooses its campus too.
+    page = text(client.get(f"/placements/referrals?cohort_id={ended.id}"))
+    assert f'value="{campus.id}" selected' in page
+    assert "DONE-000" in page and "GANGNAM-TRAINEE" not in page and "데이터웨이브" in page
+
+    # A cohort of another campus than the one chosen is not offered.
+    stale = text(
+        client.get(f"/placements/referrals?campus_id={campus.id}&cohort_id={elsewhere.id}")
+    )
+    assert 'name="enrollment_id"' not in stale and "GANGNAM-TRAINEE" not in stale
+
+
 # --- the coordinator's dashboard counts in SQL ---------------------------------------------
 
 

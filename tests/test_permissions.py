@@ -29,6 +29,7 @@ from sesac_ms.models import (
     InterviewSlot,
     Outcome,
     OutcomeKind,
+    Passkey,
     Referral,
     Role,
     SessionKind,
@@ -37,7 +38,7 @@ from sesac_ms.models import (
 )
 from sesac_ms.models.types import utcnow
 from sesac_ms.permissions import ACTIONS, PUBLIC
-from sesac_ms.sessions.services import new_feed_link
+from sesac_ms.sessions.agenda import new_feed_link
 from tests.conftest import login
 
 SKIPPED_ENDPOINTS = {"static"}
@@ -159,7 +160,11 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
     referral = Referral(
         enrollment_id=completed.id, company_id=company.id, sharing_consent_at=utcnow()
     )
-    db.session.add_all([outcome, referral])
+    # Someone else's passkey: removing it is refused to everyone (a message, no change).
+    passkey = Passkey(
+        user_id=target.id, name="열쇠", credential_id=b"walk-credential", public_key=b"key"
+    )
+    db.session.add_all([outcome, referral, passkey])
     db.session.commit()
     return {
         "values": {
@@ -178,6 +183,7 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
             "outcome_id": outcome.id,
             "referral_id": referral.id,
             "follow_up_id": follow_up.id,
+            "passkey_id": passkey.id,
             "sessions.slot_id": available.id,
             "sessions.token": feed_link.rsplit("/", 1)[1].removesuffix(".ics"),
             "token": link.rsplit("/", 1)[1],

@@ -639,6 +639,82 @@ def test_the_dashboard_counts_trainees_without_an_outcome_30_90_180_days_on(
     assert lists.without_outcome(coordinator, TODAY) == {30: 3, 90: 2, 180: 1}
 
 
+def test_the_completed_list_counts_from_the_kept_figures_what_it_lists(
+    client, coordinator, ended_cohort, enrol, other_campus
+):
+    first = ended_cohort(end_on=TODAY - timedelta(days=40))
+    second = ended_cohort(end_on=TODAY - timedelta(days=400))
+    for cohort in (first, first, second):
+        enrol(cohort)
+    placed = enrol(second)
+    services.record_outcome(
+        None, placed, OutcomeData(OutcomeKind.EMPLOYED, second.end_on, "한빛제조")
+    )
+    enrol(second, EnrollmentStatus.DROPPED)
+    enrol(ended_cohort(campus=other_campus, end_on=TODAY - timedelta(days=40)))
+    db.session.commit()
+
+    def listed(cohort_id=None, missing=False):
+        query = lists.completed_query(coordinator, cohort_id, missing=missing)
+        return len(db.session.execute(query).all())
+
+    for cohort_id in (None, first.id, second.id):
+        for missing in (False, True):
+            assert lists.completed_count(coordinator, cohort_id, missing=missing) == listed(
+                cohort_id, missing
+            )
+    assert lists.completed_count(coordinator) == 4
+    assert lists.completed_count(coordinator, missing=True) == 3
+    assert client.get("/placements/?missing=1").status_code == 200
+
+
+def test_each_completed_page_sorts_only_the_end_dates_it_covers_and_lists_the_same_rows(
+    client, coordinator, ended_cohort, enrol, other_campus, monkeypatch
+):
+    # Cohorts of 0-3 trainees, two of them ending on the same day, one with no one completed.
+    sizes = {400: 2, 300: 3, 200: 1, 100: 0}
+    for days, size in sizes.items():
+        cohort = ended_cohort(end_on=TODAY - timedelta(days=days))
+        for i in range(size):
+            enrol(cohort, name=f"교육생{days}-{i}")
+    twin = ended_cohort(end_on=TODAY - timedelta(days=300))
+    placed = enrol(twin, name="취업자")
+    enrol(twin, name="미정")
+    services.record_outcome(
+        None, placed, OutcomeData(OutcomeKind.EMPLOYED, twin.end_on, "한빛제조")
+    )
+    enrol(ended_cohort(campus=other_campus, end_on=TODAY - timedelta(days=300)))
+    db.session.commit()
+
+    for missing in (False, True):
+        query = lists.completed_query(coordinator, missing=missing)
+        every = [e.id for e, _ in db.session.execute(query).all()]
+        ends = lists.completed_by_end(coordinator, missing=missing)
+        assert ends.total == len(every) == (7 if missing else 8)
+        for limit in (1, 2, 3, 4, 50):
+            for offset in range(len(every) + 2):
+                narrowed = ends.narrow(query, offset, limit)
+                if offset >= len(every):
+                    assert narrowed is None
+                    continue
+                stmt, within = narrowed
+                rows = db.session.execute(stmt.limit(limit).offset(within)).all()
+                assert [e.id for e, _ in rows] == every[offset : offset + limit]
+
+    # Through the page: three a page, the last page past the end, the same names in order.
+    from sesac_ms.placements import routes
+
+    monkeypatch.setattr(routes, "COMPLETED_PAGE_SIZE", 3)
+    names = [e.user.name for e, _ in db.session.execute(lists.completed_query(coordinator))]
+    shown = []
+    for number in (1, 2, 3):
+        page = client.get(f"/placements/?page={number}").get_data(as_text=True)
+        shown += re.findall(r'<a href="/placements/\d+">([^<]+)</a>', page)
+    assert shown == names
+    last = client.get("/placements/?page=99").get_data(as_text=True)
+    assert re.findall(r'<a href="/placements/\d+">([^<]+)</a>', last) == names[6:]
+
+
 def test_the_placement_pages_run_a_fixed_number_of_queries(
     client, coordinator, campus, ended_cohort, enrol, count_queries
 ):

@@ -279,11 +279,44 @@ def test_generating_through_the_page_shows_the_days_and_the_holidays_left_out(
     assert ko(
         "Class days generated: %(added)d added, %(removed)d removed.", added=11, removed=0
     ) in flashes(response)
-    page = text(response)
+    # The calendar shows a month at a time: today's, or the cohort's nearest (its last).
+    assert "2026-10-08" in text(response) and "2026-09-23" not in text(response)
+    page = text(client.get(f"/cohorts/{autumn.id}/calendar?month=2026-09"))
     assert "2026-09-23" in page and "2026-09-28" in page
     assert "2026-09-25" not in page.split(ko("Public holidays left out"))[0]
     holidays_part = page.split(ko("Public holidays left out"))[1]
     assert "추석" in holidays_part and "한글날" in holidays_part and "개천절" in holidays_part
+
+
+def test_the_calendar_shows_one_month_at_a_time_with_the_others_a_click_away(
+    client, manager, autumn
+):
+    roster.generate_class_days(manager, autumn)
+    db.session.commit()
+    url = f"/cohorts/{autumn.id}/calendar"
+
+    def shown(page) -> list[str]:
+        """The dates of the class days listed, in order."""
+        return re.findall(r"(\d{4}-\d{2}-\d{2})</td>", page.get_data(as_text=True))
+
+    # Today (11/25) is after the cohort: its nearest month, October, is shown first.
+    october = client.get(url)
+    assert shown(october) == [d.isoformat() for d in AUTUMN_CLASS_DAYS[6:]]
+    html = october.get_data(as_text=True)
+    assert f'href="{url}?month=2026-09"' in html  # September, one click away…
+    assert 'aria-current="page">2026-10 <span class="small">(5)</span>' in html
+    assert '2026-09 <span class="small">(6)</span>' in html  # …with its class days
+    assert f"({len(AUTUMN_CLASS_DAYS)})" in html  # the cohort's whole count stays on top
+    september = client.get(f"{url}?month=2026-09")
+    assert shown(september) == [d.isoformat() for d in AUTUMN_CLASS_DAYS[:6]]
+    # A month outside the cohort, or no month at all, lands on the nearest one.
+    assert shown(client.get(f"{url}?month=2026-01")) == shown(september)
+    assert shown(client.get(f"{url}?month=2030-12")) == shown(october)
+    assert shown(client.get(f"{url}?month=soon")) == shown(october)
+    # Cancelling a day comes back to that day's month.
+    monday = class_day(autumn, date(2026, 9, 28))
+    response = client.post(f"{url}/days/{monday.id}/cancel", data={"note": ""})
+    assert response.headers["Location"].endswith(f"{url}?month=2026-09")
 
 
 @pytest.mark.parametrize("day", ["2026-09-20", "2026-10-10", "2027-01-04"])

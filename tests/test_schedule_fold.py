@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import force_locale
 
 from sesac_ms.clock import SEOUL
-from sesac_ms.sessions.services import AgendaItem, fold_class_weeks
+from sesac_ms.sessions.agenda import AgendaItem, fold_class_weeks
 
 COHORT = "(구로1기/AI융합) AI 활용 데이터분석 취업캠프"
 

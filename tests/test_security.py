@@ -15,6 +15,7 @@ from io import BytesIO
 
 import pytest
 import redis
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -284,6 +285,7 @@ def production(database_url, tmp_path, environment):
             RATELIMIT_ENABLED=True,
             RATELIMIT_STORAGE_URI=NOTHING_LISTENS,
             WTF_CSRF_ENABLED=True,
+            DATA_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         )
         values.update(changes)
         return values
@@ -302,6 +304,8 @@ def production(database_url, tmp_path, environment):
         ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI"),
         ({"WTF_CSRF_ENABLED": False}, "CSRF protection is off"),
         ({"RATELIMIT_ENABLED": False}, "rate limiting is off"),
+        ({"DATA_ENCRYPTION_KEYS": ""}, "DATA_ENCRYPTION_KEYS is unset"),
+        ({"DATA_ENCRYPTION_KEYS": "not-a-key"}, "key 1 is not a Fernet key"),
     ],
     ids=[
         "debug",
@@ -312,6 +316,8 @@ def production(database_url, tmp_path, environment):
         "memory",
         "csrf off",
         "rate limit off",
+        "no data key",
+        "bad data key",
     ],
 )
 def test_production_refuses_to_start_with_an_unsafe_setting(production, changes, reason):
@@ -344,7 +350,10 @@ def test_production_from_the_environment_turns_secure_cookies_on(
 ):
     config = base_config(database_url, tmp_path)
     config.update(
-        RATELIMIT_STORAGE_URI=NOTHING_LISTENS, RATELIMIT_ENABLED=True, WTF_CSRF_ENABLED=True
+        RATELIMIT_STORAGE_URI=NOTHING_LISTENS,
+        RATELIMIT_ENABLED=True,
+        WTF_CSRF_ENABLED=True,
+        DATA_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )
     assert create_app(config).config["SESSION_COOKIE_SECURE"] is False  # development
 

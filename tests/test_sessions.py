@@ -46,7 +46,7 @@ from sesac_ms.models import (
     StaffRole,
     User,
 )
-from sesac_ms.sessions import services
+from sesac_ms.sessions import agenda, coverage, picker, services
 from tests.conftest import login
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -991,7 +991,7 @@ def test_the_trainee_reads_the_summary_but_staff_notes_stay_with_the_campus_staf
         assert SECRET in text(response)
     # Neither does the trainee's schedule nor their calendar feed show the notes.
     assert "NOTE-7f3" not in client_of(trainee).get("/sessions/").get_data(as_text=True)
-    assert b"NOTE-7f3" not in services.ical(reload(trainee))
+    assert b"NOTE-7f3" not in agenda.ical(reload(trainee))
 
 
 def test_logging_an_upcoming_session_keeps_it_scheduled_and_notes_alone_mail_nobody(
@@ -1095,6 +1095,106 @@ def test_the_month_view_shows_class_days_events_and_sessions(
     december = client.get("/sessions/?month=2026-12")
     assert december.status_code == 200
     assert neighbours(text(december)) == ["2026-11", "2027-01"]
+
+
+def test_staff_see_a_days_classes_as_one_line_in_the_month(
+    client_of, make_user, make_running_cohort, staff_of, enrol, cohort, count_queries
+):
+    other = make_running_cohort()
+    coordinator = staff_of(cohort, Role.COORDINATOR, "Coach Kim")
+    db.session.add(
+        CohortStaff(cohort_id=other.id, user_id=coordinator.id, role=StaffRole.COORDINATOR)
+    )
+    manager = make_user(Role.MANAGER)
+    roster.generate_class_days(manager, cohort)
+    roster.generate_class_days(manager, other)
+    db.session.commit()
+    trainee = enrol(cohort, "Trainee Park")
+    session = scheduled(coordinator, trainee, cohort, at(2, 19))
+    month = at(2, 19).strftime("%Y-%m")
+    days = {
+        day
+        for day in db.session.scalars(
+            db.select(ClassDay.day).where(ClassDay.cohort_id == cohort.id)
+        )
+        if day.strftime("%Y-%m") == month
+    }
+    client = client_of(coordinator)
+    client.get(f"/sessions/?month={month}")  # the first request loads the translations
+
+    with count_queries() as queries:
+        page = text(client.get(f"/sessions/?month={month}"))
+
+    assert queries() <= 10
+    cells = re.findall(r'class="month-item month-item-(\w+)[^"]*"[^>]*>([^<]*)<', page)
+    # Two cohorts, one line a day: "2 classes" (days outside the month shown too).
+    assert [label for kind, label in cells if kind == "class"].count("2 classes") >= len(days)
+    assert not [label for kind, label in cells if kind == "class" and label != "2 classes"]
+    assert f"/sessions/{session.id}" in page
+    # The trainee, in one cohort, sees each class day as "Class".
+    mine = text(client_of(trainee).get(f"/sessions/?month={month}"))
+    assert "2 classes" not in mine and en("Class") in mine
+
+
+def test_the_trainee_picker_lists_recent_trainees_and_finds_the_others(
+    client_of,
+    staff_of,
+    enrol,
+    make_running_cohort,
+    make_campus,
+    make_course,
+    cohort,
+    monkeypatch,
+    count_queries,
+):
+    monkeypatch.setattr(picker, "PICKER_LIMIT", 3)
+    coordinator = staff_of(cohort, Role.COORDINATOR, "Coach Kim")
+    trainees = [enrol(cohort, f"Trainee {name}") for name in ("Ahn", "Baek", "Cho", "Do", "Eom")]
+    far_cohort = make_running_cohort(
+        course=make_course(campus=make_campus("중랑", name_en="Jungnang"))
+    )
+    far = enrol(far_cohort, "Trainee Far")
+    held(coordinator, trainees[3], cohort, at(-2, 19))  # met lately: Do
+    client = client_of(coordinator)
+
+    with count_queries() as queries:
+        page = text(client.get("/sessions/log"))
+
+    assert queries() <= 10
+    assert "Trainee Do" in page and "Trainee Ahn" not in page
+    assert en("Your recent trainees are listed: search to find another.") in page
+    assert 'name="q"' in page and "js/trainee-search.js" in page
+
+    # Without the script: the search reloads the page; the one match is chosen.
+    found = client.get("/sessions/log?q=baek").get_data(as_text=True)
+    assert re.search(rf'<option selected value="{trainees[1].id}:{cohort.id}">Trainee Baek', found)
+    assert "Trainee Do" not in found
+    # The script asks for the same choices; at most the limit, and never outside the campus.
+    answer = client.get("/sessions/trainees?q=trainee").get_json()
+    assert [label.split(" · ")[0] for _, label in answer["choices"]] == [
+        "Trainee Ahn",
+        "Trainee Baek",
+        "Trainee Cho",
+    ]
+    assert answer["more"] is True
+    assert answer["message"] == en(
+        "The first %(n)d matches are listed: type more of the name.", n=3
+    )
+    assert client.get("/sessions/trainees?q=far").get_json()["choices"] == []
+    assert client_of(trainees[0]).get("/sessions/trainees?q=a").status_code == 403
+
+    # A trainee the page did not list is still accepted; one outside the campus is not.
+    data = {
+        "trainee": f"{trainees[4].id}:{cohort.id}",
+        "kind": "career",
+        "starts_at": local(at(-1, 19)),
+        "minutes": 30,
+        "summary": "Talked about the CV.",
+    }
+    assert client.post("/sessions/log", data=data).status_code == 302
+    refused = client.post("/sessions/log", data={**data, "trainee": f"{far.id}:{far_cohort.id}"})
+    assert refused.status_code == 200 and field_errors(refused, "trainee")
+    assert [s.trainee_id for s in sessions_of(trainees[4])] == [trainees[4].id]
 
 
 def neighbours(page: str) -> list[str]:
@@ -1322,13 +1422,13 @@ def test_coverage_counts_missing_kinds_and_the_no_show_rate(
     assert stat(page, en("No %(kind)s yet", kind=en("Mock interview"))) == "4"
     assert stat(page, en("No %(kind)s yet", kind=en("Career counselling"))) == "3"
     assert stat(page, en("No-show rate")) == "25.0%"  # 1 no-show of 4 sessions held or missed
-    assert [row.enrollment.user.name for row in services.to_contact(cohort)] == [
+    assert [row.enrollment.user.name for row in coverage.to_contact(cohort)] == [
         "Bob Trainee",
         "Dan Trainee",
         "Cho Trainee",
         "Ann Trainee",
     ]
-    rows, _, _ = services.coverage(cohort)
+    rows, _, _ = coverage.coverage(cohort)
     assert {r.enrollment.user.name: (r.total, r.no_shows) for r in rows} == {
         "Ann Trainee": (2, 0),
         "Bob Trainee": (0, 1),

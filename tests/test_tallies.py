@@ -311,9 +311,7 @@ def test_the_report_page_runs_as_many_queries_for_many_cohorts_as_for_few(
 # --- certifications ------------------------------------------------------------------------
 
 
-def test_random_attempts_keep_the_exam_figures_equal_to_the_attempts(
-    app, make_campus, make_user
-):
+def test_random_attempts_keep_the_exam_figures_equal_to_the_attempts(app, make_campus, make_user):
     from sesac_ms.models import CertificationAttempt, Exam, User
     from sesac_ms.reports import exam_tallies
     from sesac_ms.reports.services import certification_differences

@@ -37,6 +37,7 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from cryptography.fernet import Fernet
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,6 +147,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     }
     env.update(
         SECRET_KEY=secrets.token_hex(32),
+        SESAC_DATA_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         DATABASE_URL=f"sqlite:///{workdir / 'sesac_ms.sqlite3'}",
         # Production refuses limits kept in one worker's memory; Redis is up in CI, and the
         # limiter falls back to memory if it is not (RATELIMIT_SWALLOW_ERRORS).

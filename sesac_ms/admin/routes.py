@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from .. import audit, paging
+from ..audit_text import EntryReader
+from ..auth import second_factor
 from ..auth import services as accounts
 from ..auth.forms import ButtonForm
 from ..errors import DomainError
@@ -97,19 +99,22 @@ def _user_filters() -> dict:
 @require("user.view")
 def users() -> ResponseReturnValue:
     filters = _user_filters()
-    page = paging.numbered(services.users_query(**filters), per_page=50)
+    page = paging.numbered(services.user_rows_query(**filters), per_page=50)
     audit.log_list_access(
         acting_user(),
         "admin.users",
         {**services.shown_user_filters(**filters), "page": page.page if page.page > 1 else None},
         len(page.items),
     )
+    locale = str(get_locale())
+    campuses = services.campuses()
     html = render_template(
         "admin/users.html",
         page=page,
         filters=filters,
-        campuses=services.campuses(),
-        role_labels=ROLE_LABELS,
+        campuses=campuses,
+        campus_names={campus.id: campus.display_name(locale) for campus in campuses},
+        role_labels={role: str(label) for role, label in ROLE_LABELS.items()},
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
@@ -179,6 +184,7 @@ def user(user_id: int) -> ResponseReturnValue:
         "admin/user.html",
         person=person,
         locked_until=accounts.locked_until(person),
+        factors=second_factor.factors_of(person),
         role_labels=ROLE_LABELS,
         button=ButtonForm(),
     )
@@ -249,6 +255,27 @@ def deactivate_user(user_id: int) -> ResponseReturnValue:
 @require("user.manage")
 def activate_user(user_id: int) -> ResponseReturnValue:
     return _set_active(user_id, True)
+
+
+@bp.post("/users/<int:user_id>/reset-second-factor")
+@require("user.manage")
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    person = db.get_or_404(User, user_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    second_factor.reset(acting_user(), person)
+    db.session.commit()
+    flash(
+        gettext(
+            "The second factor of %(name)s was removed and their sessions ended; they set up "
+            "a new one at their next log-in.",
+            name=person.name,
+        ),
+        "success",
+    )
+    if person.id == acting_user().id:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("admin.user", user_id=user_id))
 
 
 @bp.post("/users/<int:user_id>/send-link")
@@ -335,6 +362,7 @@ def audit_log() -> ResponseReturnValue:
         page=page,
         form=form,
         actions=list(AUDIT_AREAS.items()),
+        audit_entry=EntryReader().describe,  # each message and label looked up once a page
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html

@@ -9,17 +9,18 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from wtforms import SelectChoice
 
-from .. import audit, paging
+from .. import audit
 from ..auth.forms import ButtonForm
 from ..auth.safe_next import safe_next
-from ..clock import SEOUL, now_in_seoul
+from ..clock import SEOUL
+from ..cohorts.routes import url_parts
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import attempt, finish, flash_form_errors, show_domain_error, validate_all
 from ..models import Application, Cohort, InterviewSlot, Stage, User
 from ..models.applications import IN_SELECTION
 from ..permissions import acting_user, load_in_scope, require
-from . import bp, services
+from . import bp, lists, services
 from .forms import (
     EDUCATION_LABELS,
     EMPLOYMENT_LABELS,
@@ -72,13 +73,13 @@ def pipeline(cohort_id: int) -> ResponseReturnValue:
         db.session.commit()
         db.session.refresh(cohort)
     filters = _filters()
-    page = paging.numbered(services.pipeline_query(cohort, filters), per_page=50)
     counts = services.stage_counts(cohort)
+    page, rows = lists.applicants_page(cohort, filters, counts)
     audit.log_list_access(
         acting_user(),
         "applications.pipeline",
         _shown(filters, page.page),
-        len(page.items),
+        len(rows),
         scope=cohort,
         scope_label=cohort.label(),
     )
@@ -86,14 +87,14 @@ def pipeline(cohort_id: int) -> ResponseReturnValue:
         "applications/pipeline.html",
         cohort=cohort,
         page=page,
+        rows=rows,
         filters=filters,
         counts=counts,
         ratio=services.competition_ratio(counts, cohort.capacity),
-        stages=list(Stage),
-        stage_label=services.stage_label,
-        flag_message=services.flag_message,
+        stages=[(stage.value, services.stage_label(stage)) for stage in Stage],
         reason_form=ReasonForm(),
         bulk_actions=services.BULK_ACTIONS,
+        show_url=url_parts("applications.show", "application_id")[0],
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
@@ -167,11 +168,12 @@ def settings(cohort_id: int) -> ResponseReturnValue:
 def show(application_id: int) -> ResponseReturnValue:
     application = load_in_scope(Application, application_id)
     services.log_view(acting_user(), application)
-    db.session.commit()
     score_form = _score_form(application)
     if application.stage in services.stages_of(application.cohort):
         score_form.stage.data = application.stage.value
-    return _show_page(application, score_form, _slot_form(application))
+    html = _show_page(application, score_form, _slot_form(application))
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 def _score_form(application: Application) -> ScoreForm:
@@ -366,7 +368,7 @@ def interviews(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = SlotForm()
     form.interviewer_id.choices = [
-        SelectChoice(u.id, u.name) for u in services.interviewers_for(cohort)
+        SelectChoice(id_, name) for id_, name in services.interviewer_names(cohort)
     ]
     starts_at = form.starts_at.data.replace(tzinfo=SEOUL) if form.starts_at.data else None
     interviewer = (
@@ -397,12 +399,12 @@ def interviews(cohort_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Interview slot added."), "success")
             return redirect(url_for("applications.interviews", cohort_id=cohort_id))
-    slots = services.slots_of(cohort)
+    slots = lists.slot_rows(cohort)
     audit.log_list_access(
         acting_user(),
         "applications.interviews",
         {},
-        sum(application is not None for _, application in slots),
+        sum(slot.application_id is not None for slot in slots),
         scope=cohort,
         scope_label=cohort.label(),
     )
@@ -411,8 +413,8 @@ def interviews(cohort_id: int) -> ResponseReturnValue:
         cohort=cohort,
         form=form,
         slots=slots,
-        button=ButtonForm(),
-        now=now_in_seoul(),
+        show_url=url_parts("applications.show", "application_id")[0],
+        delete_url=url_parts("applications.delete_interview", "slot_id"),
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html

@@ -19,10 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import force_locale, format_date, format_datetime, gettext
+from flask_babel import force_locale, format_date, format_datetime, gettext, lazy_gettext
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import undefer
 
 from .. import audit, mail
 from ..auth.services import create_user, find_user_by_email, normalise_email
@@ -869,18 +868,27 @@ def scores_by_stage(application: Application) -> dict[Stage, list[ApplicationSco
 # --- interviews -----------------------------------------------------------------------
 
 
-def interviewers_for(cohort: Cohort) -> list[User]:
-    return list(
-        db.session.scalars(
-            db.select(User)
-            .where(
-                User.campus_id == cohort.campus_id,
-                User.active,
-                User.role.in_((Role.MANAGER, Role.COORDINATOR, Role.MENTOR)),
-            )
-            .order_by(User.name)
+def _interviewers(cohort: Cohort, *columns: Any) -> Select:
+    """The staff of the cohort's campus who may interview, by name."""
+    return (
+        db.select(*columns)
+        .where(
+            User.campus_id == cohort.campus_id,
+            User.active,
+            User.role.in_((Role.MANAGER, Role.COORDINATOR, Role.MENTOR)),
         )
+        .order_by(User.name)
     )
+
+
+def interviewers_for(cohort: Cohort) -> list[User]:
+    return list(db.session.scalars(_interviewers(cohort, User)))
+
+
+def interviewer_names(cohort: Cohort) -> list[tuple[int, str]]:
+    """(id, name) of each of `interviewers_for`, for a list to choose from."""
+    rows = db.session.execute(_interviewers(cohort, User.id, User.name))
+    return [(id_, name) for id_, name in rows]
 
 
 def check_slot(
@@ -970,16 +978,6 @@ def create_slot(
         campus_id=cohort.campus_id,
     )
     return slot
-
-
-def slots_of(cohort: Cohort) -> list[tuple[InterviewSlot, Application | None]]:
-    rows = db.session.execute(
-        db.select(InterviewSlot, Application)
-        .outerjoin(Application, Application.interview_slot_id == InterviewSlot.id)
-        .where(InterviewSlot.cohort_id == cohort.id)
-        .order_by(InterviewSlot.starts_at)
-    ).all()
-    return [(slot, application) for slot, application in rows]
 
 
 def free_slots(cohort: Cohort) -> list[InterviewSlot]:
@@ -1196,32 +1194,6 @@ SORTS = {
 }
 
 
-def pipeline_query(cohort: Cohort, filters: PipelineFilters) -> Select:
-    stmt = (
-        db.select(Application)
-        .where(Application.cohort_id == cohort.id)
-        .options(undefer(Application.average_score))
-    )
-    if filters.stage in set(Stage):
-        stmt = stmt.where(Application.stage == filters.stage)
-    if filters.eligible in ("yes", "no"):
-        stmt = stmt.where(Application.eligible.is_(filters.eligible == "yes"))
-    if filters.score_min is not None:
-        stmt = stmt.where(Application.average_score >= filters.score_min)
-    if filters.score_max is not None:
-        stmt = stmt.where(Application.average_score <= filters.score_max)
-    if filters.q:
-        term = filters.q.strip().lower()
-        stmt = stmt.where(
-            sa.or_(
-                sa.func.lower(Application.name).contains(term, autoescape=True),
-                Application.email.contains(term, autoescape=True),
-                Application.phone.contains(term, autoescape=True),
-            )
-        )
-    return stmt.order_by(*SORTS.get(filters.sort, SORTS["submitted"]))
-
-
 def stage_counts(cohort: Cohort) -> dict[str, int]:
     return {
         str(stage): count
@@ -1298,20 +1270,24 @@ def bulk(
 # --- labels and mail ------------------------------------------------------------------
 
 
+# One message per stage, translated when shown: a label costs one look-up, not eleven.
+_STAGES = {
+    Stage.SUBMITTED: lazy_gettext("Submitted"),
+    Stage.SCREENING: lazy_gettext("Document screening"),
+    Stage.ASSESSMENT: lazy_gettext("Basic-skills assessment"),
+    Stage.INTERVIEW: lazy_gettext("Interview"),
+    Stage.ACCEPTED: lazy_gettext("Accepted"),
+    Stage.OFFERED: lazy_gettext("Offered a place"),
+    Stage.WAITLISTED: lazy_gettext("Waitlisted"),
+    Stage.REJECTED: lazy_gettext("Rejected"),
+    Stage.WITHDRAWN: lazy_gettext("Withdrawn"),
+    Stage.LAPSED: lazy_gettext("Offer lapsed"),
+    Stage.ENROLLED: lazy_gettext("Enrolled"),
+}
+
+
 def stage_label(stage: Stage | str) -> str:
-    return {
-        Stage.SUBMITTED: gettext("Submitted"),
-        Stage.SCREENING: gettext("Document screening"),
-        Stage.ASSESSMENT: gettext("Basic-skills assessment"),
-        Stage.INTERVIEW: gettext("Interview"),
-        Stage.ACCEPTED: gettext("Accepted"),
-        Stage.OFFERED: gettext("Offered a place"),
-        Stage.WAITLISTED: gettext("Waitlisted"),
-        Stage.REJECTED: gettext("Rejected"),
-        Stage.WITHDRAWN: gettext("Withdrawn"),
-        Stage.LAPSED: gettext("Offer lapsed"),
-        Stage.ENROLLED: gettext("Enrolled"),
-    }[Stage(stage)]
+    return str(_STAGES[Stage(stage)])
 
 
 def _mail(application: Application, kind: str) -> None:

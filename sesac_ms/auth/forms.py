@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 PASSWORD_HELP = _l("At least 12 characters. A sentence you remember is a good password.")
@@ -37,6 +37,27 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new_password", message=_l("The two passwords differ.")),
         ],
     )
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code of an authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+
+
+class PasskeyForm(FlaskForm):
+    """A new passkey: its name, and the browser's answer (filled by static/js/passkeys.js)."""
+
+    name = StringField(
+        _l("Name of the passkey"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("So you can tell your keys apart, e.g. “work laptop” or “blue key”."),
+    )
+    credential = HiddenField(validators=[DataRequired(), Length(max=20_000)])
+
+
+class PasskeySignInForm(FlaskForm):
+    credential = HiddenField(validators=[DataRequired(), Length(max=20_000)])
 
 
 class ForgotPasswordForm(FlaskForm):

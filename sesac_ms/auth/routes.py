@@ -10,9 +10,10 @@ from ..extensions import db, limiter
 from ..forms import show_domain_error
 from ..permissions import AUTHENTICATED, PUBLIC, acting_user, require
 from ..rate_limits import login_limit
-from . import bp, services
+from . import bp, half_signed_in, services
 from .forms import ChangePasswordForm, ForgotPasswordForm, LocaleForm, LoginForm, SetPasswordForm
 from .safe_next import safe_next
+from .second_factor_routes import after_password
 
 
 def _only_posts() -> bool:
@@ -33,11 +34,19 @@ def login() -> ResponseReturnValue:
             db.session.commit()  # keep the failure count
             form.password.errors.append(refused.message)
         else:
+            second_step = after_password(
+                user, next_url=form.next.data or "", remember=form.remember.data
+            )
+            if second_step is not None:
+                db.session.commit()
+                return second_step
+            services.signed_in(user)
             db.session.commit()
             session.clear()
             session.permanent = True
             login_user(user, remember=form.remember.data)
             session["locale"] = user.locale
+            half_signed_in.mark_exempt()
             refresh()  # building the form fixed this request's language: greet in the user's
             flash(gettext("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(form.next.data) or url_for("main.dashboard"))

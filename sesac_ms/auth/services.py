@@ -70,20 +70,26 @@ def authenticate(email: str, password: str) -> User:
         correct = verify_password(user.password_hash, password)
     if user is None or not correct:
         if not locked:
-            until = _count_failure(email, now)
+            until = count_failure(email, now)
             if until is not None and user is not None:
-                _account_locked(user, until)
+                account_locked(user, until)
         raise LoginRefused(
             gettext(
                 "Wrong e-mail address or password, or too many attempts. "
                 "Try again later, or set a new password by e-mail."
             )
         )
-    _forget_failures(email)
-    user.last_login_at = now
     if needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
     return user
+
+
+def signed_in(user: User, now: datetime | None = None) -> None:
+    """The sign-in is complete (after the password, or after the second factor when one is
+    due): the failure count starts again. Until then wrong passwords and wrong codes add up,
+    so a known password does not buy fresh guesses at the code."""
+    _forget_failures(user.email)
+    user.last_login_at = now or utcnow()
 
 
 def _locked_until(email: str, now: datetime) -> datetime | None:
@@ -94,12 +100,16 @@ def _locked_until(email: str, now: datetime) -> datetime | None:
     return until if until is not None and until > now else None
 
 
+def is_locked(email: str, now: datetime) -> bool:
+    return _locked_until(normalise_email(email), now) is not None
+
+
 def locked_until(user: User) -> datetime | None:
     """The end of the user's log-in lockout, or None when they may log in (admin pages)."""
     return _locked_until(user.email, utcnow())
 
 
-def _count_failure(email: str, now: datetime) -> datetime | None:
+def count_failure(email: str, now: datetime) -> datetime | None:
     """Count a failed log-in of the address; return the lockout's end if this one locked it.
 
     One INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike), so failures that
@@ -145,7 +155,7 @@ def _forget_failures(email: str) -> None:
     db.session.execute(sa.delete(LoginFailureCount).where(LoginFailureCount.email == email))
 
 
-def _account_locked(user: User, until: datetime) -> None:
+def account_locked(user: User, until: datetime) -> None:
     """Record the lockout of a real account and tell its owner by mail (queued, not sent)."""
     audit.record(
         None,
@@ -163,9 +173,9 @@ def _account_locked(user: User, until: datetime) -> None:
             [
                 gettext("Hello %(name)s,", name=user.name),
                 gettext(
-                    "Someone typed a wrong password for your SeSAC MS account %(n)d times "
-                    "in a row. To protect the account, log-in is refused until %(until)s "
-                    "(Seoul time).",
+                    "Someone typed a wrong password or log-in code for your SeSAC MS account "
+                    "%(n)d times in a row. To protect the account, log-in is refused until "
+                    "%(until)s (Seoul time).",
                     n=current_app.config["LOGIN_MAX_FAILURES"],
                     until=format_datetime(until, "yyyy-MM-dd HH:mm"),
                 ),

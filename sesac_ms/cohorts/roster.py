@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 import holidays
 import sqlalchemy as sa
-from flask_babel import format_date, gettext
+from flask_babel import format_date, gettext, lazy_gettext
 
-from .. import audit, spreadsheet_out
+from .. import audit
 from ..clock import SEOUL, today_in_seoul
 from ..errors import Conflict, InvalidInput, Problems
 from ..extensions import db
@@ -52,13 +53,18 @@ COMPLETED = (EnrollmentStatus.COMPLETED, EnrollmentStatus.EARLY_EMPLOYED)
 def korean_holidays(start: date, end: date, locale: str = "ko") -> dict[date, str]:
     """Korean public holidays between the dates (the `holidays` package), named in the
     locale's language (the package names them in Korean and in American English)."""
+    return dict(_holidays(start, end, "en_US" if locale == "en" else "ko"))
+
+
+@lru_cache(maxsize=256)
+def _holidays(start: date, end: date, language: str) -> tuple[tuple[date, str], ...]:
+    """Kept per span and language: the package works the year's dates out on every call."""
     years = range(start.year, end.year + 1)
-    language = "en_US" if locale == "en" else "ko"
-    return {
-        day: name
+    return tuple(
+        (day, name)
         for day, name in holidays.country_holidays("KR", years=years, language=language).items()
         if start <= day <= end
-    }
+    )
 
 
 def planned_days(cohort: Cohort) -> list[date]:
@@ -487,28 +493,58 @@ def _rate(summary: AttendanceSummary, lates_per_absence: int) -> float | None:
 
 
 def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
-    """Attendance figures and flags of every trainee of the cohort, in two queries."""
+    """Attendance figures and flags of every trainee of the cohort, in one query."""
     month = sa.func.extract("month", ClassDay.day) + 100 * sa.func.extract("year", ClassDay.day)
-    marks = db.session.execute(
-        db.select(Attendance.enrollment_id, Attendance.status, month, sa.func.count())
+    # One statement, three parts: marks per status (read through the trainees' index, days
+    # cancelled left out), absences per month (the expulsion rule; the month is worked out
+    # for absent marks only) and class days per month.
+    trainees = db.select(Enrollment.id).where(Enrollment.cohort_id == cohort.id)
+    cancelled = db.select(ClassDay.id).where(
+        ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(True)
+    )
+    totals = (
+        db.select(
+            sa.literal(0).label("part"),
+            Attendance.enrollment_id,
+            Attendance.status,
+            sa.literal(0).label("month"),
+            sa.func.count().label("n"),
+        )
+        .where(
+            Attendance.enrollment_id.in_(trainees),
+            Attendance.class_day_id.not_in(cancelled),
+        )
+        .group_by(Attendance.enrollment_id, Attendance.status)
+    )
+    absences = (
+        db.select(
+            sa.literal(1), Attendance.enrollment_id, Attendance.status, month, sa.func.count()
+        )
         .join(ClassDay, ClassDay.id == Attendance.class_day_id)
-        .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
+        .where(
+            Attendance.enrollment_id.in_(trainees),
+            ClassDay.cancelled.is_(False),
+            Attendance.status == AttendanceStatus.ABSENT,
+        )
         .group_by(Attendance.enrollment_id, Attendance.status, month)
-    ).all()
+    )
+    days = (
+        db.select(sa.literal(2), sa.null(), sa.null(), month, sa.func.count())
+        .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
+        .group_by(month)
+    )
     counts: dict[tuple[int, str], int] = {}
     monthly_absences = []
-    for enrollment_id, status, in_month, n in marks:
-        key = (enrollment_id, str(status))
-        counts[key] = counts.get(key, 0) + n
-        if str(status) == AttendanceStatus.ABSENT.value:
+    days_per_month = {}
+    for part, enrollment_id, status, in_month, n in db.session.execute(
+        sa.union_all(totals, absences, days)
+    ).all():
+        if part == 2:
+            days_per_month[in_month] = n
+        elif part == 1:
             monthly_absences.append((enrollment_id, in_month, n))
-    days_per_month = dict(
-        db.session.execute(
-            db.select(month, sa.func.count())
-            .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
-            .group_by(month)
-        ).all()
-    )
+        else:
+            counts[(enrollment_id, str(status))] = n
     whole_course = sum(days_per_month.values())
     result: dict[int, AttendanceSummary] = {}
     for (enrollment_id, status), n in counts.items():
@@ -535,12 +571,15 @@ def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
     return result
 
 
+_FLAGS = {
+    "below": lazy_gettext("Below the completion threshold"),
+    "at_risk": lazy_gettext("At risk of falling below the threshold"),
+    "expulsion": lazy_gettext("Meets an expulsion flag (absences)"),
+}
+
+
 def flag_label(flag: str) -> str:
-    return {
-        "below": gettext("Below the completion threshold"),
-        "at_risk": gettext("At risk of falling below the threshold"),
-        "expulsion": gettext("Meets an expulsion flag (absences)"),
-    }[flag]
+    return str(_FLAGS[flag])
 
 
 # --- completion and deposits ----------------------------------------------------------
@@ -681,193 +720,66 @@ def refunds_due(cohort: Cohort) -> list[Enrollment]:
 # --- export ---------------------------------------------------------------------------
 
 
-@dataclass
-class TraineeRecord:
-    """What else the roster shows of a trainee: 1:1 sessions, certifications, outcome."""
-
-    sessions: dict[str, int] = field(default_factory=dict)  # completed sessions by kind
-    passed_exams: list[str] = field(default_factory=list)
-    failed_exams: list[str] = field(default_factory=list)
-    outcome: str | None = None  # the current outcome's kind
-
-
-def records(cohort: Cohort) -> dict[int, TraineeRecord]:
-    """Sessions by kind, exam results and current outcome per enrollment, in three queries."""
-    from ..models import CertificationAttempt, CoachingSession, Exam, Outcome, SessionStatus
-
-    result: dict[int, TraineeRecord] = {}
-    # Each trainee's records joined to their enrollment in this cohort (no id list first).
-    mine = sa.and_(Enrollment.cohort_id == cohort.id)
-    for enrollment_id, kind, n in db.session.execute(
-        db.select(Enrollment.id, CoachingSession.kind, sa.func.count())
-        .join(Enrollment, sa.and_(mine, Enrollment.user_id == CoachingSession.trainee_id))
-        .where(
-            CoachingSession.cohort_id == cohort.id,
-            CoachingSession.status == SessionStatus.COMPLETED,
-        )
-        .group_by(Enrollment.id, CoachingSession.kind)
-    ).all():
-        result.setdefault(enrollment_id, TraineeRecord()).sessions[str(kind)] = n
-    for enrollment_id, exam, passed in db.session.execute(
-        db.select(
-            Enrollment.id,
-            Exam.name,
-            sa.func.max(sa.case((CertificationAttempt.passed, 1), else_=0)),
-        )
-        .select_from(CertificationAttempt)
-        .join(Exam, Exam.id == CertificationAttempt.exam_id)
-        .join(Enrollment, sa.and_(mine, Enrollment.user_id == CertificationAttempt.user_id))
-        .group_by(Enrollment.id, Exam.name)
-        .order_by(Exam.name)
-    ).all():
-        record = result.setdefault(enrollment_id, TraineeRecord())
-        (record.passed_exams if passed else record.failed_exams).append(exam)
-    for enrollment_id, kind in db.session.execute(
-        db.select(Outcome.enrollment_id, Outcome.kind)
-        .join(Enrollment, Enrollment.id == Outcome.enrollment_id)
-        .where(mine, Outcome.is_current)
-    ).all():
-        result.setdefault(enrollment_id, TraineeRecord()).outcome = str(kind)
-    return result
-
-
-def outcome_label(kind: str | None) -> str:
-    from flask_babel import pgettext
-
-    return {
-        None: "",
-        "employed": pgettext("outcome", "Employed"),
-        "founded": gettext("Founded"),
-        "excluded": gettext("Excluded"),
-    }[kind]
-
-
-def session_summary(record: TraineeRecord) -> str:
-    from ..sessions.services import kind_label
-
-    return ", ".join(f"{kind_label(kind)} {n}" for kind, n in sorted(record.sessions.items()))
-
-
-def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
-    figures = summaries(cohort)
-    extras = records(cohort)
-    headers = [
-        gettext("Name"),
-        gettext("E-mail"),
-        gettext("Status"),
-        gettext("Status date"),
-        gettext("Attendance rate (%)"),
-        gettext("Days taken"),
-        gettext("Absent"),
-        gettext("Late"),
-        gettext("Left early"),
-        gettext("Excused"),
-        gettext("Deposit"),
-        gettext("1:1 sessions"),
-        gettext("Certifications passed"),
-        gettext("Outcome"),
-    ]
-    rows = []
-    for enrollment in roster(cohort):
-        summary = figures.get(enrollment.id, AttendanceSummary())
-        extra = extras.get(enrollment.id, TraineeRecord())
-        rows.append(
-            [
-                enrollment.user.name,
-                enrollment.user.email,
-                enrollment_status_label(enrollment.status),
-                enrollment.status_on.isoformat() if enrollment.status_on else "",
-                round(summary.rate, 1) if summary.rate is not None else "",
-                summary.days,
-                summary.absent,
-                summary.late,
-                summary.left_early,
-                summary.excused,
-                deposit_label(enrollment.deposit_status),
-                session_summary(extra),
-                ", ".join(extra.passed_exams),
-                outcome_label(extra.outcome),
-            ]
-        )
-    return headers, rows
-
-
-def export(actor: User, cohort: Cohort, fmt: str, reason: str) -> tuple[bytes, str, str]:
-    """The roster as CSV (UTF-8 with BOM) or XLSX; the download is logged with its reason."""
-    from flask_babel import force_locale
-
-    with force_locale("ko"):  # Korean headers, as the other offices expect
-        headers, rows = export_rows(cohort)
-    audit.record_access(
-        actor,
-        AccessAction.DOWNLOAD,
-        gettext("Roster of %(cohort)s (%(n)d trainees)", cohort=cohort.label(), n=len(rows)),
-        subject=cohort,
-        page="cohorts.roster_export",
-        detail=fmt.upper(),
-        people_count=len(rows),
-        reason=reason,
-    )
-    name = f"roster-{cohort.id}"
-    if fmt == "xlsx":
-        content = spreadsheet_out.xlsx_bytes(headers, rows, sheet_title="명단")
-        return content, spreadsheet_out.XLSX_MIMETYPE, f"{name}.xlsx"
-    content = spreadsheet_out.csv_bytes(headers, rows)
-    return content, spreadsheet_out.CSV_MIMETYPE, f"{name}.csv"
-
-
 # --- labels ---------------------------------------------------------------------------
 
 
+# One message per value, translated when shown: a label costs one look-up, not five.
+_ENROLLMENT_STATUS = {
+    EnrollmentStatus.ENROLLED: lazy_gettext("In training"),
+    EnrollmentStatus.COMPLETED: lazy_gettext("Completed"),
+    EnrollmentStatus.EARLY_EMPLOYED: lazy_gettext("Completed by early employment"),
+    EnrollmentStatus.DROPPED: lazy_gettext("Dropped out"),
+    EnrollmentStatus.EXPELLED: lazy_gettext("Expelled"),
+}
+_ATTENDANCE = {
+    AttendanceStatus.PRESENT: lazy_gettext("Present"),
+    AttendanceStatus.LATE: lazy_gettext("Late"),
+    AttendanceStatus.LEFT_EARLY: lazy_gettext("Left early"),
+    AttendanceStatus.ABSENT: lazy_gettext("Absent"),
+    AttendanceStatus.EXCUSED: lazy_gettext("Excused"),
+}
+_DEPOSIT = {
+    DepositStatus.NOT_REQUIRED: lazy_gettext("None"),
+    DepositStatus.DUE: lazy_gettext("Due"),
+    DepositStatus.PAID: lazy_gettext("Paid"),
+    DepositStatus.REFUNDED: lazy_gettext("Refunded"),
+    DepositStatus.FORFEITED: lazy_gettext("Forfeited"),
+}
+_DROP_REASON = {
+    DropReason.PERSONAL: lazy_gettext("Personal"),
+    DropReason.HEALTH: lazy_gettext("Health"),
+    DropReason.ABSENCE: lazy_gettext("Absence"),
+    DropReason.OTHER: lazy_gettext("Other"),
+}
+_EVENT_KIND = {
+    EventKind.SPECIAL_LECTURE: lazy_gettext("HR special lecture"),
+    EventKind.COMPANY_VISIT: lazy_gettext("Company visit"),
+    EventKind.HACKATHON: lazy_gettext("Hackathon"),
+    EventKind.COMPETITION: lazy_gettext("Competition"),
+    EventKind.JOB_FAIR: lazy_gettext("Job fair"),
+    EventKind.MATCHING_DAY: lazy_gettext("Matching day"),
+    EventKind.OTHER: lazy_gettext("Other"),
+}
+
+
 def enrollment_status_label(status: EnrollmentStatus | str) -> str:
-    return {
-        EnrollmentStatus.ENROLLED: gettext("In training"),
-        EnrollmentStatus.COMPLETED: gettext("Completed"),
-        EnrollmentStatus.EARLY_EMPLOYED: gettext("Completed by early employment"),
-        EnrollmentStatus.DROPPED: gettext("Dropped out"),
-        EnrollmentStatus.EXPELLED: gettext("Expelled"),
-    }[EnrollmentStatus(status)]
+    return str(_ENROLLMENT_STATUS[EnrollmentStatus(status)])
 
 
 def attendance_label(status: AttendanceStatus | str) -> str:
-    return {
-        AttendanceStatus.PRESENT: gettext("Present"),
-        AttendanceStatus.LATE: gettext("Late"),
-        AttendanceStatus.LEFT_EARLY: gettext("Left early"),
-        AttendanceStatus.ABSENT: gettext("Absent"),
-        AttendanceStatus.EXCUSED: gettext("Excused"),
-    }[AttendanceStatus(status)]
+    return str(_ATTENDANCE[AttendanceStatus(status)])
 
 
 def deposit_label(status: DepositStatus | str) -> str:
-    return {
-        DepositStatus.NOT_REQUIRED: gettext("None"),
-        DepositStatus.DUE: gettext("Due"),
-        DepositStatus.PAID: gettext("Paid"),
-        DepositStatus.REFUNDED: gettext("Refunded"),
-        DepositStatus.FORFEITED: gettext("Forfeited"),
-    }[DepositStatus(status)]
+    return str(_DEPOSIT[DepositStatus(status)])
 
 
 def drop_reason_label(reason: DropReason | str) -> str:
-    return {
-        DropReason.PERSONAL: gettext("Personal"),
-        DropReason.HEALTH: gettext("Health"),
-        DropReason.ABSENCE: gettext("Absence"),
-        DropReason.OTHER: gettext("Other"),
-    }[DropReason(reason)]
+    return str(_DROP_REASON[DropReason(reason)])
 
 
 def event_kind_label(kind: EventKind | str) -> str:
-    return {
-        EventKind.SPECIAL_LECTURE: gettext("HR special lecture"),
-        EventKind.COMPANY_VISIT: gettext("Company visit"),
-        EventKind.HACKATHON: gettext("Hackathon"),
-        EventKind.COMPETITION: gettext("Competition"),
-        EventKind.JOB_FAIR: gettext("Job fair"),
-        EventKind.MATCHING_DAY: gettext("Matching day"),
-        EventKind.OTHER: gettext("Other"),
-    }[EventKind(kind)]
+    return str(_EVENT_KIND[EventKind(kind)])
 
 
 def trainee_enrollments(user: User) -> list[Enrollment]:

@@ -26,7 +26,7 @@ from ..models import (
     EventKind,
 )
 from ..permissions import acting_user, load_in_scope, require
-from . import bp, roster
+from . import bp, roster, roster_pages
 from .forms import (
     ClassDayForm,
     DepositForm,
@@ -35,6 +35,7 @@ from .forms import (
     RosterRulesForm,
     StatusForm,
 )
+from .routes import url_parts
 
 
 def _labels() -> dict:
@@ -78,20 +79,29 @@ def _calendar_page(
     event_form: EventForm | None = None,
     rules_form: RosterRulesForm | None = None,
 ) -> ResponseReturnValue:
-    """The calendar; a form posted from it comes back with every problem beside its field."""
+    """One month of the calendar (`?month=2026-09`, today's by default); a form posted
+    from it comes back with every problem beside its field."""
+    today = roster.today_in_seoul()
     return render_template(
         "cohorts/calendar.html",
         cohort=cohort,
-        days=roster.class_days(cohort),
+        calendar=roster_pages.calendar_month(cohort, request.args.get("month"), today),
         events=roster.events(cohort),
         day_form=day_form or ClassDayForm(formdata=None),
         event_form=event_form or _event_form(formdata=None),
         rules_form=rules_form or RosterRulesForm(formdata=None, obj=cohort),
-        button=ButtonForm(),
         holidays=roster.korean_holidays(cohort.start_on, cohort.end_on, str(get_locale())),
-        today=roster.today_in_seoul(),
-        **_labels(),
+        today=today,
+        attendance_url=url_parts("cohorts.attendance", "day_id", cohort_id=cohort.id),
+        cancel_url=url_parts("cohorts.cancel_day", "day_id", cohort_id=cohort.id),
+        event_kind_label=roster.event_kind_label,
     )
+
+
+def _month_url(cohort_id: int, day) -> str:
+    """The calendar at the month of the day (a date or None for today's month)."""
+    month = day.strftime("%Y-%m") if day else None
+    return url_for("cohorts.calendar", cohort_id=cohort_id, month=month)
 
 
 @bp.post("/<int:cohort_id>/calendar/generate")
@@ -144,7 +154,7 @@ def roster_rules(cohort_id: int) -> ResponseReturnValue:
 def add_day(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = ClassDayForm()
-    target = url_for("cohorts.calendar", cohort_id=cohort_id)
+    target = _month_url(cohort_id, form.day.data)
     if not validate_all(form, partial(roster.check_class_day, cohort, form.day.data)):
         return _calendar_page(cohort, day_form=form)
     try:
@@ -159,13 +169,12 @@ def add_day(cohort_id: int) -> ResponseReturnValue:
 def cancel_day(cohort_id: int, day_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     class_day = _in_cohort(ClassDay, day_id, cohort)
+    target = _month_url(cohort_id, class_day.day)
     try:
         roster.cancel_class_day(acting_user(), class_day, request.form.get("note", ""))
     except DomainError as error:
-        return finish(error, "", url_for("cohorts.calendar", cohort_id=cohort_id))
-    return finish(
-        None, gettext("Class day cancelled."), url_for("cohorts.calendar", cohort_id=cohort_id)
-    )
+        return finish(error, "", target)
+    return finish(None, gettext("Class day cancelled."), target)
 
 
 @bp.post("/<int:cohort_id>/events")
@@ -214,42 +223,28 @@ def delete_event(cohort_id: int, event_id: int) -> ResponseReturnValue:
 # --- roster and attendance ------------------------------------------------------------
 
 
-SORTS = {
-    "name": lambda e, s: e.user.name,
-    "status": lambda e, s: e.status.value,
-    "rate": lambda e, s: s.rate if s and s.rate is not None else 101.0,
-}
-
-
 @bp.get("/<int:cohort_id>/roster")
 @require("roster.view")
 def roster_page(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
-    enrollments = roster.roster(cohort)
-    figures = roster.summaries(cohort)
     sort = request.args.get("sort", "name")
-    key = SORTS.get(sort, SORTS["name"])
-    enrollments.sort(key=lambda e: key(e, figures.get(e.id)))
+    sort = sort if sort in roster_pages.ROSTER_SORTS else "name"
+    rows = roster_pages.roster_rows(cohort, sort)
     audit.log_list_access(
         acting_user(),
         "cohorts.roster",
         {},
-        len(enrollments),
+        len(rows),
         scope=cohort,
         scope_label=cohort.label(),
     )
     html = render_template(
         "cohorts/roster.html",
         cohort=cohort,
-        enrollments=enrollments,
-        figures=figures,
-        extras=roster.records(cohort),
-        session_summary=roster.session_summary,
-        outcome_label=roster.outcome_label,
+        rows=rows,
         sort=sort,
-        days=roster.class_days(cohort),
-        today=roster.today_in_seoul(),
-        **_labels(),
+        latest_day=roster_pages.latest_class_day(cohort, roster.today_in_seoul()),
+        trainee_url=url_parts("cohorts.trainee", "enrollment_id", cohort_id=cohort.id)[0],
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
@@ -261,7 +256,7 @@ def export_roster(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     form = RosterExportForm()
     if form.validate_on_submit():
-        content, mimetype, filename = roster.export(
+        content, mimetype, filename = roster_pages.export(
             acting_user(), cohort, form.format.data, form.reason.data
         )
         db.session.commit()
@@ -297,7 +292,7 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Attendance saved (%(n)d changed).", n=changed), "success")
             return redirect(url_for("cohorts.roster_page", cohort_id=cohort_id))
-    rows = roster.sheet(cohort, class_day)
+    rows = roster_pages.sheet_rows(cohort, class_day)
     audit.log_list_access(
         acting_user(),
         "cohorts.attendance",
@@ -311,10 +306,17 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
         cohort=cohort,
         class_day=class_day,
         rows=rows,
-        statuses=list(AttendanceStatus),
+        # (value, label, button colour) of each mark, worked out once for every row
+        statuses=[
+            (
+                s.value,
+                roster.attendance_label(s),
+                {"present": "success", "absent": "danger"}.get(s.value, "secondary"),
+            )
+            for s in AttendanceStatus
+        ],
         form=form,
         today=roster.today_in_seoul(),
-        **_labels(),
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
@@ -361,8 +363,7 @@ def _trainee_page(
         cohort=cohort,
         enrollment=enrollment,
         summary=summary,
-        records=roster.trainee_attendance(enrollment),
-        today=roster.today_in_seoul(),
+        record=roster_pages.attendance_record(enrollment, roster.today_in_seoul()),
         status_form=status_form,
         deposit_form=deposit_form,
         **_labels(),
@@ -375,10 +376,11 @@ def trainee(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
     roster.log_trainee_view(acting_user(), enrollment)
-    db.session.commit()
-    return _trainee_page(
+    html = _trainee_page(
         cohort, enrollment, _status_form(enrollment), roster.summaries(cohort).get(enrollment.id)
     )
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.post("/<int:cohort_id>/roster/<int:enrollment_id>/status")

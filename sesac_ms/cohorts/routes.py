@@ -46,13 +46,30 @@ def index() -> ResponseReturnValue:
 @require("course.view")
 def courses() -> ResponseReturnValue:
     campus_id = request.args.get("campus_id", type=int)
-    items = db.session.scalars(services.courses_query(acting_user(), campus_id)).all()
     return render_template(
         "cohorts/courses.html",
-        courses=items,
+        courses=services.course_rows(acting_user(), campus_id, str(get_locale())),
         campuses=services.campuses_for(acting_user()),
         campus_id=campus_id,
+        # Each row puts its own id into these (one URL built per list, not three per row).
+        urls={
+            "cohorts": url_parts("cohorts.index", "campus_id"),
+            "new_cohort": url_parts("cohorts.new_cohort", "course_id"),
+            "edit": url_parts("cohorts.edit_course", "course_id"),
+        },
     )
+
+
+_PLACEHOLDER = 987654321
+
+
+def url_parts(endpoint: str, key: str, **values) -> tuple[str, str]:
+    """The endpoint's URL around its `key` id, for each row of a long list to put its own
+    id between: building one URL per row through the URL map costs more than the row."""
+    before, _, after = url_for(endpoint, **values, **{key: _PLACEHOLDER}).partition(
+        str(_PLACEHOLDER)
+    )
+    return before, after
 
 
 def _course_form(course: Course | None = None) -> CourseForm:

@@ -24,6 +24,38 @@ def courses_query(user: User, campus_id: int | None = None) -> Select:
     return stmt
 
 
+def course_rows(
+    user: User, campus_id: int | None, locale: str
+) -> list[tuple[int, int, str, str, str]]:
+    """(course id, campus id, campus name, course title, track) of the courses the user
+    sees, in the locale's language: only the columns the list shows."""
+    stmt = (
+        db.select(
+            Course.id,
+            Course.campus_id,
+            Campus.name_en if locale == "en" else Campus.name_ko,
+            Course.title,
+            Course.title_en,
+            Course.track,
+        )
+        .join(Campus, Campus.id == Course.campus_id)
+        .order_by(Campus.name_ko, Course.title)
+    )
+    stmt = scope_campus(stmt, Course.campus_id, user)
+    if campus_id:
+        stmt = stmt.where(Course.campus_id == campus_id)
+    return [
+        (
+            course_id,
+            course_campus,
+            campus,
+            title_en if locale == "en" and title_en else title,
+            track,
+        )
+        for course_id, course_campus, campus, title, title_en, track in db.session.execute(stmt)
+    ]
+
+
 def cohorts_query(
     user: User,
     *,

@@ -2,9 +2,13 @@
 
 from flask import redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_date
 from flask_login import current_user
 
 from ..applications.front import front_door
+from ..audit_text import EntryReader
+from ..cohorts.routes import url_parts
+from ..cohorts.services import status_label
 from ..extensions import db
 from ..permissions import PUBLIC, acting_user, require
 from . import bp
@@ -20,10 +24,26 @@ def dashboard() -> ResponseReturnValue:
         return front_door()
     board = dashboard_for(acting_user())
     logged = log_people_shown(acting_user(), board)
-    html = render_template("main/dashboard.html", board=board)
+    html = render_template(
+        "main/dashboard.html",
+        board=board,
+        # The cohort rows put their own id into this URL, read their status's label from
+        # this table and their dates formatted once each (a row per cohort, up to 50).
+        cohort_url=url_parts("cohorts.show", "cohort_id"),
+        status_labels={
+            status: status_label(status) for status in {c.status for c in board.cohorts}
+        },
+        dates=_dates({d for c in board.cohorts for d in (c.start_on, c.end_on)}),
+        audit_entry=EntryReader().describe,  # the recent changes, labels looked up once
+    )
     if logged:
         db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
+
+
+def _dates(days: set) -> dict:
+    """Each date as the `date` filter shows it, formatted once."""
+    return {day: format_date(day, "medium") for day in days}
 
 
 @bp.get("/favicon.ico")

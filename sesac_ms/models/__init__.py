@@ -39,6 +39,7 @@ from .roster import (
     EnrollmentStatus,
     EventKind,
 )
+from .second_factor import Passkey, RecoveryCode, TotpCredential
 from .sessions import (
     AvailabilitySlot,
     CoachingSession,
@@ -49,6 +50,9 @@ from .sessions import (
 from .summaries import TALLY_WINDOWS, CohortEmployment, ExamResults
 
 __all__ = [
+    "Passkey",
+    "RecoveryCode",
+    "TotpCredential",
     "CohortEmployment",
     "ExamResults",
     "TALLY_WINDOWS",

@@ -60,7 +60,12 @@ class EventKind(StrEnum):
 
 class Enrollment(db.Model):
     __tablename__ = "enrollments"
-    __table_args__ = (sa.UniqueConstraint("cohort_id", "user_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("cohort_id", "user_id"),
+        # Those of a status since a date: the completed trainees still without an outcome are
+        # counted from the per-cohort figures, less those who completed lately (placements).
+        sa.Index("ix_enrollments_status_status_on", "status", "status_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(

@@ -58,7 +58,13 @@ class CoachingSession(db.Model):
     """One 1:1 session between a trainee and a staff member."""
 
     __tablename__ = "coaching_sessions"
-    __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        # One person's sessions from a day on (dashboards, schedules): the years before are
+        # skipped by the index rather than read and filtered out.
+        sa.Index("ix_coaching_sessions_staff_id_ends_at", "staff_id", "ends_at"),
+        sa.Index("ix_coaching_sessions_trainee_id_ends_at", "trainee_id", "ends_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(

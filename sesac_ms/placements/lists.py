@@ -8,7 +8,9 @@ bring every column of a dozen tables); counts are aggregate queries.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Load, contains_eager, joinedload, lazyload, load_only
@@ -17,12 +19,14 @@ from ..extensions import db
 from ..models import (
     Campus,
     Cohort,
+    CohortEmployment,
     Company,
     Course,
     Enrollment,
     EnrollmentStatus,
     Outcome,
     Referral,
+    ReferralStatus,
     Role,
     User,
 )
@@ -91,55 +95,178 @@ def completed_query(
     return stmt
 
 
+def _in_scope(stmt: sa.Select, user: User) -> sa.Select:
+    """Rows of the user's campus (stmt must reach Course); every campus for an admin."""
+    return stmt if user.role == Role.ADMIN else stmt.where(Course.campus_id == user.campus_id)
+
+
+def _completed_tally(missing: bool) -> Any:
+    """Per cohort (models.CohortEmployment, kept equal to the records): its completed
+    trainees, less those with a current outcome when `missing`."""
+    tally = CohortEmployment
+    if missing:
+        return tally.completed - tally.excluded - tally.employed - tally.founded
+    return tally.completed
+
+
+def _tally_query(user: User, cohort_id: int | None, *columns: Any) -> sa.Select:
+    stmt = (
+        db.select(*columns)
+        .select_from(CohortEmployment)
+        .join(Cohort, Cohort.id == CohortEmployment.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+    )
+    if cohort_id:
+        stmt = stmt.where(Cohort.id == cohort_id)
+    return _in_scope(stmt, user)
+
+
+def completed_count(user: User, cohort_id: int | None = None, *, missing: bool = False) -> int:
+    """How many rows `completed_query` lists, read from the per-cohort figures
+    (models.CohortEmployment, kept equal to the records): completed trainees, less those
+    with a current outcome when `missing`. One row per cohort, whatever the history."""
+    value = sa.func.coalesce(sa.func.sum(_completed_tally(missing)), 0)
+    return int(db.session.scalar(_tally_query(user, cohort_id, value)) or 0)
+
+
+@dataclass
+class EndDateCounts:
+    """How many rows `completed_query` lists per cohort end date, latest first (the list's
+    first sort key), from the per-cohort figures: the list's total, and for any page the
+    end dates its rows lie between, so the page's query sorts those few cohorts' trainees
+    rather than every completed trainee in scope."""
+
+    counts: list[tuple[date, int]]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+    def narrow(self, stmt: sa.Select, offset: int, limit: int) -> tuple[sa.Select, int] | None:
+        """`stmt` (ordered by end date, latest first) narrowed to the end dates holding rows
+        offset … offset + limit - 1, with the offset within them; None past the end."""
+        before = 0  # rows on the later end dates, before the page
+        within = 0  # rows from the page's first end date to `earliest`
+        latest = earliest = None
+        for end_on, n in self.counts:
+            if latest is None:
+                if before + n <= offset:
+                    before += n
+                    continue
+                latest = end_on
+            earliest, within = end_on, within + n
+            if before + within >= offset + limit:
+                break
+        if latest is None:
+            return None
+        return stmt.where(Cohort.end_on.between(earliest, latest)), offset - before
+
+
+def completed_by_end(
+    user: User, cohort_id: int | None = None, *, missing: bool = False
+) -> EndDateCounts:
+    """Rows of `completed_query` per cohort end date (one grouped query over the per-cohort
+    figures: a row per end date, whatever the number of trainees)."""
+    value = sa.func.sum(_completed_tally(missing))
+    stmt = (
+        _tally_query(user, cohort_id, Cohort.end_on, value)
+        .group_by(Cohort.end_on)
+        .having(value > 0)
+        .order_by(Cohort.end_on.desc())
+    )
+    return EndDateCounts([(end_on, int(n)) for end_on, n in db.session.execute(stmt)])
+
+
 WAITING_DAYS = (30, 90, 180)
 
 
 def without_outcome(user: User, today: date) -> dict[int, int]:
-    """Completed trainees with no outcome yet, 30/90/180 days or more after completion:
-    counted by one aggregate query, whatever the history."""
-    ended = sa.func.coalesce(Enrollment.status_on, Cohort.end_on)
-    stmt = (
+    """Completed trainees with no outcome yet, 30/90/180 days or more after completion.
+
+    Exact and cheap at any history: all those without an outcome (the per-cohort figures),
+    less those who completed within the last 180 days, a few hundred rows found through the
+    enrollments' status date (or, when a trainee has none, their cohort's end date).
+    """
+    since = today - timedelta(days=max(WAITING_DAYS))
+
+    def completed_since(ended: Any, condition: Any) -> sa.Select:
+        stmt = (
+            db.select(ended.label("ended"))
+            .select_from(Enrollment)
+            .join(Cohort, Cohort.id == Enrollment.cohort_id)
+            .join(Course, Course.id == Cohort.course_id)
+            .outerjoin(Outcome, sa.and_(Outcome.enrollment_id == Enrollment.id, Outcome.is_current))
+            .where(Enrollment.status.in_(COMPLETED), Outcome.id.is_(None), condition)
+        )
+        return _in_scope(stmt, user)
+
+    recent = sa.union_all(
+        completed_since(Enrollment.status_on, Enrollment.status_on > since),
+        completed_since(
+            Cohort.end_on, sa.and_(Enrollment.status_on.is_(None), Cohort.end_on > since)
+        ),
+    ).subquery("recent")
+    counts = db.session.execute(
         db.select(
             *(
-                sa.func.count(sa.case((ended <= today - timedelta(days=days), 1)))
+                sa.func.count(sa.case((recent.c.ended > today - timedelta(days=days), 1)))
                 for days in WAITING_DAYS
             )
         )
-        .select_from(Enrollment)
-        .join(Cohort, Cohort.id == Enrollment.cohort_id)
-        .join(Course, Course.id == Cohort.course_id)
-        .outerjoin(Outcome, sa.and_(Outcome.enrollment_id == Enrollment.id, Outcome.is_current))
-        .where(Enrollment.status.in_(COMPLETED), Outcome.id.is_(None))
-    )
-    if user.role != Role.ADMIN:
-        stmt = stmt.where(Course.campus_id == user.campus_id)
-    counts = db.session.execute(stmt).one()
-    return {days: int(n or 0) for days, n in zip(WAITING_DAYS, counts, strict=True)}
+    ).one()
+    total = completed_count(user, missing=True)
+    return {days: total - int(n or 0) for days, n in zip(WAITING_DAYS, counts, strict=True)}
 
 
-def referral_cohorts(user: User) -> list[Cohort]:
-    """Cohorts in the user's scope with trainees a referral may name, latest first."""
+@dataclass
+class CohortChoice:
+    """A cohort as the referral form offers it: its id, its label (the model's own text) and
+    its campus, without loading a model instance per cohort of the campus's history."""
+
+    id: int
+    number: int
+    course: Course
+
+    label = Cohort.label
+    campus_id = Cohort.campus_id
+
+
+def referral_cohorts(user: User, campus_id: int | None = None) -> list[CohortChoice]:
+    """Cohorts of one campus with trainees a referral may name, latest first: the user's
+    campus, or for an admin the campus chosen (none before one is: every campus's history
+    would make a list of a thousand cohorts). One row per cohort; its course (a few
+    instances for the whole list) with only what the label reads."""
+    if user.role == Role.ADMIN and campus_id is None:
+        return []
     referable = (
         db.select(Enrollment.id)
         .where(Enrollment.cohort_id == Cohort.id, Enrollment.status.in_(REFERABLE))
         .exists()
     )
     stmt = (
-        db.select(Cohort)
-        .join(Cohort.course)
+        db.select(Cohort.id, Cohort.number, Course)
+        .join(Course, Course.id == Cohort.course_id)
         .where(referable)
+        .where(Course.campus_id == (campus_id if user.role == Role.ADMIN else user.campus_id))
         .order_by(Cohort.end_on.desc(), Cohort.id.desc())
         .options(
-            load_only(Cohort.number, Cohort.end_on, Cohort.course_id),
-            _label_only(contains_eager(Cohort.course)),
+            load_only(Course.title, Course.title_en, Course.track, Course.campus_id),
+            joinedload(Course.campus).load_only(Campus.name_ko, Campus.name_en),
         )
     )
-    if user.role != Role.ADMIN:
-        stmt = stmt.where(Course.campus_id == user.campus_id)
-    return list(db.session.scalars(stmt))
+    return [CohortChoice(*row) for row in db.session.execute(stmt)]
 
 
-def referable_trainees(cohort: Cohort) -> list[Enrollment]:
+def cohort_campus_id(cohort_id: int) -> int | None:
+    """The campus of a cohort (an admin's referral form opened on a cohort)."""
+    return db.session.scalar(
+        db.select(Course.campus_id)
+        .join(Cohort, Cohort.course_id == Course.id)
+        .where(Cohort.id == cohort_id)
+    )
+
+
+def referable_trainees(cohort: CohortChoice) -> list[Enrollment]:
     """The cohort's trainees a referral may name (in training or completed), by name."""
     return list(
         db.session.scalars(
@@ -203,25 +330,49 @@ def campus_companies(campus_id: int) -> list[Company]:
     )
 
 
+@dataclass
+class ReferralRow:
+    """A referral as the list shows it (plain values, no model instances)."""
+
+    id: int
+    position: str
+    status: ReferralStatus
+    enrollment_id: int
+    company: str
+    trainee: str = ""
+
+
 def referrals_query(user: User) -> sa.Select:
-    """Referrals in the user's scope, latest change first: a query to page, loading the
-    trainee's name, the company's name and the referral's own columns only."""
+    """Referrals in the user's scope, latest change first, as plain rows of the columns the
+    list shows: a query to page (`referral_rows` then adds the trainees' names)."""
     stmt = (
-        db.select(Referral)
-        .join(Referral.company)
-        .order_by(Referral.updated_at.desc(), Referral.id.desc())
-        .options(
-            load_only(
-                Referral.position, Referral.status, Referral.enrollment_id, Referral.company_id
-            ),
-            contains_eager(Referral.company).load_only(Company.name),
-            joinedload(Referral.enrollment).options(
-                load_only(Enrollment.user_id),
-                lazyload(Enrollment.cohort),
-                _name_only(joinedload(Enrollment.user)),
-            ),
+        db.select(
+            Referral.id,
+            Referral.position,
+            Referral.status,
+            Referral.enrollment_id,
+            Company.name.label("company"),
         )
+        .join(Company, Company.id == Referral.company_id)
+        .order_by(Referral.updated_at.desc(), Referral.id.desc())
     )
     if user.role != Role.ADMIN:
         stmt = stmt.where(Company.campus_id == user.campus_id)
     return stmt
+
+
+def referral_rows(rows: list[sa.Row]) -> list[ReferralRow]:
+    """A page of `referrals_query` with each trainee's name, read by a second query for the
+    page's rows only (joined into the list query, the trainees of every referral of the
+    campus would be joined before the sort)."""
+    ids = {row.enrollment_id for row in rows}
+    names = dict(
+        db.session.execute(
+            db.select(Enrollment.id, User.name)
+            .join(User, User.id == Enrollment.user_id)
+            .where(Enrollment.id.in_(ids))
+        ).all()
+        if ids
+        else ()
+    )
+    return [ReferralRow(*row, trainee=names.get(row.enrollment_id, "")) for row in rows]

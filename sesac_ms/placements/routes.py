@@ -8,15 +8,16 @@ from functools import partial
 
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from wtforms import SelectChoice
 
 from .. import audit, paging
 from ..clock import SEOUL, today_in_seoul
+from ..cohorts.routes import url_parts
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import finish, flash_form_errors, show_domain_error, validate_all
-from ..models import Cohort, Company, Enrollment, Outcome, OutcomeKind, Referral
+from ..models import Campus, Cohort, Company, Enrollment, Outcome, OutcomeKind, Referral, Role
 from ..permissions import acting_user, can, load_in_scope, require
 from . import bp, lists, services
 from .forms import (
@@ -50,6 +51,12 @@ def _labels() -> dict:
     }
 
 
+def _translated(labels: dict) -> dict:
+    """Labels translated once for the page (a lazy label is translated again each time a
+    row shows it)."""
+    return {key: str(label) for key, label in labels.items()}
+
+
 COMPLETED_PAGE_SIZE = 50
 
 
@@ -58,8 +65,13 @@ COMPLETED_PAGE_SIZE = 50
 def index() -> ResponseReturnValue:
     cohort_id = request.args.get("cohort_id", type=int)
     missing = request.args.get("missing") == "1"
+    # The total and each page's range of end dates come from the per-cohort figures.
+    ends = lists.completed_by_end(acting_user(), cohort_id, missing=missing)
     page = paging.numbered(
-        lists.completed_query(acting_user(), cohort_id, missing=missing), COMPLETED_PAGE_SIZE
+        lists.completed_query(acting_user(), cohort_id, missing=missing),
+        COMPLETED_PAGE_SIZE,
+        total=ends.total,
+        narrow=ends.narrow,
     )
     cohort = db.session.get(Cohort, cohort_id) if cohort_id else None
     audit.log_list_access(
@@ -76,11 +88,29 @@ def index() -> ResponseReturnValue:
         "placements/index.html",
         page=page,
         missing=missing,
+        # Each row puts its own id after this URL, and shows dates formatted once each.
+        trainee_url=url_parts("placements.trainee", "enrollment_id")[0],
+        dates=_row_dates(page.items),
         waiting=lists.without_outcome(acting_user(), today_in_seoul()),
-        **_labels(),
+        **{
+            **_labels(),
+            "outcome_labels": _translated(OUTCOME_LABELS),
+            "state_labels": _translated(STATE_LABELS),
+        },
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
+
+
+def _row_dates(rows: list) -> dict:
+    """The completed list's dates as the `date` filter shows them, formatted once per date
+    (a page of 50 trainees holds a few cohorts' end dates)."""
+    days = set()
+    for enrollment, outcome in rows:
+        days.add(enrollment.status_on or enrollment.cohort.end_on)
+        if outcome is not None:
+            days.add(outcome.outcome_on)
+    return {day: format_date(day, "medium") if day else "" for day in days}
 
 
 def _trainee_page(
@@ -305,8 +335,11 @@ class _Referring:
     company of that cohort's campus (bounded lists, however long the history)."""
 
     form: ReferralForm
-    cohorts: list[Cohort]
-    cohort: Cohort | None = None
+    cohorts: list[lists.CohortChoice]
+    # Admins choose the campus first (the cohorts offered are that campus's); None for others.
+    campuses: list[Campus] | None = None
+    campus_id: int | None = None
+    cohort: lists.CohortChoice | None = None
     enrollment: Enrollment | None = None
     company: Company | None = None
 
@@ -320,11 +353,20 @@ def _referring() -> _Referring | None:
         return None
     user = acting_user()
     form = ReferralForm()
-    cohorts = lists.referral_cohorts(user)
     posted = request.method == "POST"
     enrollment = lists.referable_enrollment(user, form.enrollment_id.data) if posted else None
     company = lists.company_in_scope(user, form.company_id.data) if posted else None
     wanted = enrollment.cohort_id if enrollment else request.args.get("cohort_id", type=int)
+    campuses, chosen_campus = None, None
+    if user.role == Role.ADMIN:
+        from ..cohorts.services import campuses_for
+
+        campuses = campuses_for(user)
+        # The campus asked for, else that of the cohort asked for (or of the trainee posted).
+        chosen_campus = None if enrollment else request.args.get("campus_id", type=int)
+        if chosen_campus is None and wanted:
+            chosen_campus = lists.cohort_campus_id(wanted)
+    cohorts = lists.referral_cohorts(user, chosen_campus)
     cohort = next((c for c in cohorts if c.id == wanted), None)
     trainees = lists.referable_trainees(cohort) if cohort else []
     names = Counter(e.user.name for e in trainees)  # two of a name: told apart by e-mail
@@ -342,11 +384,12 @@ def _referring() -> _Referring | None:
         SelectChoice(e.id, f"{e.starts_at.astimezone(SEOUL):%Y-%m-%d} {e.title}")
         for e in services.matching_days(user)
     ]
-    return _Referring(form, cohorts, cohort, enrollment, company)
+    return _Referring(form, cohorts, campuses, chosen_campus, cohort, enrollment, company)
 
 
 def _referrals_page(referring: _Referring | None) -> ResponseReturnValue:
     page = paging.numbered(lists.referrals_query(acting_user()), REFERRAL_PAGE_SIZE)
+    page.items = lists.referral_rows(page.items)
     audit.log_list_access(
         acting_user(),
         "placements.referrals",
@@ -358,7 +401,9 @@ def _referrals_page(referring: _Referring | None) -> ResponseReturnValue:
         referring=referring,
         page=page,
         status_form=ReferralStatusForm(),
-        **_labels(),
+        # Each row's form puts its referral's id between these.
+        status_url=url_parts("placements.referral_status", "referral_id"),
+        **{**_labels(), "referral_labels": _translated(REFERRAL_LABELS)},
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html

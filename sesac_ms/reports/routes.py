@@ -62,30 +62,18 @@ def employment() -> ResponseReturnValue:
         return _download(
             services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt, "employment"
         )
-    report = services.employment_report_page(filters, requested_page(), PER_PAGE, locale=locale)
+    report, campus_rows = services.employment_report_with_campuses(
+        filters, requested_page(), PER_PAGE, locale=locale
+    )
     cohorts = services.reported_cohorts(filters)
     curves = services.employed_by_days([c.id for c in cohorts], DAY_MARKS)
-    campus_rows = (
-        report.rows
-        if by == "campus" and report.pages == 1
-        else services.employment_report(
-            services.EmploymentFilters(
-                by="campus",
-                campus_id=filters.campus_id,
-                year=filters.year,
-                within_days=filters.within_days,
-            ),
-            locale=locale,
-        )[:-1]
-    )
     return render_template(
         "reports/employment.html",
         report=report,
         filters=filters,
         campuses=campuses_for(acting_user()),
-        campus_rows=campus_rows,
-        cohorts=cohorts,
-        curves=curves,
+        bars=services.campus_bars(campus_rows),
+        lines=services.curve_lines(cohorts, curves, DAY_MARKS, locale),
         day_marks=DAY_MARKS,
         years=range(date.today().year, 2020, -1),
         retention=services.retention_rates(

@@ -19,13 +19,15 @@ today (a job that starts next month) counts nowhere yet: it would be a projectio
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, field
+import operator
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
+from sqlalchemy.orm import contains_eager
 
 from .. import spreadsheet_out
 from ..clock import today_in_seoul
@@ -85,10 +87,23 @@ class EmploymentRow:
     cohort_id: int | None = field(default=None, repr=False)  # rows by cohort
 
     def as_dict(self) -> dict[str, Any]:
-        values = asdict(self)
-        for hidden in ("window_open", "pending", "cohort_id"):
-            values.pop(hidden)
-        return values
+        # The shown fields, in order; every one a plain value (asdict would deep-copy them).
+        return {name: getattr(self, name) for name in EMPLOYMENT_COLUMNS}
+
+    # What a page shows, worked out here once rather than by a template macro per row.
+    @property
+    def rate_text(self) -> str:
+        """The rate as a page shows it ("78.3%"), or "" (no rate: not yet counted, or — )."""
+        return "" if self.rate is None else f"{self.rate:.1f}%"
+
+    @property
+    def pending_text(self) -> str:
+        """The cohorts a counted row leaves out because their window is still open."""
+        if not self.pending or self.window_open:
+            return ""
+        return ngettext(
+            "%(num)d cohort not yet counted", "%(num)d cohorts not yet counted", self.pending
+        )
 
 
 def window_closed(end_on: date, days: int, today: date) -> bool:
@@ -104,7 +119,13 @@ def _closed_sql(days: int | None, today: date) -> Any:
     """window_closed() as SQL, on Cohort.end_on; every cohort is counted without a window."""
     if days is None:
         return sa.true()
-    return date_plus_days(Cohort.end_on, days) < today
+    # end + days < today, as end < today − days: one date for the statement rather than
+    # date arithmetic on every cohort's row.
+    if isinstance(today, date):
+        return Cohort.end_on < today - timedelta(days=days)
+    if db.engine.dialect.name == "sqlite":
+        return Cohort.end_on < sa.func.date(today, f"-{int(days)} days")
+    return Cohort.end_on < today - sa.literal(int(days))
 
 
 def rate(numerator: int, target: int) -> float | None:
@@ -252,13 +273,86 @@ def employment_report_page(
     """The report one page at a time (the page shows cohorts by the hundred); the total row
     still covers every row. Two queries; a page past the end is the last page."""
     _check(filters)
-    query, params = _query(filters, today or today_in_seoul(), locale)
+    today = today or today_in_seoul()
+    query, params = _query(filters, today, locale)
     total = _row(db.session.execute(query.total, params).mappings().one())
+    return _page_of(query, params, filters.by, page, per_page, total)
+
+
+def employment_report_with_campuses(
+    filters: EmploymentFilters,
+    page: int = 1,
+    per_page: int = 50,
+    today: date | None = None,
+    *,
+    locale: str = "ko",
+) -> tuple[ReportPage, list[EmploymentRow]]:
+    """The report page and the rows by campus its chart draws, in two queries (one when
+    grouped by campus or course): the total row adds the campus rows, as employment_report's
+    does, rather than being counted again; the campus rows add the course rows (a course
+    is at one campus, and every measure is a sum or a count over cohorts)."""
+    _check(filters)
+    today = today or today_in_seoul()
+    if filters.by == "course":
+        query, params = _query(filters, today, locale)
+        course_records = list(db.session.execute(query.ordered, params).mappings())
+        records = _campus_sums(course_records)
+    else:
+        by_campus = EmploymentFilters(
+            by="campus",
+            campus_id=filters.campus_id,
+            year=filters.year,
+            within_days=filters.within_days,
+        )
+        query, params = _query(by_campus, today, locale)
+        records = list(db.session.execute(query.ordered, params).mappings())
+    campus_rows = [_named(record, "campus") for record in records]
+    total = _row({name: sum(int(r[name]) for r in records) for name in MEASURES})
+    if filters.by in ("campus", "course"):
+        listed = course_records if filters.by == "course" else campus_rows
+        pages = max(1, -(-len(listed) // per_page))
+        page = min(max(1, page), pages)
+        rows = listed[(page - 1) * per_page : page * per_page]
+        if filters.by == "course":
+            rows = [_named(record, "course") for record in rows]
+        return ReportPage(rows, total, page, per_page, len(listed)), campus_rows
+    query, params = _query(filters, today, locale)
+    return _page_of(query, params, filters.by, page, per_page, total), campus_rows
+
+
+def _campus_sums(records: list[Any]) -> list[dict[str, Any]]:
+    """Rows by course (or cohort), in report order, added up by campus in the same order."""
+    measures = operator.itemgetter(*MEASURES)
+    sums: dict[Any, list[Any]] = {}
+    for record in records:
+        name = record["campus_name"]
+        values = measures(record)
+        campus = sums.get((record["opening_order"], name))
+        if campus is None:
+            sums[(record["opening_order"], name)] = [name, *values]
+        else:
+            for i, value in enumerate(values, 1):
+                campus[i] += value
+    return [
+        {"campus_name": name, **{m: int(v) for m, v in zip(MEASURES, values, strict=True)}}
+        for name, *values in sums.values()
+    ]
+
+
+def _page_of(
+    query: _Query,
+    params: dict[str, Any],
+    by: str,
+    page: int,
+    per_page: int,
+    total: EmploymentRow,
+) -> ReportPage:
+    """One page of the report's rows (a page past the end is the last page)."""
     page = max(1, page)
 
     def rows_of(number: int) -> list[Any]:
-        stmt = query.counted.limit(per_page).offset((number - 1) * per_page)
-        return list(db.session.execute(stmt, params).mappings())
+        paged = {**params, "limit": per_page, "offset": (number - 1) * per_page}
+        return list(db.session.execute(query.counted, paged).mappings())
 
     records = rows_of(page)
     if not records and page > 1:
@@ -267,7 +361,7 @@ def employment_report_page(
         page = max(1, -(-row_count // per_page))
         records = rows_of(page)
     row_count = int(records[0]["row_count"]) if records else 0
-    rows = [_named(record, filters.by) for record in records]
+    rows = [_named(record, by) for record in records]
     return ReportPage(rows, total, page, per_page, row_count)
 
 
@@ -282,7 +376,7 @@ def _check(filters: EmploymentFilters) -> None:
 class _Query:
     ordered: Any  # the rows at the chosen level, in report order
     total: Any  # the same figures over every row
-    counted: Any  # ordered, each row with the number of rows (for pages)
+    counted: Any  # a page of ordered (params limit, offset), each with the number of rows
 
 
 TODAY = sa.bindparam("today", type_=sa.Date)
@@ -345,22 +439,50 @@ def _built_query(
             .outerjoin(Outcome, _outcome_join(within_days, TODAY))
             .where(Enrollment.status.in_(COMPLETED))
         )
-    base = base.join(Course, Course.id == Cohort.course_id).join(
-        Campus, Campus.id == Course.campus_id
-    )
-    if by_campus:
-        base = base.where(Campus.id == sa.bindparam("campus_id", type_=sa.Integer))
-    if by_year:
-        base = base.where(
-            Cohort.end_on >= sa.bindparam("year_from", type_=sa.Date),
-            Cohort.end_on <= sa.bindparam("year_to", type_=sa.Date),
+
+    def filtered(stmt: Any) -> Any:
+        stmt = stmt.join(Course, Course.id == Cohort.course_id).join(
+            Campus, Campus.id == Course.campus_id
         )
-    ordered = (
-        base.add_columns(*group, *measures)
-        .group_by(*group)
-        .order_by(Campus.opening_order.nulls_last(), group[0], *group[2:])
-    )
-    counted = ordered.add_columns(sa.func.count().over().label("row_count"))
+        if by_campus:
+            stmt = stmt.where(Campus.id == sa.bindparam("campus_id", type_=sa.Integer))
+        if by_year:
+            stmt = stmt.where(
+                Cohort.end_on >= sa.bindparam("year_from", type_=sa.Date),
+                Cohort.end_on <= sa.bindparam("year_to", type_=sa.Date),
+            )
+        return stmt
+
+    base = filtered(base)
+    order = (Campus.opening_order.nulls_last(), group[0], *group[2:])
+    ordered = base.add_columns(*group, *measures).group_by(*group).order_by(*order)
+    if by == "cohort" and kept:
+        # A row per cohort, each one of the per-cohort rows: the page's cohorts are chosen
+        # (and counted) from those rows alone, and only theirs are summed, rather than
+        # summing every cohort to keep fifty.
+        listed = filtered(
+            sa.select(Cohort.id)
+            .select_from(CohortEmployment)
+            .join(Cohort, Cohort.id == CohortEmployment.cohort_id)
+            .where(CohortEmployment.completed > 0)
+        )
+        names = (Campus.opening_order.nulls_last(), _campus_name(locale), _course_title(locale))
+        page_ids = (
+            listed.order_by(*names, Cohort.number, Cohort.id)
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+            .offset(sa.bindparam("offset", type_=sa.Integer))
+            .correlate(None)
+        )
+        row_count = (
+            sa.select(sa.func.count()).select_from(listed.subquery()).correlate(None)
+        ).scalar_subquery()
+        counted = ordered.where(Cohort.id.in_(page_ids)).add_columns(row_count.label("row_count"))
+    else:
+        counted = (
+            ordered.add_columns(sa.func.count().over().label("row_count"))
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+            .offset(sa.bindparam("offset", type_=sa.Integer))
+        )
     return _Query(ordered, base.add_columns(*measures), counted)
 
 
@@ -444,31 +566,10 @@ def employed_by_days(
     if not cohort_ids:
         return {}
     today = today or today_in_seoul()
-    outcome_days = (
-        sa.func.julianday(Outcome.outcome_on) - sa.func.julianday(Cohort.end_on)
-        if db.engine.dialect.name == "sqlite"
-        else Outcome.outcome_on - Cohort.end_on
-    )
-    # Per mark, as the report's --within-days N counts: exclusions and jobs dated by end + N.
-    columns = [sa.func.count(Enrollment.id)]
-    for n in days:
-        within = outcome_days <= n
-        columns.append(_count_if(sa.and_(Outcome.kind == OutcomeKind.EXCLUDED, within)))
-        columns.append(
-            _count_if(
-                sa.and_(Outcome.kind.in_((OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED)), within)
-            )
-        )
-    stmt = (
-        db.select(Cohort.id, Cohort.end_on, *columns)
-        .select_from(Enrollment)
-        .join(Cohort, Cohort.id == Enrollment.cohort_id)
-        .outerjoin(Outcome, _outcome_join(None, today))
-        .where(Enrollment.status.in_(COMPLETED), Cohort.id.in_(cohort_ids))
-        .group_by(Cohort.id, Cohort.end_on)
-    )
+    stmt = _curves_query(tuple(days), db.engine.dialect.name)
+    params = {"today": today, "cohort_ids": list(cohort_ids)}
     result = {}
-    for cohort_id, end_on, completed, *counts in db.session.execute(stmt).all():
+    for cohort_id, end_on, completed, *counts in db.session.execute(stmt, params).all():
         if isinstance(end_on, str):
             end_on = date.fromisoformat(end_on)
         points = []
@@ -481,28 +582,152 @@ def employed_by_days(
     return result
 
 
+@functools.lru_cache(maxsize=16)
+def _curves_query(days: tuple[int, ...], dialect: str) -> Any:
+    """employed_by_days' statement, built once per set of marks (building costs more than
+    running it on a few cohorts)."""
+    outcome_days = (
+        sa.func.julianday(Outcome.outcome_on) - sa.func.julianday(Cohort.end_on)
+        if dialect == "sqlite"
+        else Outcome.outcome_on - Cohort.end_on
+    )
+    # Per mark, as the report's --within-days N counts: exclusions and jobs dated by end + N.
+    columns = [sa.func.count(Enrollment.id)]
+    for n in days:
+        within = outcome_days <= n
+        columns.append(_count_if(sa.and_(Outcome.kind == OutcomeKind.EXCLUDED, within)))
+        columns.append(
+            _count_if(
+                sa.and_(Outcome.kind.in_((OutcomeKind.EMPLOYED, OutcomeKind.FOUNDED)), within)
+            )
+        )
+    return (
+        db.select(Cohort.id, Cohort.end_on, *columns)
+        .select_from(Enrollment)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .outerjoin(Outcome, _outcome_join(None, TODAY))
+        .where(
+            Enrollment.status.in_(COMPLETED),
+            Cohort.id.in_(sa.bindparam("cohort_ids", expanding=True)),
+        )
+        .group_by(Cohort.id, Cohort.end_on)
+    )
+
+
 def reported_cohorts(
     filters: EmploymentFilters, limit: int = 8, today: date | None = None
 ) -> list[Cohort]:
     """The cohorts the curve chart draws (one colour each, oldest first): the latest `limit`
     with completed trainees whose 30-day window has closed, so each has a line to draw;
     if none has, the latest ones, which the legend shows as not yet counted."""
-    today = today or today_in_seoul()
+    stmt = _reported_query(bool(filters.campus_id), bool(filters.year), db.engine.dialect.name)
+    params: dict[str, Any] = {"today": today or today_in_seoul(), "limit": limit}
+    if filters.campus_id:
+        params["campus_id"] = filters.campus_id
+    if filters.year:
+        params["year_from"], params["year_to"] = (
+            date(filters.year, 1, 1),
+            date(filters.year, 12, 31),
+        )
+    latest = list(db.session.scalars(stmt, params))
+    return latest[::-1]
+
+
+@functools.lru_cache(maxsize=16)
+def _reported_query(by_campus: bool, by_year: bool, dialect: str) -> Any:
+    """reported_cohorts' statement, built once per shape (building it cost more than
+    running it)."""
+    # The joins the filters need are the ones the labels load (no second join of courses).
     stmt = (
         db.select(Cohort)
         .join(CohortEmployment, CohortEmployment.cohort_id == Cohort.id)
         .join(Cohort.course)
+        .join(Course.campus)
+        .options(contains_eager(Cohort.course).contains_eager(Course.campus))
         .where(CohortEmployment.completed > 0)
-        .order_by(_closed_sql(30, today).desc(), Cohort.end_on.desc(), Cohort.id.desc())
+        .order_by(_closed_sql(30, TODAY).desc(), Cohort.end_on.desc(), Cohort.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
-    if filters.campus_id:
-        stmt = stmt.where(Course.campus_id == filters.campus_id)
-    if filters.year:
+    if by_campus:
+        stmt = stmt.where(Course.campus_id == sa.bindparam("campus_id", type_=sa.Integer))
+    if by_year:
         stmt = stmt.where(
-            Cohort.end_on >= date(filters.year, 1, 1), Cohort.end_on <= date(filters.year, 12, 31)
+            Cohort.end_on >= sa.bindparam("year_from", type_=sa.Date),
+            Cohort.end_on <= sa.bindparam("year_to", type_=sa.Date),
         )
-    latest = list(db.session.scalars(stmt.limit(limit)))
-    return latest[::-1]
+    return stmt
+
+
+# --- charts ----------------------------------------------------------------------------
+
+
+@dataclass
+class CampusBar:
+    """One bar of the chart by campus, placed: 24 px a row, 2.4 px a percentage point."""
+
+    campus: str
+    y: int
+    window_open: bool
+    width: float | None = None  # the bar (None while not yet counted)
+    rate_text: str = ""
+
+
+def campus_bars(campus_rows: list[EmploymentRow]) -> list[CampusBar]:
+    """The campus rows with a rate, then those not yet counted, as bars (rows with neither
+    draw nothing)."""
+    rows = [row for row in campus_rows if row.rate is not None] + [
+        row for row in campus_rows if row.window_open
+    ]
+    return [
+        CampusBar(row.campus, 24 * i + 5, True)
+        if row.window_open
+        else CampusBar(row.campus, 24 * i + 5, False, 2.4 * row.rate, row.rate_text)
+        for i, row in enumerate(rows)
+    ]
+
+
+@dataclass
+class CurveLine:
+    """A cohort's curve as drawn: its polyline's points, its legend's counted marks
+    ("30d 50%") and, while some window is open, the first open mark ("60d")."""
+
+    label: str
+    points: str
+    marks: list[str]
+    open: bool
+    open_from: str = ""
+
+
+def curve_lines(
+    cohorts: list[Cohort], curves: dict[int, list[CurvePoint]], day_marks: list[int], locale: str
+) -> list[CurveLine]:
+    """The curves of the cohorts that have one, in the cohorts' order (one colour each)."""
+    last, day = day_marks[-1], gettext("d")
+    lines = []
+    for cohort in cohorts:
+        points = curves.get(cohort.id)
+        if not points:
+            continue
+        marks = [
+            f"{p.days}{day} " + (f"{p.rate:.0f}%" if p.rate is not None else "—")
+            for p in points
+            if p.counted
+        ]
+        open_marks = [p for p in points if not p.counted]
+        lines.append(
+            CurveLine(
+                cohort.label(locale),
+                " ".join(
+                    f"{round(40 + 350 * p.days / last, 1)},{round(200 - 1.9 * p.rate, 1)}"
+                    for p in points
+                    if p.rate is not None
+                ),
+                marks,
+                bool(open_marks),
+                f"{open_marks[0].days}{day}" if open_marks and marks else "",
+            )
+        )
+    return lines
 
 
 def retention_rates(
@@ -515,6 +740,36 @@ def retention_rates(
     """직무유지율 per campus (or cohort) and check (6, 12 months): still employed ÷ checked.
 
     Summed from the per-cohort rows; `cohort_ids` keeps to those cohorts (a report page's)."""
+    stmt = _retention_query(by_cohort, locale, bool(campus_id), cohort_ids is not None)
+    params: dict[str, Any] = {}
+    if campus_id:
+        params["campus_id"] = campus_id
+    if cohort_ids is not None:
+        params["cohort_ids"] = list(cohort_ids)
+    rows = []
+    for label, checked_6, retained_6, checked_12, retained_12 in db.session.execute(
+        stmt, params
+    ).all():
+        for months, checked, retained in (
+            (6, checked_6, retained_6),
+            (12, checked_12, retained_12),
+        ):
+            if checked:
+                rows.append(
+                    {
+                        "campus": label,
+                        "months": months,
+                        "checked": int(checked),
+                        "retained": int(retained),
+                        "rate": rate(int(retained), int(checked)),
+                    }
+                )
+    return rows
+
+
+@functools.lru_cache(maxsize=16)
+def _retention_query(by_cohort: bool, locale: str, by_campus: bool, some_cohorts: bool) -> Any:
+    """retention_rates' statement, built once per shape."""
     if not by_cohort:
         name = _campus_name(locale)
     elif locale == "en":
@@ -539,27 +794,11 @@ def retention_rates(
         .group_by(name)
         .order_by(name)
     )
-    if campus_id:
-        stmt = stmt.where(Campus.id == campus_id)
-    if cohort_ids is not None:
-        stmt = stmt.where(Cohort.id.in_(cohort_ids))
-    rows = []
-    for label, checked_6, retained_6, checked_12, retained_12 in db.session.execute(stmt).all():
-        for months, checked, retained in (
-            (6, checked_6, retained_6),
-            (12, checked_12, retained_12),
-        ):
-            if checked:
-                rows.append(
-                    {
-                        "campus": label,
-                        "months": months,
-                        "checked": int(checked),
-                        "retained": int(retained),
-                        "rate": rate(int(retained), int(checked)),
-                    }
-                )
-    return rows
+    if by_campus:
+        stmt = stmt.where(Campus.id == sa.bindparam("campus_id", type_=sa.Integer))
+    if some_cohorts:
+        stmt = stmt.where(Cohort.id.in_(sa.bindparam("cohort_ids", expanding=True)))
+    return stmt
 
 
 # --- output ----------------------------------------------------------------------------

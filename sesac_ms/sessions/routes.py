@@ -8,7 +8,7 @@ from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from wtforms import SelectChoice
 
 from .. import audit
@@ -17,9 +17,19 @@ from ..clock import SEOUL, now_in_seoul, today_in_seoul
 from ..errors import DomainError, each_error
 from ..extensions import db
 from ..forms import attempt, finish, show_domain_error, validate_all
-from ..models import AvailabilitySlot, CoachingSession, Cohort, FollowUp, Role, User
+from ..models import (
+    AvailabilitySlot,
+    CoachingSession,
+    Cohort,
+    FollowUp,
+    Role,
+    SessionStatus,
+    User,
+)
 from ..permissions import PUBLIC, acting_user, load_in_scope, require
-from . import bp, services
+from . import agenda, bp, services
+from . import coverage as coverage_rows
+from . import picker as pickers
 from .forms import LogForm, QuickLogForm, ReasonForm, RescheduleForm, ScheduleForm, SlotForm
 
 # The services name the trainee "trainee_id"; the forms call the field "trainee".
@@ -51,13 +61,18 @@ def schedule() -> ResponseReturnValue:
     user = acting_user()
     month = _month(request.args.get("month"))
     weeks = Calendar(firstweekday=6).monthdatescalendar(month.year, month.month)
-    items = services.agenda(user, weeks[0][0], weeks[-1][-1])
+    today = today_in_seoul()
+    spans = (weeks[0][0], weeks[-1][-1]), (today, today + timedelta(days=14))
+    if user.role == Role.TRAINEE:
+        items, upcoming = agenda.agendas(user, *spans)
+    else:
+        # Staff come to their schedule for 1:1 sessions: a day's classes are one line in
+        # the month, a week of a cohort's classes one line in the next two weeks.
+        items, upcoming = agenda.staff_agendas(user, *spans)
+    named = agenda.trainees_named([*items, *upcoming])
     by_day: dict[date, list] = {}
     for item in items:
-        by_day.setdefault(item.starts_at.astimezone(SEOUL).date(), []).append(item)
-    today = today_in_seoul()
-    upcoming = services.agenda(user, today, today + timedelta(days=14))
-    named = services.trainees_named([*items, *upcoming])
+        by_day.setdefault(item.day, []).append(item)
     if user.role != Role.TRAINEE and named:
         audit.log_list_access(user, "sessions.schedule", {"month": month.strftime("%Y-%m")}, named)
     html = render_template(
@@ -66,12 +81,17 @@ def schedule() -> ResponseReturnValue:
         weeks=weeks,
         by_day=by_day,
         today=today,
-        # Staff come to their schedule for 1:1 sessions: a week of classes is one line.
-        upcoming=upcoming if user.role == Role.TRAINEE else services.fold_class_weeks(upcoming),
+        upcoming=upcoming,
+        # Babel once per day shown, not once per item.
+        day_labels={day: format_date(day, "EEE MM-dd") for day in {item.day for item in upcoming}},
+        kind_labels={kind: services.kind_label(kind) for kind in services.SessionKind},
+        status_labels={status: services.status_label(status) for status in SessionStatus},
+        # Hundreds of links to sessions: the URL up to the id once, not url_for per link.
+        session_url=url_for("sessions.show", session_id=0).removesuffix("0"),
         previous=(month - timedelta(days=1)).replace(day=1),
         following=(month + timedelta(days=32)).replace(day=1),
         follow_ups=services.open_follow_ups(user) if user.role.value == "trainee" else [],
-        feed=services.feed_link(user),
+        feed=agenda.feed_link(user),
         button=ButtonForm(),
         **_labels(),
     )
@@ -84,7 +104,7 @@ def schedule() -> ResponseReturnValue:
 def create_feed_link() -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    services.new_feed_link(acting_user())
+    agenda.new_feed_link(acting_user())
     db.session.commit()
     flash(gettext("Your private calendar link is ready; an older link no longer works."), "success")
     return redirect(url_for("sessions.schedule"))
@@ -95,7 +115,7 @@ def create_feed_link() -> ResponseReturnValue:
 def revoke_feed_link() -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
-    services.revoke_feed(acting_user())
+    agenda.revoke_feed(acting_user())
     db.session.commit()
     flash(gettext("Your calendar link is revoked."), "success")
     return redirect(url_for("sessions.schedule"))
@@ -104,11 +124,11 @@ def revoke_feed_link() -> ResponseReturnValue:
 @bp.get("/feed/<token>.ics")
 @require(PUBLIC)
 def feed(token: str) -> ResponseReturnValue:
-    user = services.user_for_feed(token)
+    user = agenda.user_for_feed(token)
     if user is None:
         abort(404)
     return Response(
-        services.ical(user),
+        agenda.ical(user),
         mimetype="text/calendar; charset=utf-8",
         headers={
             "Cache-Control": "private, max-age=300",
@@ -230,24 +250,41 @@ def delete_slot(slot_id: int) -> ResponseReturnValue:
     )
 
 
-def _trainee_choices(form_field) -> dict[str, tuple[User, Cohort]]:
-    options = {
-        f"{user.id}:{cohort.id}": (user, cohort)
-        for user, cohort in services.trainees_for(acting_user())
-    }
+def _trainee_choices(form_field) -> tuple[User | None, Cohort | None, pickers.TraineePicker]:
+    """Fill the trainee select with the picker's few choices (see picker.trainee_picker);
+    return the chosen trainee and cohort, if the staff member may schedule them."""
+    picker = pickers.trainee_picker(acting_user(), request.args.get("q", ""))
+    if request.method == "GET" and picker.query and len(picker.choices) == 1:
+        form_field.data = picker.choices[0][0]  # the one match: chosen
+    values = {value for value, _ in picker.choices}
+    chosen = None
+    trainee_id, _, cohort_id = (form_field.data or "").partition(":")
+    if request.method == "POST" and trainee_id.isdigit() and cohort_id.isdigit():
+        chosen = services.trainee_of(acting_user(), int(trainee_id), int(cohort_id))
+    extra = []
+    if chosen is not None and form_field.data not in values:  # chosen before a new search
+        user, cohort = chosen
+        extra = [(form_field.data, f"{user.name} · {cohort.label(str(get_locale()))}")]
     form_field.choices = [SelectChoice("", gettext("Choose…"))] + [
-        SelectChoice(key, f"{user.name} · {cohort.label(str(get_locale()))}")
-        for key, (user, cohort) in options.items()
+        SelectChoice(value, label) for value, label in [*extra, *picker.choices]
     ]
-    return options
+    user, cohort = chosen if chosen is not None else (None, None)
+    return user, cohort, picker
+
+
+@bp.get("/trainees")
+@require("session.manage")
+def trainee_search() -> ResponseReturnValue:
+    """The trainee picker's search, for its script: the same choices as a reload with ?q=."""
+    picker = pickers.trainee_picker(acting_user(), request.args.get("q", ""))
+    return {"choices": picker.choices, "more": picker.more, "message": picker.message}
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @require("session.manage")
 def new() -> ResponseReturnValue:
     form = ScheduleForm()
-    options = _trainee_choices(form.trainee)
-    trainee, cohort = options.get(form.trainee.data, (None, None))
+    trainee, cohort, picker = _trainee_choices(form.trainee)
     check = partial(
         services.check_schedule,
         acting_user(),
@@ -278,18 +315,17 @@ def new() -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("sessions.show", session_id=session.id))
-    return render_template("sessions/new.html", form=form)
+    return render_template("sessions/new.html", form=form, picker=picker)
 
 
 @bp.route("/log", methods=["GET", "POST"])
 @require("session.manage")
 def quick_log() -> ResponseReturnValue:
     form = QuickLogForm()
-    options = _trainee_choices(form.trainee)
+    trainee, cohort, picker = _trainee_choices(form.trainee)
     if request.method == "GET" and not form.starts_at.data:
         now = now_in_seoul().replace(second=0, microsecond=0, tzinfo=None)
         form.starts_at.data = now - timedelta(minutes=30)
-    trainee, cohort = options.get(form.trainee.data, (None, None))
     check = partial(
         services.check_log_unscheduled,
         acting_user(),
@@ -325,7 +361,7 @@ def quick_log() -> ResponseReturnValue:
             db.session.commit()
             flash(gettext("Session logged."), "success")
             return redirect(url_for("sessions.show", session_id=session.id))
-    return render_template("sessions/quick_log.html", form=form)
+    return render_template("sessions/quick_log.html", form=form, picker=picker)
 
 
 # --- one session --------------------------------------------------------------------------
@@ -481,7 +517,7 @@ def follow_up_done(follow_up_id: int) -> ResponseReturnValue:
 @require("coverage.view")
 def coverage(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
-    rows, missing, no_show_rate = services.coverage(cohort)
+    rows, missing, no_show_rate = coverage_rows.coverage(cohort)
     audit.log_list_access(
         acting_user(),
         "sessions.coverage",
@@ -496,7 +532,7 @@ def coverage(cohort_id: int) -> ResponseReturnValue:
         rows=rows,
         missing=missing,
         no_show_rate=no_show_rate,
-        contact=services.to_contact(cohort),
+        contact=coverage_rows.to_contact(cohort, rows=rows),
         kinds=list(services.SessionKind),
         **_labels(),
     )

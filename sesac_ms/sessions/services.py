@@ -13,14 +13,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, format_date, format_datetime, get_locale, gettext, pgettext
+from flask_babel import (
+    force_locale,
+    format_datetime,
+    gettext,
+    lazy_gettext,
+    lazy_pgettext,
+)
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
 from .. import audit, mail
-from ..clock import SEOUL, today_in_seoul
+from ..clock import SEOUL
 from ..errors import Conflict, InvalidInput, NotAllowed, Problems
 from ..extensions import db
 from ..links import external_url
@@ -40,7 +47,7 @@ from ..models import (
 )
 from ..models.audit import AccessAction
 from ..models.sessions import OCCUPYING
-from ..models.types import UTCDateTime, utcnow
+from ..models.types import utcnow
 from .bookable import ClassHours as ClassHours
 from .bookable import bookable_slots, check_class_hours
 from .bookable import class_hours_of as class_hours_of
@@ -83,15 +90,15 @@ def staff_of_cohort(cohort: Cohort) -> list[User]:
     )
 
 
-def trainees_for(staff: User) -> list[tuple[User, Cohort]]:
-    """Trainees a staff member may schedule: the campus for coordinators and managers,
-    the assigned cohorts for mentors."""
+def _trainees_of(staff: User, *columns: Any) -> sa.Select:
+    """SELECT `columns` of the trainees a staff member may schedule: the campus for
+    coordinators and managers, the assigned cohorts for mentors."""
     stmt = (
-        db.select(User, Cohort)
+        db.select(*columns)
+        .select_from(User)
         .join(Enrollment, Enrollment.user_id == User.id)
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
         .where(Enrollment.status == EnrollmentStatus.ENROLLED, User.active)
-        .order_by(User.name)
     )
     if staff.role == Role.MENTOR:
         stmt = stmt.where(
@@ -103,12 +110,19 @@ def trainees_for(staff: User) -> list[tuple[User, Cohort]]:
         stmt = stmt.join(Course, Course.id == Cohort.course_id).where(
             Course.campus_id == staff.campus_id
         )
-    return [(user, cohort) for user, cohort in db.session.execute(stmt).all()]
+    return stmt
+
+
+def trainee_of(staff: User, trainee_id: int, cohort_id: int) -> tuple[User, Cohort] | None:
+    """The trainee and cohort, if the staff member may schedule that trainee of that cohort."""
+    row = db.session.execute(
+        _trainees_of(staff, User, Cohort).where(User.id == trainee_id, Cohort.id == cohort_id)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def _check_staff_may_see(staff: User, trainee: User, cohort: Cohort) -> None:
-    allowed = {(u.id, c.id) for u, c in trainees_for(staff)}
-    if (trainee.id, cohort.id) not in allowed:
+    if trainee_of(staff, trainee.id, cohort.id) is None:
         raise NotAllowed(
             gettext("%(name)s is not one of your trainees.", name=trainee.name), "trainee_id"
         )
@@ -144,11 +158,6 @@ def log_view(actor: User, session: CoachingSession) -> None:
         subject=session,
         page="sessions.show",
     )
-
-
-def trainees_named(items: list[AgendaItem]) -> int:
-    """How many trainees a schedule names (the sessions' other party, for staff)."""
-    return len({item.session.trainee_id for item in items if item.session is not None})
 
 
 # --- the overlap rule -------------------------------------------------------------------
@@ -884,206 +893,7 @@ def open_follow_ups(trainee: User) -> list[FollowUp]:
     )
 
 
-@dataclass
-class AgendaItem:
-    starts_at: datetime
-    ends_at: datetime
-    kind: str  # "class", "event", "session"; "class_week" from fold_class_weeks
-    title: str
-    location: str = ""
-    session: CoachingSession | None = None
-    cohort_label: str = ""  # class items: whose class, for folding a week into one line
-    days: str = ""  # class_week: the weekdays, "월–금" or "Mon–Wed, Fri"
-
-
-def _weekday_runs(days: list[date]) -> str:
-    """Consecutive days as ranges of abbreviated weekday names: "월–금", "Mon–Tue, Thu"."""
-    runs: list[list[date]] = []
-    for day in sorted(days):
-        if runs and (day - runs[-1][-1]).days == 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    names = [
-        format_date(run[0], "EEE") + ("" if len(run) == 1 else "–" + format_date(run[-1], "EEE"))
-        for run in runs
-    ]
-    return ", ".join(names)
-
-
-def _week_key(item: AgendaItem) -> tuple:
-    start, end = seoul(item.starts_at), seoul(item.ends_at)
-    return (start.isocalendar()[:2], item.cohort_label or item.title, start.time(), end.time())
-
-
-def fold_class_weeks(items: list[AgendaItem]) -> list[AgendaItem]:
-    """One line per week and cohort for class days with the same hours; the rest unchanged.
-
-    For staff, whose schedule is about 1:1 sessions, ten "Class" rows in two weeks bury the
-    sessions: a week's class days become one "class_week" item in the first day's place.
-    """
-    weeks: dict[tuple, list[AgendaItem]] = {}
-    for item in items:
-        if item.kind == "class":
-            weeks.setdefault(_week_key(item), []).append(item)
-    folded: list[AgendaItem] = []
-    for item in items:
-        if item.kind != "class":
-            folded.append(item)
-            continue
-        week = weeks[_week_key(item)]
-        if item is not week[0]:
-            continue
-        if len(week) == 1:
-            folded.append(item)
-            continue
-        folded.append(
-            AgendaItem(
-                week[0].starts_at,
-                week[-1].ends_at,
-                "class_week",
-                item.title,
-                cohort_label=item.cohort_label,
-                days=_weekday_runs([seoul(day.starts_at).date() for day in week]),
-            )
-        )
-    return folded
-
-
-def agenda(user: User, start: date, end: date) -> list[AgendaItem]:
-    """Class days, cohort events and sessions between the dates, in time order."""
-    from ..models import CohortEvent
-
-    begin = datetime.combine(start, time(), SEOUL)
-    finish = datetime.combine(end + timedelta(days=1), time(), SEOUL)
-    items = [
-        AgendaItem(
-            s.starts_at,
-            s.ends_at,
-            "session",
-            f"{kind_label(s.kind)} · {s.staff.name if user.id == s.trainee_id else s.trainee.name}",
-            s.location,
-            s,
-        )
-        for s in sessions_of(user, start=begin, end=finish)
-    ]
-    if user.role == Role.TRAINEE:
-        cohort_ids = db.select(Enrollment.cohort_id).where(
-            Enrollment.user_id == user.id, Enrollment.status == EnrollmentStatus.ENROLLED
-        )
-    else:
-        cohort_ids = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
-    for day, cohort in db.session.execute(
-        db.select(ClassDay.day, Cohort)
-        .join(Cohort, Cohort.id == ClassDay.cohort_id)
-        .where(
-            ClassDay.cohort_id.in_(cohort_ids),
-            ClassDay.cancelled.is_(False),
-            ClassDay.day >= start,
-            ClassDay.day <= end,
-        )
-    ).all():
-        items.append(
-            AgendaItem(
-                datetime.combine(day, cohort.class_starts_at, SEOUL),
-                datetime.combine(day, cohort.class_ends_at, SEOUL),
-                "class",
-                gettext("Class: %(cohort)s", cohort=cohort.label(str(get_locale()))),
-                cohort_label=cohort.label(str(get_locale())),
-            )
-        )
-    for event in db.session.scalars(
-        db.select(CohortEvent).where(
-            CohortEvent.cohort_id.in_(cohort_ids),
-            CohortEvent.starts_at < finish,
-            CohortEvent.ends_at > begin,
-        )
-    ):
-        items.append(AgendaItem(event.starts_at, event.ends_at, "event", event.title, event.place))
-    return sorted(items, key=lambda item: item.starts_at)
-
-
 # --- calendar feed ----------------------------------------------------------------------
-
-
-def _feed_token(nonce: str) -> str:
-    import hashlib
-    import hmac
-
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, b"calendar-feed:" + nonce.encode(), hashlib.sha256).hexdigest()
-
-
-def _hash(token: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_feed_link(user: User) -> str:
-    """Create (or replace, revoking the old one) the user's private calendar link."""
-    import secrets
-
-    user.feed_nonce = secrets.token_hex(16)
-    user.feed_token_hash = _hash(_feed_token(user.feed_nonce))
-    audit.record(user, "user.feed_link_created", user, label=user.email, campus_id=user.campus_id)
-    return feed_link(user)
-
-
-def feed_link(user: User) -> str | None:
-    if not user.feed_nonce:
-        return None
-    return external_url("sessions.feed", token=_feed_token(user.feed_nonce))
-
-
-def revoke_feed(user: User) -> None:
-    user.feed_nonce = None
-    user.feed_token_hash = None
-    audit.record(user, "user.feed_link_revoked", user, label=user.email, campus_id=user.campus_id)
-
-
-def user_for_feed(token: str) -> User | None:
-    if not token or len(token) > 128:
-        return None
-    user = db.session.scalar(db.select(User).where(User.feed_token_hash == _hash(token)))
-    return user if user is not None and user.active else None
-
-
-def ical(user: User) -> bytes:
-    """The user's agenda from 30 days ago to 180 days ahead as iCalendar (RFC 5545)."""
-    import hashlib
-
-    from icalendar import Calendar, Event
-
-    today = today_in_seoul()
-    calendar = Calendar()
-    calendar.add("prodid", "-//SeSAC MS//sesac_ms//KO")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", f"SeSAC · {user.name}")
-    calendar.add("x-wr-timezone", "Asia/Seoul")
-    with force_locale(user.locale):
-        for item in agenda(user, today - timedelta(days=30), today + timedelta(days=180)):
-            event = Event()
-            # Stable across processes (hash() of a str is salted per process): calendar
-            # apps match events by UID, so a changing one duplicates the event.
-            digest = hashlib.sha256(item.title.encode()).hexdigest()[:16]
-            uid = (
-                f"session-{item.session.id}"
-                if item.session is not None
-                else f"{item.kind}-{item.starts_at.timestamp():.0f}-{digest}"
-            )
-            event.add("uid", f"{uid}@sesac-ms")
-            event.add("summary", item.title)
-            event.add("dtstart", item.starts_at.astimezone(SEOUL))
-            event.add("dtend", item.ends_at.astimezone(SEOUL))
-            event.add("dtstamp", utcnow())
-            if item.location:
-                event.add("location", item.location)
-            if item.session is not None and item.session.summary:
-                event.add("description", item.session.summary)
-            calendar.add_component(event)
-    calendar.add_missing_timezones()  # RFC 5545: a VTIMEZONE for every TZID used
-    return calendar.to_ical()
 
 
 # --- reminders --------------------------------------------------------------------------
@@ -1124,117 +934,31 @@ def send_reminders(now: datetime | None = None) -> int:
 # --- coverage ---------------------------------------------------------------------------
 
 
-@dataclass
-class CoverageRow:
-    enrollment: Enrollment
-    by_kind: dict[str, int]
-    total: int
-    no_shows: int
-    last_at: datetime | None
-    open_follow_ups: int
-
-
-def coverage(cohort: Cohort) -> tuple[list[CoverageRow], dict[str, int], float | None]:
-    """Per trainee: completed sessions by kind, no-shows, last session, open follow-ups.
-
-    Returns the rows, the number of trainees without a session of each kind, and the
-    cohort's no-show rate. A fixed number of queries.
-    """
-    enrollments = list(
-        db.session.scalars(
-            db.select(Enrollment)
-            .join(Enrollment.user)
-            .where(
-                Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED
-            )
-            .order_by(User.name)
-        )
-    )
-    counts = db.session.execute(
-        db.select(
-            CoachingSession.trainee_id,
-            CoachingSession.kind,
-            CoachingSession.status,
-            sa.func.count(),
-            sa.type_coerce(sa.func.max(CoachingSession.starts_at), UTCDateTime()),
-        )
-        .where(CoachingSession.cohort_id == cohort.id)
-        .group_by(CoachingSession.trainee_id, CoachingSession.kind, CoachingSession.status)
-    ).all()
-    follow_ups = dict(
-        db.session.execute(
-            db.select(CoachingSession.trainee_id, sa.func.count(FollowUp.id))
-            .join(FollowUp, FollowUp.session_id == CoachingSession.id)
-            .where(CoachingSession.cohort_id == cohort.id, FollowUp.done_at.is_(None))
-            .group_by(CoachingSession.trainee_id)
-        ).all()
-    )
-    per: dict[int, dict] = {}
-    done = no_show = 0
-    for trainee_id, kind, status, n, last in counts:
-        entry = per.setdefault(trainee_id, {"by_kind": {}, "no_shows": 0, "last": None})
-        if status == SessionStatus.COMPLETED:
-            entry["by_kind"][str(kind)] = entry["by_kind"].get(str(kind), 0) + n
-            done += n
-            entry["last"] = max(filter(None, [entry["last"], last]), default=None)
-        elif status == SessionStatus.NO_SHOW:
-            entry["no_shows"] += n
-            no_show += n
-    rows = []
-    for enrollment in enrollments:
-        entry = per.get(enrollment.user_id, {"by_kind": {}, "no_shows": 0, "last": None})
-        rows.append(
-            CoverageRow(
-                enrollment,
-                entry["by_kind"],
-                sum(entry["by_kind"].values()),
-                entry["no_shows"],
-                entry["last"],
-                follow_ups.get(enrollment.user_id, 0),
-            )
-        )
-    missing = {
-        kind.value: sum(1 for row in rows if not row.by_kind.get(kind.value))
-        for kind in SessionKind
-    }
-    rate = 100.0 * no_show / (done + no_show) if done + no_show else None
-    return rows, missing, rate
-
-
-def to_contact(cohort: Cohort, limit: int = 10) -> list[CoverageRow]:
-    """Trainees to contact next: no mentoring yet, fewest sessions, open follow-ups first."""
-    rows, _, _ = coverage(cohort)
-    return sorted(
-        rows,
-        key=lambda r: (
-            bool(r.by_kind.get("mentoring")),
-            r.total,
-            -r.open_follow_ups,
-            r.enrollment.user.name,
-        ),
-    )[:limit]
-
-
 # --- labels, audit and mail -------------------------------------------------------------
 
 
+# One lazy string each: a label costs one catalog look-up, not one per kind (pages list many).
+_KIND_LABELS = {
+    SessionKind.MENTORING: lazy_gettext("Industry mentoring"),
+    SessionKind.PORTFOLIO: lazy_gettext("Portfolio coaching"),
+    SessionKind.MOCK_INTERVIEW: lazy_gettext("Mock interview"),
+    SessionKind.CAREER: lazy_gettext("Career counselling"),
+}
+_STATUS_LABELS = {
+    SessionStatus.REQUESTED: lazy_gettext("Requested"),
+    SessionStatus.SCHEDULED: lazy_gettext("Scheduled"),
+    SessionStatus.COMPLETED: lazy_pgettext("session", "Completed"),
+    SessionStatus.CANCELLED: lazy_gettext("Cancelled"),
+    SessionStatus.NO_SHOW: lazy_gettext("No-show"),
+}
+
+
 def kind_label(kind: SessionKind | str) -> str:
-    return {
-        SessionKind.MENTORING: gettext("Industry mentoring"),
-        SessionKind.PORTFOLIO: gettext("Portfolio coaching"),
-        SessionKind.MOCK_INTERVIEW: gettext("Mock interview"),
-        SessionKind.CAREER: gettext("Career counselling"),
-    }[SessionKind(kind)]
+    return str(_KIND_LABELS[SessionKind(kind)])
 
 
 def status_label(status: SessionStatus | str) -> str:
-    return {
-        SessionStatus.REQUESTED: gettext("Requested"),
-        SessionStatus.SCHEDULED: gettext("Scheduled"),
-        SessionStatus.COMPLETED: pgettext("session", "Completed"),
-        SessionStatus.CANCELLED: gettext("Cancelled"),
-        SessionStatus.NO_SHOW: gettext("No-show"),
-    }[SessionStatus(status)]
+    return str(_STATUS_LABELS[SessionStatus(status)])
 
 
 def _audit(actor: User, action: str, session: CoachingSession, changes: dict | None = None) -> None:

@@ -60,6 +60,8 @@ def _live(tmp_path_factory) -> Iterator[tuple[Flask, str]]:
             # A browser fills the application form within a second; a person never does
             # (test_front_door checks that such a form is asked again).
             "APPLY_FORM_MIN_SECONDS": 0,
+            # Demo accounts log in with their password; test_second_factor enrols its own.
+            "SECOND_FACTOR_ROLES": "",
             "ARGON2_TIME_COST": 1,
             "ARGON2_MEMORY_COST": 1024,
             "ARGON2_PARALLELISM": 1,

@@ -84,7 +84,7 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
 # Not pages: files, feeds, probes. A rule's last part tells most (".csv", ".ics", "export").
-NOT_PAGES = {"static", "main.health", "main.ready", "sessions.feed"}
+NOT_PAGES = {"static", "main.health", "main.ready", "sessions.feed", "sessions.trainee_search"}
 NOT_PAGE_SUFFIXES = (".csv", ".ics", ".json", ".xlsx", "/export", ".txt", ".xml", ".ico", ".png")
 
 # Text of every text node and of the attributes a person sees or hears, except inside

@@ -1,0 +1,462 @@
+"""What the roster pages show: the roster's lines, the attendance sheet, the calendar's month,
+a trainee's attendance record and the roster export, each built from only the columns it
+shows, with every label and date formatted once per distinct value (roster.py keeps the
+rules: calendar, attendance, completion, deposits, and the attendance-rate figures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import format_date, gettext
+
+from .. import audit, spreadsheet_out
+from ..extensions import db
+from ..models import (
+    Attendance,
+    AttendanceStatus,
+    ClassDay,
+    Cohort,
+    Enrollment,
+    EnrollmentStatus,
+    User,
+)
+from ..models.audit import AccessAction
+from .roster import (
+    AttendanceSummary,
+    attendance_label,
+    deposit_label,
+    enrollment_status_label,
+    flag_label,
+    summaries,
+)
+
+
+@dataclass(slots=True)
+class CalendarDay:
+    id: int
+    day: date
+    text: str  # "EEE, yyyy-MM-dd"
+    cancelled: bool
+    added_by_hand: bool
+    note: str
+
+
+@dataclass(slots=True)
+class CalendarMonth:
+    """One month of a cohort's class calendar, and the way to the others."""
+
+    month: date  # its first day
+    months: list[tuple[date, int]]  # every month of the cohort, with its class days
+    days: list[CalendarDay]  # the month's class days, cancelled ones included
+    total: int  # class days of the whole cohort, cancelled ones left out
+
+
+def _first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def calendar_month(cohort: Cohort, month: str | None, today: date) -> CalendarMonth:
+    """The month asked for ("2026-09"), else today's; a month outside the cohort is taken
+    as its nearest month, so the page always lands on the cohort's own days."""
+    rows = db.session.execute(
+        db.select(
+            ClassDay.id, ClassDay.day, ClassDay.cancelled, ClassDay.added_by_hand, ClassDay.note
+        )
+        .where(ClassDay.cohort_id == cohort.id)
+        .order_by(ClassDay.day)
+    ).all()
+    # The cohort's months, and any a day kept from earlier dates of the cohort falls in.
+    first = _first_of_month(min([cohort.start_on] + [row.day for row in rows[:1]]))
+    last = _first_of_month(max([cohort.end_on] + [row.day for row in rows[-1:]]))
+    try:
+        shown = date.fromisoformat(f"{month}-01") if month else _first_of_month(today)
+    except ValueError:
+        shown = _first_of_month(today)
+    shown = min(max(shown, first), last)
+    per_month: dict[date, int] = {}
+    days = []
+    write = day_formatter()
+    for day_id, day, cancelled, by_hand, note in rows:
+        key = _first_of_month(day)
+        if not cancelled:
+            per_month[key] = per_month.get(key, 0) + 1
+        if key == shown:
+            days.append(CalendarDay(day_id, day, write(day), cancelled, by_hand, note or ""))
+    months, key = [], first
+    while key <= last:
+        months.append((key, per_month.get(key, 0)))
+        key = (key + timedelta(days=32)).replace(day=1)
+    return CalendarMonth(shown, months, days, sum(per_month.values()))
+
+
+@dataclass(slots=True)
+class SheetRow:
+    enrollment_id: int
+    name: str
+    status: str  # the recorded mark's value, "present" when none is recorded yet
+    note: str
+
+
+def sheet_rows(cohort: Cohort, class_day: ClassDay) -> list[SheetRow]:
+    """`sheet` as the attendance page shows it: only the columns it needs, by name."""
+    rows = db.session.execute(
+        db.select(
+            Enrollment.id,
+            User.name,
+            Enrollment.status,
+            Enrollment.status_on,
+            Attendance.status,
+            Attendance.note,
+            Attendance.id,
+        )
+        .join(User, User.id == Enrollment.user_id)
+        .outerjoin(
+            Attendance,
+            sa.and_(
+                Attendance.enrollment_id == Enrollment.id, Attendance.class_day_id == class_day.id
+            ),
+        )
+        .where(Enrollment.cohort_id == cohort.id)
+        .order_by(User.name, Enrollment.id)
+    ).all()
+    return [
+        SheetRow(
+            enrollment_id,
+            name,
+            AttendanceStatus(mark).value if mark else AttendanceStatus.PRESENT.value,
+            note or "",
+        )
+        for enrollment_id, name, status, status_on, mark, note, record_id in rows
+        if status == EnrollmentStatus.ENROLLED
+        or record_id is not None
+        or (status_on is not None and status_on >= class_day.day)
+    ]
+
+
+@dataclass
+class TraineeRecord:
+    """What else the roster shows of a trainee: 1:1 sessions, certifications, outcome."""
+
+    sessions: dict[str, int] = field(default_factory=dict)  # completed sessions by kind
+    passed_exams: list[str] = field(default_factory=list)
+    failed_exams: list[str] = field(default_factory=list)
+    outcome: str | None = None  # the current outcome's kind
+
+
+def records(cohort: Cohort) -> dict[int, TraineeRecord]:
+    """Sessions by kind, exam results and current outcome per enrollment, in one query."""
+    from ..models import CertificationAttempt, CoachingSession, Exam, Outcome, SessionStatus
+
+    # Each trainee's records joined to their enrollment in this cohort (no id list first);
+    # the three kinds of record share one statement as (part, enrollment, text, number),
+    # their text read as plain text whatever the column's own type.
+    mine = sa.and_(Enrollment.cohort_id == cohort.id)
+    sessions = (
+        db.select(
+            sa.literal(0).label("part"),
+            Enrollment.id,
+            sa.type_coerce(CoachingSession.kind, sa.String).label("text"),
+            sa.func.count().label("n"),
+        )
+        .join(Enrollment, sa.and_(mine, Enrollment.user_id == CoachingSession.trainee_id))
+        .where(
+            CoachingSession.cohort_id == cohort.id,
+            CoachingSession.status == SessionStatus.COMPLETED,
+        )
+        .group_by(Enrollment.id, CoachingSession.kind)
+    )
+    exams = (
+        db.select(
+            sa.literal(1),
+            Enrollment.id,
+            Exam.name,
+            sa.func.max(sa.case((CertificationAttempt.passed, 1), else_=0)),
+        )
+        .select_from(CertificationAttempt)
+        .join(Exam, Exam.id == CertificationAttempt.exam_id)
+        .join(Enrollment, sa.and_(mine, Enrollment.user_id == CertificationAttempt.user_id))
+        .group_by(Enrollment.id, Exam.name)
+    )
+    outcomes = (
+        db.select(sa.literal(2), Outcome.enrollment_id, Outcome.kind, sa.literal(0))
+        .join(Enrollment, Enrollment.id == Outcome.enrollment_id)
+        .where(mine, Outcome.is_current)
+    )
+    result: dict[int, TraineeRecord] = {}
+    for part, enrollment_id, text, n in db.session.execute(
+        sa.union_all(sessions, exams, outcomes)
+    ).all():
+        record = result.setdefault(enrollment_id, TraineeRecord())
+        if part == 0:
+            record.sessions[str(text)] = n
+        elif part == 1:
+            (record.passed_exams if n else record.failed_exams).append(text)
+        else:
+            record.outcome = str(text)
+    for record in result.values():  # exams in the order of their names
+        record.passed_exams.sort()
+        record.failed_exams.sort()
+    return result
+
+
+def outcome_label(kind: str | None) -> str:
+    from flask_babel import pgettext
+
+    return {
+        None: "",
+        "employed": pgettext("outcome", "Employed"),
+        "founded": gettext("Founded"),
+        "excluded": gettext("Excluded"),
+    }[kind]
+
+
+def session_summary(record: TraineeRecord) -> str:
+    from ..sessions.services import kind_label
+
+    return ", ".join(f"{kind_label(kind)} {n}" for kind, n in sorted(record.sessions.items()))
+
+
+@dataclass(slots=True)
+class RosterRow:
+    """One trainee's line on the roster, every text ready to show."""
+
+    enrollment_id: int
+    name: str
+    status: str
+    status_value: str
+    status_on: str
+    rate: float | None
+    absent: int
+    late_or_early: int
+    flags: list[tuple[str, str]]  # (flag, label)
+    sessions: str
+    passed_exams: str
+    outcome: str
+    deposit: str
+
+
+ROSTER_SORTS = ("name", "status", "rate")
+
+
+def roster_rows(cohort: Cohort, sort: str = "name") -> list[RosterRow]:
+    """The roster page's lines, sorted by name, status or attendance rate (lowest first).
+
+    Only the shown columns are read; each label and date is formatted once per distinct
+    value, so a long roster costs little more than a short one.
+    """
+    from ..sessions.services import kind_label
+
+    figures = summaries(cohort)
+    extras = records(cohort)
+    labels: dict[tuple[Callable[[Any], str], Any], str] = {}
+
+    def once(label: Callable[[Any], str], value: Any) -> str:
+        text = labels.get((label, value))
+        if text is None:
+            text = labels[(label, value)] = label(value)
+        return text
+
+    none = AttendanceSummary()
+    rows = []
+    for enrollment_id, name, status, status_on, deposit in db.session.execute(
+        db.select(
+            Enrollment.id,
+            User.name,
+            Enrollment.status,
+            Enrollment.status_on,
+            Enrollment.deposit_status,
+        )
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.cohort_id == cohort.id)
+        .order_by(User.name, Enrollment.id)
+    ):
+        summary = figures.get(enrollment_id, none)
+        extra = extras.get(enrollment_id)
+        status = EnrollmentStatus(status)
+        sessions = sorted(extra.sessions.items()) if extra else []
+        rows.append(
+            RosterRow(
+                enrollment_id=enrollment_id,
+                name=name,
+                status=once(enrollment_status_label, status),
+                status_value=status.value,
+                status_on=once(format_date, status_on) if status_on else "",
+                rate=summary.rate,
+                absent=summary.absent,
+                late_or_early=summary.late + summary.left_early,
+                flags=[(flag, once(flag_label, flag)) for flag in summary.flags],
+                sessions=", ".join(f"{once(kind_label, kind)} {n}" for kind, n in sessions),
+                passed_exams=", ".join(extra.passed_exams) if extra else "",
+                outcome=once(outcome_label, extra.outcome) if extra else "",
+                deposit=once(deposit_label, deposit),
+            )
+        )
+    if sort == "status":
+        rows.sort(key=lambda row: row.status_value)
+    elif sort == "rate":
+        rows.sort(key=lambda row: 101.0 if row.rate is None else row.rate)
+    return rows
+
+
+def latest_class_day(cohort: Cohort, on_or_before: date) -> tuple[int, date] | None:
+    """The id and date of the cohort's last class held on or before the day, if any."""
+    row = db.session.execute(
+        db.select(ClassDay.id, ClassDay.day)
+        .where(
+            ClassDay.cohort_id == cohort.id,
+            ClassDay.cancelled.is_(False),
+            ClassDay.day <= on_or_before,
+        )
+        .order_by(ClassDay.day.desc())
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
+    figures = summaries(cohort)
+    extras = records(cohort)
+    headers = [
+        gettext("Name"),
+        gettext("E-mail"),
+        gettext("Status"),
+        gettext("Status date"),
+        gettext("Attendance rate (%)"),
+        gettext("Days taken"),
+        gettext("Absent"),
+        gettext("Late"),
+        gettext("Left early"),
+        gettext("Excused"),
+        gettext("Deposit"),
+        gettext("1:1 sessions"),
+        gettext("Certifications passed"),
+        gettext("Outcome"),
+    ]
+    rows = []
+    labels: dict[Any, str] = {}
+    none, nothing = AttendanceSummary(), TraineeRecord()
+    for enrollment_id, name, email, status, status_on, deposit in db.session.execute(
+        db.select(
+            Enrollment.id,
+            User.name,
+            User.email,
+            Enrollment.status,
+            Enrollment.status_on,
+            Enrollment.deposit_status,
+        )
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.cohort_id == cohort.id)
+        .order_by(User.name, Enrollment.id)
+    ):
+        summary = figures.get(enrollment_id, none)
+        extra = extras.get(enrollment_id, nothing)
+        # Labels are looked up once per distinct value, not once per trainee.
+        keys = (("status", status), ("deposit", deposit), ("outcome", extra.outcome))
+        for key in keys:
+            if key not in labels:
+                kind, value = key
+                labels[key] = (
+                    enrollment_status_label(value)
+                    if kind == "status"
+                    else deposit_label(value)
+                    if kind == "deposit"
+                    else outcome_label(value)
+                )
+        sessions = ""
+        if extra.sessions:
+            key = ("sessions", tuple(sorted(extra.sessions.items())))
+            if key not in labels:
+                labels[key] = session_summary(extra)
+            sessions = labels[key]
+        rows.append(
+            [
+                name,
+                email,
+                labels[keys[0]],
+                status_on.isoformat() if status_on else "",
+                round(summary.rate, 1) if summary.rate is not None else "",
+                summary.days,
+                summary.absent,
+                summary.late,
+                summary.left_early,
+                summary.excused,
+                labels[keys[1]],
+                sessions,
+                ", ".join(extra.passed_exams),
+                labels[keys[2]],
+            ]
+        )
+    return headers, rows
+
+
+def export(actor: User, cohort: Cohort, fmt: str, reason: str) -> tuple[bytes, str, str]:
+    """The roster as CSV (UTF-8 with BOM) or XLSX; the download is logged with its reason."""
+    from flask_babel import force_locale
+
+    with force_locale("ko"):  # Korean headers, as the other offices expect
+        headers, rows = export_rows(cohort)
+    audit.record_access(
+        actor,
+        AccessAction.DOWNLOAD,
+        gettext("Roster of %(cohort)s (%(n)d trainees)", cohort=cohort.label(), n=len(rows)),
+        subject=cohort,
+        page="cohorts.roster_export",
+        detail=fmt.upper(),
+        people_count=len(rows),
+        reason=reason,
+    )
+    name = f"roster-{cohort.id}"
+    if fmt == "xlsx":
+        content = spreadsheet_out.xlsx_bytes(headers, rows, sheet_title="명단")
+        return content, spreadsheet_out.XLSX_MIMETYPE, f"{name}.xlsx"
+    content = spreadsheet_out.csv_bytes(headers, rows)
+    return content, spreadsheet_out.CSV_MIMETYPE, f"{name}.csv"
+
+
+def day_formatter() -> Callable[[date], str]:
+    """Dates written as the `date('EEE, yyyy-MM-dd')` filter writes them, the weekday's name
+    looked up once per weekday instead of formatting each date through Babel."""
+    names: dict[int, str] = {}
+
+    def write(day: date) -> str:
+        name = names.get(day.weekday())
+        if name is None:
+            name = names[day.weekday()] = format_date(day, "EEE")
+        return f"{name}, {day.isoformat()}"
+
+    return write
+
+
+def attendance_record(enrollment: Enrollment, today: date) -> list[tuple[str, str, str]]:
+    """(day, mark, note) of each class held up to today, the latest first, ready to show;
+    '—' where no mark was recorded."""
+    write = day_formatter()
+    labels: dict[Any, str] = {}
+    rows = []
+    for day, status, note in db.session.execute(
+        db.select(ClassDay.day, Attendance.status, Attendance.note)
+        .outerjoin(
+            Attendance,
+            sa.and_(
+                Attendance.class_day_id == ClassDay.id,
+                Attendance.enrollment_id == enrollment.id,
+            ),
+        )
+        .where(
+            ClassDay.cohort_id == enrollment.cohort_id,
+            ClassDay.cancelled.is_(False),
+            ClassDay.day <= today,
+        )
+        .order_by(ClassDay.day.desc())
+    ):
+        if status is None:
+            mark = "—"
+        else:
+            mark = labels.get(status) or labels.setdefault(status, attendance_label(status))
+        rows.append((write(day), mark, note or ""))
+    return rows

@@ -1,0 +1,489 @@
+"""A person's agenda over some days (classes, cohort events, 1:1 sessions), folded for
+staff into one line a day or a week of classes, and the private calendar feed built from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from operator import attrgetter
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import (
+    force_locale,
+    format_date,
+    get_locale,
+    gettext,
+    ngettext,
+)
+from sqlalchemy.orm import aliased
+
+from .. import audit
+from ..clock import SEOUL, today_in_seoul
+from ..extensions import db
+from ..links import external_url
+from ..models import (
+    ClassDay,
+    CoachingSession,
+    Cohort,
+    CohortStaff,
+    Enrollment,
+    EnrollmentStatus,
+    Role,
+    SessionKind,
+    SessionStatus,
+    User,
+)
+from ..models.types import utcnow
+from .services import kind_label, seoul
+
+
+@dataclass
+class AgendaItem:
+    starts_at: datetime
+    ends_at: datetime
+    kind: str  # "class", "event", "session"; "class_week", "class_day" from the folds
+    title: str
+    location: str = ""
+    session: sa.Row | None = None  # a session: its id, kind, status… (see _agenda_sessions)
+    cohort_label: str = ""  # class items: whose class, for folding a week into one line
+    days: str = ""  # class_week: the weekdays, "월–금" or "Mon–Wed, Fri"
+    count: int = 1  # class_day: how many cohorts have class that day
+    # Seoul's day and hours, worked out once (a schedule shows hundreds of items). Numeric
+    # times need no locale: strftime, not Babel.
+    day: date = field(init=False, compare=False, repr=False)
+    end_day: date = field(init=False, compare=False, repr=False)
+    start_time: str = field(init=False, compare=False, repr=False)
+    end_time: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        start, end = self.starts_at.astimezone(SEOUL), self.ends_at.astimezone(SEOUL)
+        self.day, self.end_day = start.date(), end.date()
+        self.start_time, self.end_time = start.strftime("%H:%M"), end.strftime("%H:%M")
+
+
+def _weekday_runs(days: list[date], names: dict[int, str] | None = None) -> str:
+    """Consecutive days as ranges of abbreviated weekday names: "월–금", "Mon–Tue, Thu".
+
+    `names`: the weekday names found so far, by weekday, to reuse over many calls."""
+    names = {} if names is None else names
+
+    def name(day: date) -> str:
+        found = names.get(day.weekday())
+        if found is None:
+            found = names[day.weekday()] = format_date(day, "EEE")
+        return found
+
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(name(run[0]) + ("" if len(run) == 1 else "–" + name(run[-1])) for run in runs)
+
+
+def _week_key(item: AgendaItem) -> tuple:
+    start, end = seoul(item.starts_at), seoul(item.ends_at)
+    return (start.isocalendar()[:2], item.cohort_label or item.title, start.time(), end.time())
+
+
+def fold_class_weeks(items: list[AgendaItem]) -> list[AgendaItem]:
+    """One line per week and cohort for class days with the same hours; the rest unchanged.
+
+    For staff, whose schedule is about 1:1 sessions, ten "Class" rows in two weeks bury the
+    sessions: a week's class days become one "class_week" item in the first day's place.
+    """
+    weeks: dict[tuple, list[AgendaItem]] = {}
+    for item in items:
+        if item.kind == "class":
+            weeks.setdefault(_week_key(item), []).append(item)
+    folded: list[AgendaItem] = []
+    for item in items:
+        if item.kind != "class":
+            folded.append(item)
+            continue
+        week = weeks[_week_key(item)]
+        if item is not week[0]:
+            continue
+        if len(week) == 1:
+            folded.append(item)
+            continue
+        folded.append(
+            AgendaItem(
+                week[0].starts_at,
+                week[-1].ends_at,
+                "class_week",
+                item.title,
+                cohort_label=item.cohort_label,
+                days=_weekday_runs([seoul(day.starts_at).date() for day in week]),
+            )
+        )
+    return folded
+
+
+def fold_class_days(items: list[AgendaItem]) -> list[AgendaItem]:
+    """One "class_day" item per day for the class days of several cohorts; the rest unchanged.
+
+    A coordinator staffs many cohorts: in the month view a day shows "11 classes" in one
+    line, above the sessions, instead of one "Class" line per cohort.
+    """
+    per_day: dict[date, list[AgendaItem]] = {}
+    for item in items:
+        if item.kind == "class":
+            per_day.setdefault(item.day, []).append(item)
+    folded: list[AgendaItem] = []
+    for item in items:
+        if item.kind != "class":
+            folded.append(item)
+            continue
+        classes = per_day[item.day]
+        if len(classes) == 1:
+            folded.append(item)
+        elif item is classes[0]:
+            count = len(classes)
+            folded.append(
+                AgendaItem(
+                    item.starts_at,
+                    max(other.ends_at for other in classes),
+                    "class_day",
+                    ngettext("%(num)d class", "%(num)d classes", count),
+                    count=count,
+                )
+            )
+    return folded
+
+
+def _agenda_sessions(
+    user: User, begin: datetime, finish: datetime, *, summary: bool
+) -> list[sa.Row]:
+    """The user's sessions meeting [begin, finish), as rows of what an agenda shows (id,
+    kind, status, times, location, trainee_id, `other`: the other person's name; `summary`
+    on request): a month of a busy coordinator's sessions, without building the models."""
+    trainee_view = user.role == Role.TRAINEE
+    other = aliased(User)
+    stmt = (
+        db.select(
+            CoachingSession.id,
+            CoachingSession.kind,
+            CoachingSession.status,
+            CoachingSession.starts_at,
+            CoachingSession.ends_at,
+            CoachingSession.location,
+            CoachingSession.trainee_id,
+            other.name.label("other"),
+            *([CoachingSession.summary] if summary else []),
+        )
+        .join(
+            other,
+            other.id == (CoachingSession.staff_id if trainee_view else CoachingSession.trainee_id),
+        )
+        .where(
+            (CoachingSession.trainee_id if trainee_view else CoachingSession.staff_id) == user.id,
+            CoachingSession.ends_at > begin,
+            CoachingSession.starts_at < finish,
+            CoachingSession.status != SessionStatus.CANCELLED,
+        )
+        .order_by(CoachingSession.starts_at, CoachingSession.id)
+    )
+    return list(db.session.execute(stmt))
+
+
+_STARTS_AT = attrgetter("starts_at")  # sort key without a Python call per item
+
+
+@dataclass
+class _ClassHours:
+    """A cohort's daily class hours and the labels its class items show."""
+
+    starts: time
+    ends: time
+    label: str
+    title: str
+
+
+@dataclass
+class _AgendaRows:
+    """What an agenda is made of, as read: session items, (day, cohort_id) class days with
+    their cohorts' hours, and cohort events as items."""
+
+    sessions: list[AgendaItem]
+    class_days: list[sa.Row]
+    cohorts: dict[int, _ClassHours]
+    events: list[AgendaItem]
+
+
+def _agenda_rows(user: User, start: date, end: date, *, summary: bool = False) -> _AgendaRows:
+    from ..models import CohortEvent
+
+    begin = datetime.combine(start, time(), SEOUL)
+    finish = datetime.combine(end + timedelta(days=1), time(), SEOUL)
+    kinds = {kind: kind_label(kind) for kind in SessionKind}
+    sessions = [
+        AgendaItem(s.starts_at, s.ends_at, "session", f"{kinds[s.kind]} · {s.other}", s.location, s)
+        for s in _agenda_sessions(user, begin, finish, summary=summary)
+    ]
+    if user.role == Role.TRAINEE:
+        cohort_ids = db.select(Enrollment.cohort_id).where(
+            Enrollment.user_id == user.id, Enrollment.status == EnrollmentStatus.ENROLLED
+        )
+    else:
+        cohort_ids = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
+    # Columns per class day, then each cohort (and its label) once: staff see hundreds of
+    # class days a month across a handful of cohorts.
+    days = db.session.execute(
+        db.select(ClassDay.day, ClassDay.cohort_id).where(
+            ClassDay.cohort_id.in_(cohort_ids),
+            ClassDay.cancelled.is_(False),
+            ClassDay.day >= start,
+            ClassDay.day <= end,
+        )
+    ).all()
+    cohorts: dict[int, _ClassHours] = {}
+    if days:
+        locale = str(get_locale())
+        for cohort in db.session.scalars(
+            db.select(Cohort).where(Cohort.id.in_({cohort_id for _, cohort_id in days}))
+        ):
+            label = cohort.label(locale)
+            cohorts[cohort.id] = _ClassHours(
+                cohort.class_starts_at,
+                cohort.class_ends_at,
+                label,
+                gettext("Class: %(cohort)s", cohort=label),
+            )
+    events = [
+        AgendaItem(event.starts_at, event.ends_at, "event", event.title, event.place)
+        for event in db.session.execute(
+            db.select(
+                CohortEvent.starts_at, CohortEvent.ends_at, CohortEvent.title, CohortEvent.place
+            ).where(
+                CohortEvent.cohort_id.in_(cohort_ids),
+                CohortEvent.starts_at < finish,
+                CohortEvent.ends_at > begin,
+            )
+        )
+    ]
+    return _AgendaRows(sessions, days, cohorts, events)
+
+
+def _class_item(day: date, hours: _ClassHours) -> AgendaItem:
+    return AgendaItem(
+        datetime.combine(day, hours.starts, SEOUL),
+        datetime.combine(day, hours.ends, SEOUL),
+        "class",
+        hours.title,
+        cohort_label=hours.label,
+    )
+
+
+def agenda(user: User, start: date, end: date, *, summary: bool = False) -> list[AgendaItem]:
+    """Class days, cohort events and sessions between the dates, in time order.
+
+    `summary`: load the sessions' summaries too (the calendar feed shows them).
+    """
+    rows = _agenda_rows(user, start, end, summary=summary)
+    classes = [_class_item(day, rows.cohorts[cohort_id]) for day, cohort_id in rows.class_days]
+    return sorted([*rows.sessions, *classes, *rows.events], key=_STARTS_AT)
+
+
+def agendas(
+    user: User, *spans: tuple[date, date], slack: timedelta = timedelta(days=7)
+) -> list[list[AgendaItem]]:
+    """The agenda of each span of dates, read once over all of them when they lie close
+    together (My schedule's month and its next two weeks, the usual case), else apiece."""
+    start = min(first for first, _ in spans)
+    end = max(last for _, last in spans)
+    if end - start > sum((last - first for first, last in spans), slack):
+        return [agenda(user, first, last) for first, last in spans]
+    items = agenda(user, start, end)
+    result = []
+    for first, last in spans:
+        begin = datetime.combine(first, time(), SEOUL)
+        finish = datetime.combine(last + timedelta(days=1), time(), SEOUL)
+        result.append([i for i in items if i.ends_at > begin and i.starts_at < finish])
+    return result
+
+
+def _within(items: list[AgendaItem], first: date, last: date) -> list[AgendaItem]:
+    begin = datetime.combine(first, time(), SEOUL)
+    finish = datetime.combine(last + timedelta(days=1), time(), SEOUL)
+    return [i for i in items if i.ends_at > begin and i.starts_at < finish]
+
+
+def _classes_by_day(rows: _AgendaRows, first: date, last: date) -> list[AgendaItem]:
+    """fold_class_days straight from the class-day rows: a day of one class is that class,
+    a day of several one "class_day" item from the earliest start to the latest end."""
+    per_day: dict[date, list[_ClassHours]] = {}
+    for day, cohort_id in rows.class_days:
+        if first <= day <= last:
+            per_day.setdefault(day, []).append(rows.cohorts[cohort_id])
+    titles: dict[int, str] = {}
+    items = []
+    for day, classes in per_day.items():
+        count = len(classes)
+        if count == 1:
+            items.append(_class_item(day, classes[0]))
+            continue
+        title = titles.get(count)
+        if title is None:
+            title = titles[count] = ngettext("%(num)d class", "%(num)d classes", count)
+        items.append(
+            AgendaItem(
+                datetime.combine(day, min(hours.starts for hours in classes), SEOUL),
+                datetime.combine(day, max(hours.ends for hours in classes), SEOUL),
+                "class_day",
+                title,
+                count=count,
+            )
+        )
+    return items
+
+
+def _classes_by_week(rows: _AgendaRows, first: date, last: date) -> list[AgendaItem]:
+    """fold_class_weeks straight from the class-day rows: a cohort's class days of one week
+    with the same hours are one "class_week" item, a lone day its "class" item."""
+    weeks: dict[tuple, tuple[_ClassHours, list[date]]] = {}
+    for day, cohort_id in rows.class_days:
+        if first <= day <= last:
+            hours = rows.cohorts[cohort_id]
+            key = (day.isocalendar()[:2], hours.label, hours.starts, hours.ends)
+            weeks.setdefault(key, (hours, []))[1].append(day)
+    items = []
+    names: dict[int, str] = {}
+    for hours, days in weeks.values():
+        days.sort()
+        if len(days) == 1:
+            items.append(_class_item(days[0], hours))
+            continue
+        items.append(
+            AgendaItem(
+                datetime.combine(days[0], hours.starts, SEOUL),
+                datetime.combine(days[-1], hours.ends, SEOUL),
+                "class_week",
+                hours.title,
+                cohort_label=hours.label,
+                days=_weekday_runs(days, names),
+            )
+        )
+    return items
+
+
+def staff_agendas(
+    user: User, month: tuple[date, date], upcoming: tuple[date, date]
+) -> tuple[list[AgendaItem], list[AgendaItem]]:
+    """A staff member's month, a day's classes folded into one line (fold_class_days), and
+    next days, a week of a cohort's classes folded into one line (fold_class_weeks): the
+    class days folded from their rows, without an item per class day first (a coordinator
+    has hundreds a month). Read once when the spans lie close together, else apiece."""
+    start, end = min(month[0], upcoming[0]), max(month[1], upcoming[1])
+    if end - start > (month[1] - month[0]) + (upcoming[1] - upcoming[0]) + timedelta(days=7):
+        month_rows = _agenda_rows(user, *month)
+        upcoming_rows = _agenda_rows(user, *upcoming)
+    else:
+        month_rows = upcoming_rows = _agenda_rows(user, start, end)
+    month_items = sorted(
+        [
+            *_within(month_rows.sessions, *month),
+            *_classes_by_day(month_rows, *month),
+            *_within(month_rows.events, *month),
+        ],
+        key=_STARTS_AT,
+    )
+    upcoming_items = sorted(
+        [
+            *_within(upcoming_rows.sessions, *upcoming),
+            *_classes_by_week(upcoming_rows, *upcoming),
+            *_within(upcoming_rows.events, *upcoming),
+        ],
+        key=_STARTS_AT,
+    )
+    return month_items, upcoming_items
+
+
+def _feed_token(nonce: str) -> str:
+    import hashlib
+    import hmac
+
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(key, b"calendar-feed:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def _hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_feed_link(user: User) -> str:
+    """Create (or replace, revoking the old one) the user's private calendar link."""
+    import secrets
+
+    user.feed_nonce = secrets.token_hex(16)
+    user.feed_token_hash = _hash(_feed_token(user.feed_nonce))
+    audit.record(user, "user.feed_link_created", user, label=user.email, campus_id=user.campus_id)
+    return feed_link(user)
+
+
+def feed_link(user: User) -> str | None:
+    if not user.feed_nonce:
+        return None
+    return external_url("sessions.feed", token=_feed_token(user.feed_nonce))
+
+
+def revoke_feed(user: User) -> None:
+    user.feed_nonce = None
+    user.feed_token_hash = None
+    audit.record(user, "user.feed_link_revoked", user, label=user.email, campus_id=user.campus_id)
+
+
+def user_for_feed(token: str) -> User | None:
+    if not token or len(token) > 128:
+        return None
+    user = db.session.scalar(db.select(User).where(User.feed_token_hash == _hash(token)))
+    return user if user is not None and user.active else None
+
+
+def ical(user: User) -> bytes:
+    """The user's agenda from 30 days ago to 180 days ahead as iCalendar (RFC 5545)."""
+    import hashlib
+
+    from icalendar import Calendar, Event
+
+    today = today_in_seoul()
+    calendar = Calendar()
+    calendar.add("prodid", "-//SeSAC MS//sesac_ms//KO")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"SeSAC · {user.name}")
+    calendar.add("x-wr-timezone", "Asia/Seoul")
+    with force_locale(user.locale):
+        for item in agenda(
+            user, today - timedelta(days=30), today + timedelta(days=180), summary=True
+        ):
+            event = Event()
+            # Stable across processes (hash() of a str is salted per process): calendar
+            # apps match events by UID, so a changing one duplicates the event.
+            digest = hashlib.sha256(item.title.encode()).hexdigest()[:16]
+            uid = (
+                f"session-{item.session.id}"
+                if item.session is not None
+                else f"{item.kind}-{item.starts_at.timestamp():.0f}-{digest}"
+            )
+            event.add("uid", f"{uid}@sesac-ms")
+            event.add("summary", item.title)
+            event.add("dtstart", item.starts_at.astimezone(SEOUL))
+            event.add("dtend", item.ends_at.astimezone(SEOUL))
+            event.add("dtstamp", utcnow())
+            if item.location:
+                event.add("location", item.location)
+            if item.session is not None and item.session.summary:
+                event.add("description", item.session.summary)
+            calendar.add_component(event)
+    calendar.add_missing_timezones()  # RFC 5545: a VTIMEZONE for every TZID used
+    return calendar.to_ical()
+
+
+def trainees_named(items: list[AgendaItem]) -> int:
+    """How many trainees a schedule names (the sessions' other party, for staff)."""
+    return len({item.session.trainee_id for item in items if item.session is not None})

@@ -1,0 +1,132 @@
+"""1:1 coverage of a cohort: who has had how many sessions of each kind, and who to contact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, lazyload, load_only
+
+from ..clock import SEOUL
+from ..extensions import db
+from ..models import (
+    CoachingSession,
+    Cohort,
+    Enrollment,
+    EnrollmentStatus,
+    FollowUp,
+    SessionKind,
+    SessionStatus,
+    User,
+)
+from ..models.types import UTCDateTime
+
+
+@dataclass
+class CoverageRow:
+    enrollment: Enrollment  # its id, user_id and user's name only (see coverage)
+    by_kind: dict[str, int]
+    total: int
+    no_shows: int
+    last_at: datetime | None
+    open_follow_ups: int
+    counts: list[int] = field(default_factory=list)  # completed sessions by SessionKind order
+    last_on: date | None = None  # last_at's day in Seoul
+
+
+def coverage(cohort: Cohort) -> tuple[list[CoverageRow], dict[str, int], float | None]:
+    """Per trainee: completed sessions by kind, no-shows, last session, open follow-ups.
+
+    Returns the rows, the number of trainees without a session of each kind, and the
+    cohort's no-show rate. A fixed number of queries.
+    """
+    # A cohort's trainees by name: only what the page shows (the user's joined campus and
+    # the rest of the columns are not needed, for seventy trainees and more).
+    enrollments = list(
+        db.session.scalars(
+            db.select(Enrollment)
+            .join(Enrollment.user)
+            .options(
+                load_only(Enrollment.id, Enrollment.user_id),
+                contains_eager(Enrollment.user).load_only(User.id, User.name),
+                lazyload("*"),
+            )
+            .where(
+                Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED
+            )
+            .order_by(User.name)
+        )
+    )
+    counts = db.session.execute(
+        db.select(
+            CoachingSession.trainee_id,
+            CoachingSession.kind,
+            CoachingSession.status,
+            sa.func.count(),
+            sa.type_coerce(sa.func.max(CoachingSession.starts_at), UTCDateTime()),
+        )
+        .where(CoachingSession.cohort_id == cohort.id)
+        .group_by(CoachingSession.trainee_id, CoachingSession.kind, CoachingSession.status)
+    ).all()
+    follow_ups = dict(
+        db.session.execute(
+            db.select(CoachingSession.trainee_id, sa.func.count(FollowUp.id))
+            .join(FollowUp, FollowUp.session_id == CoachingSession.id)
+            .where(CoachingSession.cohort_id == cohort.id, FollowUp.done_at.is_(None))
+            .group_by(CoachingSession.trainee_id)
+        ).all()
+    )
+    per: dict[int, dict] = {}
+    done = no_show = 0
+    for trainee_id, kind, status, n, last in counts:
+        entry = per.setdefault(trainee_id, {"by_kind": {}, "no_shows": 0, "last": None})
+        if status == SessionStatus.COMPLETED:
+            entry["by_kind"][str(kind)] = entry["by_kind"].get(str(kind), 0) + n
+            done += n
+            entry["last"] = max(filter(None, [entry["last"], last]), default=None)
+        elif status == SessionStatus.NO_SHOW:
+            entry["no_shows"] += n
+            no_show += n
+    rows = []
+    kinds = [kind.value for kind in SessionKind]
+    for enrollment in enrollments:
+        entry = per.get(enrollment.user_id, {"by_kind": {}, "no_shows": 0, "last": None})
+        by_kind, last = entry["by_kind"], entry["last"]
+        rows.append(
+            CoverageRow(
+                enrollment,
+                by_kind,
+                sum(by_kind.values()),
+                entry["no_shows"],
+                last,
+                follow_ups.get(enrollment.user_id, 0),
+                [by_kind.get(kind, 0) for kind in kinds],
+                last.astimezone(SEOUL).date() if last is not None else None,
+            )
+        )
+    missing = {
+        kind.value: sum(1 for row in rows if not row.by_kind.get(kind.value))
+        for kind in SessionKind
+    }
+    rate = 100.0 * no_show / (done + no_show) if done + no_show else None
+    return rows, missing, rate
+
+
+def to_contact(
+    cohort: Cohort, limit: int = 10, *, rows: list[CoverageRow] | None = None
+) -> list[CoverageRow]:
+    """Trainees to contact next: no mentoring yet, fewest sessions, open follow-ups first.
+
+    `rows`: the cohort's coverage rows when the caller has them already."""
+    if rows is None:
+        rows, _, _ = coverage(cohort)
+    return sorted(
+        rows,
+        key=lambda r: (
+            bool(r.by_kind.get("mentoring")),
+            r.total,
+            -r.open_follow_ups,
+            r.enrollment.user.name,
+        ),
+    )[:limit]
