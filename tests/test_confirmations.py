@@ -45,16 +45,34 @@ MACRO_CALL = re.compile(
     r"\{\{\s*(?:button|post_button|decision)\((?:[^{}]|\{[^{}]*\})*?\)\s*\}\}", re.S
 )
 ENDPOINT = re.compile(r"""(?:url_for\(|decision\()\s*['"]([\w.]+)['"]""")
+# Long lists build their rows' addresses from one `url_parts("endpoint", "id")` passed to the
+# template as NAME (cohorts.routes.url_parts), used as `{{ NAME[0] }}{{ id }}{{ NAME[1] }}`.
+URL_PARTS_PASSED = re.compile(r"""(\w+)=url_parts\(\s*['"]([\w.]+)['"]""")
+URL_PARTS_USED = re.compile(r"\{\{\s*(\w+)\[0\]\s*\}\}")
+SOURCES = Path(__file__).resolve().parent.parent / "sesac_ms"
+
+
+def _url_parts_endpoints() -> dict[str, set[str]]:
+    """Template variable name -> the endpoints routes pass under it through url_parts."""
+    names: dict[str, set[str]] = {}
+    for path in SOURCES.rglob("*.py"):
+        for name, endpoint in URL_PARTS_PASSED.findall(path.read_text(encoding="utf-8")):
+            names.setdefault(name, set()).add(endpoint)
+    return names
 
 
 def _posting_pieces() -> list[tuple[str, str, str]]:
     """(template, endpoint, text) for every form tag or posting macro call naming an endpoint."""
     pieces = []
+    passed = _url_parts_endpoints()
     for path in sorted(TEMPLATES.rglob("*.html")):
         text = path.read_text(encoding="utf-8")
         for match in [*FORM_TAG.finditer(text), *MACRO_CALL.finditer(text)]:
             piece = match.group(0)
-            for endpoint in ENDPOINT.findall(piece):
+            endpoints = set(ENDPOINT.findall(piece))
+            for name in URL_PARTS_USED.findall(piece):
+                endpoints |= passed.get(name, set())
+            for endpoint in sorted(endpoints):
                 pieces.append((str(path.relative_to(TEMPLATES)), endpoint, piece))
     return pieces
 

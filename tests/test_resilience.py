@@ -355,13 +355,20 @@ def test_every_postgresql_connection_starts_with_the_configured_timeouts(
     with worker.app_context():
         shown = {
             name: db.session.execute(sa.text(f"SHOW {name}")).scalar()
-            for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+            for name in (
+                "statement_timeout",
+                "lock_timeout",
+                "idle_in_transaction_session_timeout",
+                "plan_cache_mode",
+            )
         }
         db.session.rollback()
     assert shown == {
         "statement_timeout": "4s",
         "lock_timeout": "1500ms",
         "idle_in_transaction_session_timeout": "20s",
+        # A plan for each execution's values, never psycopg's prepared generic plan.
+        "plan_cache_mode": "force_custom_plan",
     }
 
 
@@ -504,6 +511,7 @@ def test_engine_options_keep_what_the_url_and_the_settings_already_say():
     assert options["connect_args"] == {
         "connect_timeout": 2,
         "options": "-c statement_timeout=10000 -c lock_timeout=5000 "
-        "-c idle_in_transaction_session_timeout=0 -c search_path=ms",
+        "-c idle_in_transaction_session_timeout=0 -c plan_cache_mode=force_custom_plan "
+        "-c search_path=ms",
     }
     assert options["pool_timeout"] == 1 and options["pool_pre_ping"] is True

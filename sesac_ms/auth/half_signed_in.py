@@ -70,10 +70,19 @@ def finish(found: User) -> str:
     return value.get("next", "")
 
 
-def mark_exempt() -> None:
-    session[DONE] = EXEMPT
+def mark_exempt(role: str) -> None:
+    """No second factor was due for this role: kept with the role, so that later requests
+    need no query to know it is still not due (see `exempt_role`)."""
+    session[DONE] = f"{EXEMPT}:{role}"
 
 
 def passed() -> str | None:
     """FACTOR, EXEMPT, or None when this session has not been through the second step."""
-    return session.get(DONE)
+    value = session.get(DONE)
+    return value.partition(":")[0] if isinstance(value, str) else None
+
+
+def exempt_role() -> str | None:
+    """The role an exempt session signed in with."""
+    value = session.get(DONE)
+    return value.partition(":")[2] or None if isinstance(value, str) else None

@@ -46,7 +46,7 @@ def login() -> ResponseReturnValue:
             session.permanent = True
             login_user(user, remember=form.remember.data)
             session["locale"] = user.locale
-            half_signed_in.mark_exempt()
+            half_signed_in.mark_exempt(user.role.value)
             refresh()  # building the form fixed this request's language: greet in the user's
             flash(gettext("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(form.next.data) or url_for("main.dashboard"))

@@ -65,6 +65,10 @@ def is_required(user: User) -> bool:
     return user.role in required_roles()
 
 
+def role_required(role: str | None) -> bool:
+    return role is not None and role in {required.value for required in required_roles()}
+
+
 @dataclass(frozen=True)
 class Factors:
     totp: bool

@@ -32,15 +32,18 @@ def second_step_due() -> ResponseReturnValue | None:
     passed = half_signed_in.passed()
     if request.endpoint in REACHABLE_BEFORE_SECOND_STEP or passed == half_signed_in.FACTOR:
         return None
+    # An exempt session stays so, without a query, while the policy leaves its role out.
+    if passed == half_signed_in.EXEMPT and not second_factor.role_required(
+        half_signed_in.exempt_role()
+    ):
+        return None
     if not current_user.is_authenticated:
         return None
     user = acting_user()
     required = second_factor.is_required(user)
-    if passed == half_signed_in.EXEMPT and not required:
-        return None
     factors = second_factor.factors_of(user)
     if not factors.any and not required:
-        half_signed_in.mark_exempt()
+        half_signed_in.mark_exempt(user.role.value)
         return None
     going = request.full_path if request.method == "GET" else ""
     logout_user()

@@ -58,6 +58,7 @@ from sesac_ms.models import (
     InterviewSlot,
     OutboxMessage,
     Outcome,
+    Passkey,
     Referral,
     RetentionCheck,
     Role,
@@ -282,6 +283,7 @@ def _user_text() -> list[str]:
         OutboxMessage.subject,
         OutboxMessage.body,
         Course.description,
+        Passkey.name,
     ]
     found: set[str] = set()
     for column in columns:
