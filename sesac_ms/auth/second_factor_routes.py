@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
@@ -266,38 +268,38 @@ def account() -> ResponseReturnValue:
     )
 
 
-@bp.post("/account/passkeys/<int:passkey_id>/remove")
-@require(AUTHENTICATED)
-def remove_passkey(passkey_id: int) -> ResponseReturnValue:
+def _remove_from_account(remove: Callable[[User], None], done: str) -> ResponseReturnValue:
+    """Run one removal from the account page: its refusal or `done` as a message."""
     user = acting_user()
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        passkeys.remove(user, passkey_id)
+        remove(user)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "danger")
     else:
         db.session.commit()
-        flash(gettext("The passkey is removed from your account."), "success")
+        flash(done, "success")
     return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/passkeys/<int:passkey_id>/remove")
+@require(AUTHENTICATED)
+def remove_passkey(passkey_id: int) -> ResponseReturnValue:
+    return _remove_from_account(
+        lambda user: passkeys.remove(user, passkey_id),
+        gettext("The passkey is removed from your account."),
+    )
 
 
 @bp.post("/account/authenticator/remove")
 @require(AUTHENTICATED)
 def remove_authenticator() -> ResponseReturnValue:
-    user = acting_user()
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    try:
-        second_factor.remove_totp(user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "danger")
-    else:
-        db.session.commit()
-        flash(gettext("The authenticator app is removed from your account."), "success")
-    return redirect(url_for("auth.account"))
+    return _remove_from_account(
+        second_factor.remove_totp,
+        gettext("The authenticator app is removed from your account."),
+    )
 
 
 @bp.post("/account/recovery-codes")

@@ -444,14 +444,7 @@ def _built_query(
         stmt = stmt.join(Course, Course.id == Cohort.course_id).join(
             Campus, Campus.id == Course.campus_id
         )
-        if by_campus:
-            stmt = stmt.where(Campus.id == sa.bindparam("campus_id", type_=sa.Integer))
-        if by_year:
-            stmt = stmt.where(
-                Cohort.end_on >= sa.bindparam("year_from", type_=sa.Date),
-                Cohort.end_on <= sa.bindparam("year_to", type_=sa.Date),
-            )
-        return stmt
+        return _campus_and_year(stmt, by_campus, by_year)
 
     base = filtered(base)
     order = (Campus.opening_order.nulls_last(), group[0], *group[2:])
@@ -648,6 +641,12 @@ def _reported_query(by_campus: bool, by_year: bool, dialect: str) -> Any:
         .order_by(_closed_sql(30, TODAY).desc(), Cohort.end_on.desc(), Cohort.id.desc())
         .limit(sa.bindparam("limit", type_=sa.Integer))
     )
+    return _campus_and_year(stmt, by_campus, by_year)
+
+
+def _campus_and_year(stmt: Any, by_campus: bool, by_year: bool) -> Any:
+    """The report's campus and year filters as bound parameters (`campus_id`, `year_from`,
+    `year_to`), so one statement serves every campus and year; stmt reaches Course and Cohort."""
     if by_campus:
         stmt = stmt.where(Course.campus_id == sa.bindparam("campus_id", type_=sa.Integer))
     if by_year:
