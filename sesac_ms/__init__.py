@@ -215,17 +215,20 @@ def _select_locale() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from . import admin, applications, auth, cohorts, main, placements, reports, sessions
+    from .notify import routes as notify_routes
 
     for blueprint in (
         main.bp,
         auth.bp,
         admin.bp,
         cohorts.bp,
+        cohorts.checkin_bp,  # /check-in: trainees' self check-in and the classroom screen
         applications.bp,
         applications.front.bp,  # /apply: the public form's readable links
         sessions.bp,
         placements.bp,
         reports.bp,
+        notify_routes.bp,  # /notify: each user's message settings
     ):
         app.register_blueprint(blueprint)
 

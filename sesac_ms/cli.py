@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 import sqlalchemy as sa
@@ -18,6 +18,8 @@ from .models import Campus, Role
 
 if TYPE_CHECKING:
     from .mail import SendResult
+
+T = TypeVar("T")
 
 
 def find_campus(name: str) -> Campus | None:
@@ -320,8 +322,9 @@ def certification_report_command(
     )
 
 
-def _run_import(kind: str, path: str) -> None:
-    """Import a file as the system (no acting user): every error to stderr, or the counts."""
+def _import_file(path: str, run: Callable[[str, bytes], T]) -> T:
+    """Read a file within the import limits and run an import (or its check) on it as the
+    system (no acting user); on any refusal, every error to stderr and exit 1."""
     import os
 
     from .imports.limits import Limits, file_too_large
@@ -335,7 +338,7 @@ def _run_import(kind: str, path: str) -> None:
             raise file_too_large(os.path.getsize(path), limits)
         with open(path, "rb") as file:
             content = file.read()
-        result = importing.IMPORTS[kind](None, os.path.basename(path), content)
+        return run(os.path.basename(path), content)
     except importing.ImportRefused as refused:
         db.session.rollback()
         for error in refused.errors:
@@ -349,6 +352,13 @@ def _run_import(kind: str, path: str) -> None:
         db.session.rollback()
         click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
+
+
+def _run_import(kind: str, path: str) -> None:
+    """Import a file as the system (no acting user): every error to stderr, or the counts."""
+    from .placements import importing
+
+    result = _import_file(path, lambda name, content: importing.IMPORTS[kind](None, name, content))
     db.session.commit()
     counts = result.as_dict()
     line = "created {created}, updated {updated}, unchanged {unchanged}".format(**counts)
@@ -376,6 +386,45 @@ def import_certifications_command(file: str) -> None:
     """Import certification attempts (자격증 응시) of known trainees from a CSV or XLSX FILE,
     all or nothing."""
     _run_import("certifications", file)
+
+
+@click.command("import-attendance")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option(
+    "--dry-run", is_flag=True, help="Check the file and say what importing it would change."
+)
+@with_appcontext
+def import_attendance_command(file: str, dry_run: bool) -> None:
+    """Import attendance marks of class days (출결, docs/formats.md) from a CSV or XLSX FILE,
+    all or nothing; marks already stored are matched, so importing a file again changes
+    nothing. With --dry-run, nothing is written."""
+    from .cohorts import attendance_import, attendance_import_writer
+
+    # A bar on a terminal only: piped or captured output stays the one line of counts.
+    progress = _progressbar if sys.stdout.isatty() else None
+    if dry_run:
+        preview = _import_file(
+            file,
+            lambda name, content: attendance_import.check_attendance(
+                name, content, progress=progress
+            ),
+        )
+        db.session.rollback()
+        click.echo(
+            f"would create {preview.count('new')}, update {preview.count('updated')}, "
+            f"leave {preview.count('unchanged')} unchanged (dry run: nothing was written)"
+        )
+        return
+    result = _import_file(
+        file,
+        lambda name, content: attendance_import_writer.import_attendance(
+            None, name, content, progress=progress
+        ),
+    )
+    db.session.commit()
+    click.echo(
+        "created {created}, updated {updated}, unchanged {unchanged}".format(**result.as_dict())
+    )
 
 
 @applications_cli.command("purge-expired")
@@ -489,9 +538,16 @@ def demo_data_if_empty_command() -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
+    from .notify.cli import notify_cli
+
+    app.cli.add_command(notify_cli)
     app.cli.add_command(applications_cli)
+    from .cohorts.cli import attendance_cli
+
+    app.cli.add_command(attendance_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(import_records_command)
     app.cli.add_command(import_certifications_command)
+    app.cli.add_command(import_attendance_command)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(demo_data_if_empty_command)

@@ -91,6 +91,9 @@ CONSENT_NOTICE_VERSION = "2026-11"
 # address they keep anyone from flooding one mailbox. Bots meet the honeypot and the
 # form-age token first (a form sent sooner than APPLY_FORM_MIN_SECONDS after it was
 # opened, or later than APPLY_FORM_MAX_AGE, is asked to be sent again).
+# Check-in attempts per trainee: a day needs two, a few mistyped codes fit easily, and
+# guessing a 6-digit code that changes every 30 seconds at this pace is hopeless.
+CHECKIN_RATE_LIMIT = "20 per hour"
 APPLY_RATE_LIMIT = "200 per hour"  # applications accepted per client address
 APPLY_EMAIL_RATE_LIMIT = "5 per hour"  # per e-mail address and cohort
 STATUS_ACTION_RATE_LIMIT = "60 per hour"  # withdraw / take / decline, per client address
@@ -124,6 +127,25 @@ MAIL_DEFAULT_SENDER = "SeSAC MS <no-reply@sesac.example>"
 MAIL_TIMEOUT = 10.0
 # A message still failing this long after it was queued is given up (admin: Mail page).
 MAIL_GIVE_UP_AFTER = timedelta(days=3)
+
+# Text and KakaoTalk messages (sesac_ms/notify) go through Solapi (solapi.com), which
+# sends both. Without SOLAPI_API_KEY they are written to the log, as mail is without
+# MAIL_SERVER; with MAIL_SERVER but no Solapi key, everyone gets e-mail. SOLAPI_SENDER is
+# the sending number registered with Solapi; KAKAO_PFID the KakaoTalk channel's profile id.
+SOLAPI_API_KEY = ""
+SOLAPI_API_SECRET = ""
+SOLAPI_SENDER = ""
+SOLAPI_BASE_URL = "https://api.solapi.com"
+KAKAO_PFID = ""
+# KakaoTalk notifications use templates registered with Kakao: message kind → template id,
+# e.g. {"session_booked": "KA01TP..."}; "<kind>:en" for the English one. A kind without a
+# template goes by text message instead (`flask notify templates` prints the texts).
+KAKAO_TEMPLATES: dict = {}
+# Applicants chose no channel: their messages go by this one (email, sms or kakao).
+NOTIFY_APPLICANT_CHANNEL = "email"
+# Tries of a text or KakaoTalk message while the provider is unreachable before it falls
+# back to the next channel (KakaoTalk → text → e-mail); a refused message falls back at once.
+NOTIFY_CHANNEL_TRIES = 3
 
 # Absolute base for links in mails (set-password links), e.g. https://ms.sesac.seoul.kr
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"

@@ -52,6 +52,11 @@ def login_limit() -> str:
     return worker_share(current_app.config["LOGIN_RATE_LIMIT"])
 
 
+def checkin_limit() -> str:
+    """Check-in attempts per trainee (a 6-digit code must not be guessed by trying)."""
+    return worker_share(current_app.config["CHECKIN_RATE_LIMIT"])
+
+
 def apply_limit() -> str:
     """Accepted application form submissions per client address (one campus Wi-Fi)."""
     return worker_share(current_app.config["APPLY_RATE_LIMIT"])

@@ -26,6 +26,10 @@ PLAIN_NAMES = (
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
+    "SOLAPI_API_KEY",
+    "SOLAPI_API_SECRET",
+    "SOLAPI_SENDER",
+    "KAKAO_PFID",
     "PROXY_FIX_COUNT",
 )
 # SESAC_ variables that choose how the app starts rather than set a setting.

@@ -195,6 +195,21 @@ SAMPLES: dict[str, tuple[str, str, dict]] = {
     ),
     "calendar.event_deleted": ("CohortEvent", "데이터 1기", {"title": ["해커톤", None]}),
     "attendance.recorded": ("Cohort", "데이터 1기 2026-03-02", {"최교육": [None, "late"]}),
+    "attendance.checked_in": (
+        "Cohort",
+        "데이터 1기 2026-03-02",
+        {"최교육": [None, "2026-03-02T00:05:00+00:00"]},
+    ),
+    "attendance.checked_out": (
+        "Cohort",
+        "데이터 1기 2026-03-02",
+        {"최교육": [None, "2026-03-02T09:01:00+00:00"]},
+    ),
+    "attendance.imported": (
+        "Cohort",
+        "데이터 1기 2026-03-02",
+        {"최교육": ["absent", "excused"], "김교육": [None, "present"], "이교육": "late"},
+    ),
     "roster.enrolled": (
         "Enrollment",
         "최교육 <t@sesac.example>",

@@ -23,6 +23,7 @@ from openpyxl import Workbook
 from sesac_ms.applications.services import today_in_seoul
 from sesac_ms.clock import SEOUL
 from sesac_ms.extensions import db
+from sesac_ms.imports import uploads
 from sesac_ms.imports.reader import CellError
 from sesac_ms.models import (
     AuditEntry,
@@ -667,7 +668,7 @@ def test_a_coordinator_imports_into_stored_cohorts_only(client, login_as, world)
 
 def test_only_the_uploader_may_confirm_a_records_upload(client, login_as, world, make_user):
     uploader = make_user("admin")
-    stored = importing.store_upload(uploader, "records", *records_file("utf-8"))
+    stored = uploads.store_upload(uploader, importing.RECORDS, *records_file("utf-8"))
     db.session.commit()
     login_as("admin", locale="en")  # another admin: the upload is not theirs
     assert confirm(client, stored.id).status_code == 404
@@ -686,17 +687,23 @@ def test_confirming_twice_imports_once(client, login_as, world):
     assert count(Enrollment) == 9
 
 
-def test_an_applicant_upload_is_not_confirmed_here(client, login_as, world, make_user):
-    manager = login_as("manager", campus=world["guro"], locale="en")
+def applicant_upload(uploader: User, cohort: Cohort) -> UploadedFile:
+    """An upload of the applicant import (it is for a cohort), stored as its page stores it."""
     stored = UploadedFile(
         kind="applicants",
         filename="a.csv",
         content=b"x",
-        uploaded_by_id=manager.id,
-        target_id=world["cohort"].id,
+        uploaded_by_id=uploader.id,
+        target_id=cohort.id,
     )
     db.session.add(stored)
     db.session.commit()
+    return stored
+
+
+def test_an_applicant_upload_is_not_confirmed_here(client, login_as, world, make_user):
+    manager = login_as("manager", campus=world["guro"], locale="en")
+    stored = applicant_upload(manager, world["cohort"])
     response = confirm(client, stored.id)
     assert response.status_code == 302
     assert any("not a trainee-records or certifications file" in m for m in flashes(client))

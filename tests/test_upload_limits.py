@@ -600,6 +600,17 @@ def post_file(client, address: str, filename: str, content: bytes):
     )
 
 
+def assert_refused_beside_the_file(response) -> None:
+    """The upload page refused WIDE beside its file field and shows no preview."""
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert (
+        '<div class="invalid-feedback">The sheet is 16,384 columns wide; at most 100 are read.'
+        in html
+    )
+    assert 'id="preview-title"' not in html
+
+
 def test_the_applicant_upload_shows_the_refusal_beside_the_file_and_stores_nothing(
     client, login_as, make_cohort
 ):
@@ -608,13 +619,7 @@ def test_the_applicant_upload_shows_the_refusal_beside_the_file_and_stores_nothi
     response = post_file(
         client, url("applications.import_applicants", cohort_id=cohort.id), "wide.xlsx", WIDE
     )
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert (
-        '<div class="invalid-feedback">The sheet is 16,384 columns wide; at most 100 are read.'
-        in html
-    )
-    assert 'id="preview-title"' not in html
+    assert_refused_beside_the_file(response)
     assert count(UploadedFile) == 0 and count(Application) == 0
 
 

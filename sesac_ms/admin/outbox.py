@@ -17,6 +17,7 @@ from ..forms import attempt, finish
 from ..mail.sender import give_up_after
 from ..models import OutboxMessage
 from ..models.types import utcnow
+from ..notify.preferences import channel_label
 from ..permissions import acting_user, require
 from . import bp
 
@@ -30,7 +31,11 @@ class RequeueForm(FlaskForm):
 
 
 # The outbox's tabs, as the access log names them.
-STATE_LABELS = {mail.FAILED: _l("Given up"), mail.PENDING: _l("Waiting")}
+STATE_LABELS = {
+    mail.FAILED: _l("Given up"),
+    mail.PENDING: _l("Waiting"),
+    mail.FELL_BACK: _l("Fell back"),
+}
 
 
 def _state() -> str:
@@ -62,6 +67,7 @@ def outbox() -> ResponseReturnValue:
         counts=mail.outbox_counts(),
         now=utcnow(),
         give_up_after=format_timedelta(give_up_after(), threshold=1.5),
+        channel_label=channel_label,
     )
 
 

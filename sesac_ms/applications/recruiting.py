@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask_babel import force_locale, gettext
 from sqlalchemy.orm import contains_eager
 
-from .. import mail
+from .. import notify
 from ..auth.services import normalise_email
 from ..clock import today_in_seoul
 from ..extensions import db
@@ -97,17 +96,8 @@ def mail_status_links(email: str, locale: str) -> None:
     )
     if not applications:
         return
-    with force_locale(locale):
-        subject = gettext("[SeSAC] The links to your applications")
-        lines = [
-            gettext("Hello %(name)s,", name=applications[0].name),
-            gettext(
-                "Someone, probably you, asked for the private links to the applications sent "
-                "with this e-mail address. Each link shows the application's status; keep "
-                "them to yourself. If you did not ask, you can ignore this mail."
-            ),
-        ]
-        for application in applications:
-            lines.append(f"{application.cohort.label(locale)}\n{status_link(application)}")
-        body = "\n\n".join(lines)
-    mail.queue(address, subject, body)
+    notify.send(
+        notify.Recipient(name=applications[0].name, email=address, locale=locale),
+        "status_links",
+        applications=[(a.cohort.label, status_link(a)) for a in applications],
+    )

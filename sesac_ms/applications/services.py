@@ -19,11 +19,11 @@ from typing import Any
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import force_locale, format_date, format_datetime, gettext, lazy_gettext
+from flask_babel import format_date, gettext, lazy_gettext
 from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, mail
+from .. import audit, notify
 from ..auth.services import create_user, find_user_by_email, normalise_email
 from ..clock import today_in_seoul
 from ..errors import Conflict, InvalidInput, Problems
@@ -1290,69 +1290,32 @@ def stage_label(stage: Stage | str) -> str:
     return str(_STAGES[Stage(stage)])
 
 
+# What each step of an application is called among the messages (notify/templates.py).
+_MESSAGES = {
+    "submitted": "application_submitted",
+    "already_applied": "application_already_applied",
+    "interview": "interview_slot",
+    "accepted": "application_accepted",
+    "waitlisted": "application_waitlisted",
+    "offered": "waitlist_offer",
+    "rejected": "application_rejected",
+}
+
+
 def _mail(application: Application, kind: str) -> None:
+    """Tell the applicant (notify.send: by the channel applicants get)."""
     cohort = application.cohort
-    with force_locale(application.locale):
-        link = status_link(application)
-        label = cohort.label(application.locale)
-        greeting = gettext("Hello %(name)s,", name=application.name)
-        if kind == "submitted":
-            subject = gettext("[SeSAC] Application received: %(cohort)s", cohort=label)
-            text = gettext(
-                "We received your application to %(cohort)s. You can see its "
-                "status and withdraw it at this private link:",
-                cohort=label,
-            )
-        elif kind == "already_applied":
-            subject = gettext("[SeSAC] You already applied: %(cohort)s", cohort=label)
-            text = gettext(
-                "Someone, probably you, sent an application to %(cohort)s again with this "
-                "e-mail address. Only one application per address is kept, so the new one "
-                "was not stored. Your application of %(date)s is unchanged; see its "
-                "status at this private link:",
-                cohort=label,
-                date=format_date(application.consented_at),
-            )
-        elif kind == "interview":
-            slot = application.interview_slot
-            subject = gettext("[SeSAC] Your interview: %(cohort)s", cohort=label)
-            text = gettext(
-                "Your interview is on %(when)s at %(where)s. Details and changes:",
-                when=format_datetime(slot.starts_at, "yyyy-MM-dd HH:mm"),
-                where=slot.location,
-            )
-        elif kind == "accepted":
-            subject = gettext("[SeSAC] You are accepted: %(cohort)s", cohort=label)
-            text = gettext(
-                "Congratulations: you are accepted to %(cohort)s. Training starts "
-                "on %(date)s. Your application:",
-                cohort=label,
-                date=format_date(cohort.start_on),
-            )
-        elif kind == "waitlisted":
-            subject = gettext("[SeSAC] You are on the waitlist: %(cohort)s", cohort=label)
-            text = gettext(
-                "You are on the waitlist of %(cohort)s. If a place frees up, we "
-                "mail you an offer. Your application:",
-                cohort=label,
-            )
-        elif kind == "offered":
-            subject = gettext("[SeSAC] A place is free for you: %(cohort)s", cohort=label)
-            text = gettext(
-                "A place in %(cohort)s is free for you. Take it by %(date)s at "
-                "this link, or it passes to the next applicant:",
-                cohort=label,
-                date=format_date(application.offer_expires_on),
-            )
-        else:
-            subject = gettext("[SeSAC] About your application: %(cohort)s", cohort=label)
-            text = gettext(
-                "Thank you for applying to %(cohort)s. We are sorry that we cannot "
-                "offer you a place this time. Your application:",
-                cohort=label,
-            )
-        body = "\n\n".join([greeting, text, link])
-    mail.queue(application.email, subject, body)
+    values: dict[str, Any] = {"cohort": cohort.label, "link": status_link(application)}
+    if kind == "already_applied":
+        values["date"] = application.consented_at
+    elif kind == "interview":
+        slot = application.interview_slot
+        values.update(when=slot.starts_at, where=slot.location)
+    elif kind == "accepted":
+        values["date"] = cohort.start_on
+    elif kind == "offered":
+        values["date"] = application.offer_expires_on
+    notify.send(application, _MESSAGES[kind], **values)
 
 
 # --- retention ----------------------------------------------------------------------------

@@ -21,9 +21,9 @@ import pyotp
 import segno
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import gettext
 
-from .. import audit, crypto, mail
+from .. import audit, crypto, notify
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import Role, User
@@ -256,25 +256,7 @@ def _use_recovery_code(user: User, code: str, now: datetime) -> bool:
 
 
 def _mail_recovery_code_used(user: User, when: datetime) -> None:
-    left = factors_of(user).recovery_left
-    with force_locale(user.locale):
-        subject = gettext("[SeSAC MS] A recovery code was used to log in")
-        body = "\n\n".join(
-            [
-                gettext("Hello %(name)s,", name=user.name),
-                gettext(
-                    "Someone logged in to your SeSAC MS account at %(when)s (Seoul time) "
-                    "with your password and one of your recovery codes. %(left)d codes are left.",
-                    when=format_datetime(when, "yyyy-MM-dd HH:mm"),
-                    left=left,
-                ),
-                gettext(
-                    "If it was not you, tell your administrator now: they can end every "
-                    "session and reset your second factor."
-                ),
-            ]
-        )
-    mail.queue(user.email, subject, body)
+    notify.send(user, "recovery_code_used", when=when, left=factors_of(user).recovery_left)
 
 
 # --- the second step of a sign-in ------------------------------------------------------
@@ -313,20 +295,7 @@ def reset(actor: User | None, user: User) -> None:
         label=user.email,
         campus_id=user.campus_id,
     )
-    with force_locale(user.locale):
-        subject = gettext("[SeSAC MS] Your second factor was reset")
-        body = "\n\n".join(
-            [
-                gettext("Hello %(name)s,", name=user.name),
-                gettext(
-                    "An administrator removed the authenticator app, passkeys and recovery "
-                    "codes of your SeSAC MS account and ended its sessions. At your next "
-                    "log-in you set up a second factor again."
-                ),
-                gettext("If you did not ask for this, tell your administrator now."),
-            ]
-        )
-    mail.queue(user.email, subject, body)
+    notify.send(user, "second_factor_reset")
 
 
 def find_user(email: str) -> User:

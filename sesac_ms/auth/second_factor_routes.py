@@ -13,6 +13,8 @@ from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import show_domain_error
 from ..models import User
+from ..models.mail import Channel
+from ..notify.preferences import channel_label
 from ..permissions import AUTHENTICATED, PUBLIC, acting_user, require
 from ..rate_limits import login_limit
 from . import bp, half_signed_in, passkeys, second_factor
@@ -265,6 +267,7 @@ def account() -> ResponseReturnValue:
         factors=second_factor.factors_of(user),
         passkeys=passkeys.passkeys_of(user),
         required=second_factor.is_required(user),
+        message_channel=channel_label(user.notify_channel if user.phone else Channel.EMAIL),
     )
 
 

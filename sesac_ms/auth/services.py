@@ -12,10 +12,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import gettext
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .. import audit, mail
+from .. import audit, notify
 from ..errors import Conflict, InvalidInput, Problems
 from ..extensions import db
 from ..links import external_url
@@ -167,30 +167,13 @@ def account_locked(user: User, until: datetime) -> None:
     )
     if not user.active:
         return
-    with force_locale(user.locale):
-        subject = gettext("[SeSAC MS] Log-in to your account is paused")
-        body = "\n\n".join(
-            [
-                gettext("Hello %(name)s,", name=user.name),
-                gettext(
-                    "Someone typed a wrong password or log-in code for your SeSAC MS account "
-                    "%(n)d times in a row. To protect the account, log-in is refused until "
-                    "%(until)s (Seoul time).",
-                    n=current_app.config["LOGIN_MAX_FAILURES"],
-                    until=format_datetime(until, "yyyy-MM-dd HH:mm"),
-                ),
-                gettext(
-                    "If it was you, wait until then, or set a new password now: that also "
-                    "ends the lock. Ask for a link here:"
-                ),
-                external_url("auth.forgot_password"),
-                gettext(
-                    "If it was not you, the attempts failed and nobody got in with them. "
-                    "Still, choose a password that you use nowhere else."
-                ),
-            ]
-        )
-    mail.queue(user.email, subject, body)
+    notify.send(
+        user,
+        "account_locked",
+        n=current_app.config["LOGIN_MAX_FAILURES"],
+        until=until,
+        link=external_url("auth.forgot_password"),
+    )
 
 
 def end_all_sessions(user: User) -> None:
@@ -224,29 +207,8 @@ def issue_password_link(
     )
     link = external_url("auth.set_password", token=raw)
     hours = int(current_app.config["PASSWORD_TOKEN_LIFETIME"].total_seconds() // 3600)
-    with force_locale(user.locale):
-        if purpose == "welcome":
-            subject = gettext("[SeSAC MS] Set your password")
-            intro = gettext(
-                "Hello %(name)s, an account on SeSAC MS was created for you.", name=user.name
-            )
-        else:
-            subject = gettext("[SeSAC MS] Reset your password")
-            intro = gettext(
-                "Hello %(name)s, someone asked to reset your SeSAC MS password.", name=user.name
-            )
-        body = "\n\n".join(
-            [
-                intro,
-                gettext(
-                    "Open this link to set your password (valid for %(hours)d hours, once):",
-                    hours=hours,
-                ),
-                link,
-                gettext("If you did not expect this mail, you can ignore it."),
-            ]
-        )
-    mail.queue(user.email, subject, body)
+    kind = "password_welcome" if purpose == "welcome" else "password_reset"
+    notify.send(user, kind, hours=hours, link=link)
     return link
 
 

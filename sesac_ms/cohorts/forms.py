@@ -5,7 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -109,6 +111,14 @@ class RosterRulesForm(FlaskForm):
         _l("Lates or early leaves that make one absence"),
         validators=[DataRequired(), NumberRange(min=1, max=10)],
     )
+    grace_minutes = IntegerField(
+        _l("Grace minutes for check-in times"),
+        validators=[Optional(), NumberRange(min=0, max=120)],
+        description=_l(
+            "Arriving this many minutes after the start, or leaving this many "
+            "before the end, still counts as on time."
+        ),
+    )
     completion_threshold = IntegerField(
         _l("Attendance needed to complete (%)"),
         validators=[DataRequired(), NumberRange(min=1, max=100)],
@@ -116,3 +126,25 @@ class RosterRulesForm(FlaskForm):
     deposit_amount = IntegerField(
         _l("Deposit (won, 0 = none)"), validators=[Optional(), NumberRange(min=0, max=10_000_000)]
     )
+
+
+class CheckInForm(FlaskForm):
+    """A trainee's check-in or check-out: the code on the classroom screen (or the QR link's)."""
+
+    code = StringField(
+        _l("Code on the screen"),
+        validators=[
+            DataRequired(message=_l("Enter the 6-digit code on the classroom screen.")),
+            Length(max=40),
+        ],
+    )
+    direction = RadioField(
+        _l("I am"),
+        choices=[
+            SelectChoice("in", _l("Arriving (check in)")),
+            SelectChoice("out", _l("Leaving (check out)")),
+        ],
+        default="in",
+        validators=[DataRequired(message=_l("Choose checking in or checking out."))],
+    )
+    cohort_id = HiddenField()

@@ -10,7 +10,6 @@ roster costs the same few queries however many trainees it shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
@@ -34,9 +33,11 @@ from ..models import (
     Enrollment,
     EnrollmentStatus,
     EventKind,
+    MarkSource,
     User,
 )
 from ..models.audit import AccessAction
+from .attendance_figures import AttendanceSummary, flag_label, summaries  # noqa: F401
 
 ATTENDED = (
     AttendanceStatus.PRESENT,
@@ -126,6 +127,7 @@ def check_rules(
     lates_per_absence: int | None,
     completion_threshold: int | None,
     deposit_amount: int | None,
+    grace_minutes: int | None = None,
 ) -> str:
     """The weekdays as stored, or every problem of the roster rules at once, changing nothing.
 
@@ -144,6 +146,8 @@ def check_rules(
         problems.add(gettext("Class must end after it starts."), "class_ends_at")
     if lates_per_absence is not None and not 1 <= lates_per_absence <= 10:
         problems.add(gettext("Between 1 and 10."), "lates_per_absence")
+    if grace_minutes is not None and not 0 <= grace_minutes <= 120:
+        problems.add(gettext("Between 0 and 120."), "grace_minutes")
     if completion_threshold is not None and not 1 <= completion_threshold <= 100:
         problems.add(gettext("Between 1 and 100."), "completion_threshold")
     if deposit_amount is not None and deposit_amount < 0:
@@ -162,6 +166,7 @@ def update_rules(
     lates_per_absence: int,
     completion_threshold: int,
     deposit_amount: int,
+    grace_minutes: int | None = None,
 ) -> None:
     """The cohort's weekly pattern, class hours, attendance rule numbers and deposit."""
     weekdays = check_rules(
@@ -171,7 +176,10 @@ def update_rules(
         lates_per_absence=lates_per_absence,
         completion_threshold=completion_threshold,
         deposit_amount=deposit_amount,
+        grace_minutes=grace_minutes,
     )
+    if grace_minutes is None:
+        grace_minutes = cohort.grace_minutes
     changes = audit.apply_changes(
         cohort,
         {
@@ -179,6 +187,7 @@ def update_rules(
             "class_starts_at": class_starts_at,
             "class_ends_at": class_ends_at,
             "lates_per_absence": lates_per_absence,
+            "grace_minutes": grace_minutes,
             "completion_threshold": completion_threshold,
             "deposit_amount": deposit_amount,
         },
@@ -422,6 +431,7 @@ def record_attendance(
         )
     }
     changes: dict[str, Any] = {}
+    problems = Problems()
     for enrollment_id, (raw_status, note) in marks.items():
         enrollment = enrollments.get(enrollment_id)
         if enrollment is None:
@@ -457,8 +467,21 @@ def record_attendance(
             )
             changes[enrollment.user.name] = [None, status]
         elif record.status != status or record.note != note:
+            if record.status != status and record.source == MarkSource.CHECK_IN:
+                # The sheet is the authority over check-in times, with a reason on record.
+                if not note or note == record.note:
+                    problems.add(
+                        gettext(
+                            "Say why you change %(name)s's mark made from check-in times.",
+                            name=enrollment.user.name,
+                        ),
+                        f"note-{enrollment_id}",
+                    )
+                    continue
+                record.source = MarkSource.MANUAL
             changes[enrollment.user.name] = [record.status, status]
             record.status, record.note, record.recorded_by_id = status, note, actor.id
+    problems.raise_any()
     if changes:
         audit.record(
             actor,
@@ -469,117 +492,6 @@ def record_attendance(
             campus_id=cohort.campus_id,
         )
     return len(changes)
-
-
-@dataclass
-class AttendanceSummary:
-    days: int = 0  # days with attendance taken for this trainee
-    present: int = 0
-    late: int = 0
-    left_early: int = 0
-    absent: int = 0
-    excused: int = 0
-    rate: float | None = None
-    whole_course_days: int = 0
-    flags: list[str] = field(default_factory=list)  # "below", "at_risk", "expulsion"
-
-
-def _rate(summary: AttendanceSummary, lates_per_absence: int) -> float | None:
-    if not summary.days:
-        return None
-    attended = summary.present + summary.late + summary.left_early + summary.excused
-    attended -= (summary.late + summary.left_early) // lates_per_absence
-    return 100.0 * attended / summary.days
-
-
-def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
-    """Attendance figures and flags of every trainee of the cohort, in one query."""
-    month = sa.func.extract("month", ClassDay.day) + 100 * sa.func.extract("year", ClassDay.day)
-    # One statement, three parts: marks per status (read through the trainees' index, days
-    # cancelled left out), absences per month (the expulsion rule; the month is worked out
-    # for absent marks only) and class days per month.
-    trainees = db.select(Enrollment.id).where(Enrollment.cohort_id == cohort.id)
-    cancelled = db.select(ClassDay.id).where(
-        ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(True)
-    )
-    totals = (
-        db.select(
-            sa.literal(0).label("part"),
-            Attendance.enrollment_id,
-            Attendance.status,
-            sa.literal(0).label("month"),
-            sa.func.count().label("n"),
-        )
-        .where(
-            Attendance.enrollment_id.in_(trainees),
-            Attendance.class_day_id.not_in(cancelled),
-        )
-        .group_by(Attendance.enrollment_id, Attendance.status)
-    )
-    absences = (
-        db.select(
-            sa.literal(1), Attendance.enrollment_id, Attendance.status, month, sa.func.count()
-        )
-        .join(ClassDay, ClassDay.id == Attendance.class_day_id)
-        .where(
-            Attendance.enrollment_id.in_(trainees),
-            ClassDay.cancelled.is_(False),
-            Attendance.status == AttendanceStatus.ABSENT,
-        )
-        .group_by(Attendance.enrollment_id, Attendance.status, month)
-    )
-    days = (
-        db.select(sa.literal(2), sa.null(), sa.null(), month, sa.func.count())
-        .where(ClassDay.cohort_id == cohort.id, ClassDay.cancelled.is_(False))
-        .group_by(month)
-    )
-    counts: dict[tuple[int, str], int] = {}
-    monthly_absences = []
-    days_per_month = {}
-    for part, enrollment_id, status, in_month, n in db.session.execute(
-        sa.union_all(totals, absences, days)
-    ).all():
-        if part == 2:
-            days_per_month[in_month] = n
-        elif part == 1:
-            monthly_absences.append((enrollment_id, in_month, n))
-        else:
-            counts[(enrollment_id, str(status))] = n
-    whole_course = sum(days_per_month.values())
-    result: dict[int, AttendanceSummary] = {}
-    for (enrollment_id, status), n in counts.items():
-        summary = result.setdefault(enrollment_id, AttendanceSummary())
-        setattr(summary, AttendanceStatus(status).value, n)
-        summary.days += n
-    threshold = cohort.completion_threshold
-    allowed = int(whole_course * (100 - threshold) / 100)  # absence-days the course allows
-    expelled_by_month = {
-        eid
-        for eid, m, n in monthly_absences
-        if days_per_month.get(m) and n * 2 >= days_per_month[m]
-    }
-    for enrollment_id, summary in result.items():
-        summary.whole_course_days = whole_course
-        summary.rate = _rate(summary, cohort.lates_per_absence)
-        lost = summary.days - (summary.rate or 0) * summary.days / 100
-        if summary.rate is not None and summary.rate < threshold:
-            summary.flags.append("below")
-        elif allowed - lost <= max(1, allowed // 4):
-            summary.flags.append("at_risk")
-        if enrollment_id in expelled_by_month or summary.absent * 5 > whole_course:
-            summary.flags.append("expulsion")
-    return result
-
-
-_FLAGS = {
-    "below": lazy_gettext("Below the completion threshold"),
-    "at_risk": lazy_gettext("At risk of falling below the threshold"),
-    "expulsion": lazy_gettext("Meets an expulsion flag (absences)"),
-}
-
-
-def flag_label(flag: str) -> str:
-    return str(_FLAGS[flag])
 
 
 # --- completion and deposits ----------------------------------------------------------

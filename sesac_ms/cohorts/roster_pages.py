@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import format_date, gettext
+from flask_babel import format_date, gettext, ngettext
 
 from .. import audit, spreadsheet_out
+from ..clock import SEOUL
 from ..extensions import db
 from ..models import (
     Attendance,
@@ -23,6 +24,7 @@ from ..models import (
     Cohort,
     Enrollment,
     EnrollmentStatus,
+    MarkSource,
     User,
 )
 from ..models.audit import AccessAction
@@ -98,12 +100,21 @@ def calendar_month(cohort: Cohort, month: str | None, today: date) -> CalendarMo
 class SheetRow:
     enrollment_id: int
     name: str
-    status: str  # the recorded mark's value, "present" when none is recorded yet
+    status: str  # the recorded mark's value; when none is recorded, see `sheet_rows`
     note: str
+    arrived: str = ""  # check-in time (HH:MM, Seoul), "" when none
+    left: str = ""
+    minutes_late: int = 0
+    minutes_left_early: int = 0
+    checked_in: bool = False  # the mark was made from check-in times, not set by hand
 
 
 def sheet_rows(cohort: Cohort, class_day: ClassDay) -> list[SheetRow]:
-    """`sheet` as the attendance page shows it: only the columns it needs, by name."""
+    """`sheet` as the attendance page shows it: only the columns it needs, by name.
+
+    A trainee with nothing recorded starts as present, or as absent once anyone has
+    checked in that day (then no check-in means not there).
+    """
     rows = db.session.execute(
         db.select(
             Enrollment.id,
@@ -113,6 +124,11 @@ def sheet_rows(cohort: Cohort, class_day: ClassDay) -> list[SheetRow]:
             Attendance.status,
             Attendance.note,
             Attendance.id,
+            Attendance.arrived_at,
+            Attendance.left_at,
+            Attendance.minutes_late,
+            Attendance.minutes_left_early,
+            Attendance.source,
         )
         .join(User, User.id == Enrollment.user_id)
         .outerjoin(
@@ -124,17 +140,45 @@ def sheet_rows(cohort: Cohort, class_day: ClassDay) -> list[SheetRow]:
         .where(Enrollment.cohort_id == cohort.id)
         .order_by(User.name, Enrollment.id)
     ).all()
+    rows = [
+        row
+        for row in rows
+        if row.status == EnrollmentStatus.ENROLLED
+        or row[6] is not None
+        or (row.status_on is not None and row.status_on >= class_day.day)
+    ]
+    anyone_checked_in = any(row.arrived_at is not None for row in rows)
+    unrecorded = AttendanceStatus.ABSENT if anyone_checked_in else AttendanceStatus.PRESENT
+
+    def clock(moment: datetime | None) -> str:
+        return moment.astimezone(SEOUL).strftime("%H:%M") if moment else ""
+
     return [
         SheetRow(
             enrollment_id,
             name,
-            AttendanceStatus(mark).value if mark else AttendanceStatus.PRESENT.value,
+            AttendanceStatus(mark).value if mark else unrecorded.value,
             note or "",
+            clock(arrived_at),
+            clock(left_at),
+            minutes_late or 0,
+            minutes_left_early or 0,
+            source == MarkSource.CHECK_IN,
         )
-        for enrollment_id, name, status, status_on, mark, note, record_id in rows
-        if status == EnrollmentStatus.ENROLLED
-        or record_id is not None
-        or (status_on is not None and status_on >= class_day.day)
+        for (
+            enrollment_id,
+            name,
+            _status,
+            _status_on,
+            mark,
+            note,
+            _record_id,
+            arrived_at,
+            left_at,
+            minutes_late,
+            minutes_left_early,
+            source,
+        ) in rows
     ]
 
 
@@ -234,6 +278,10 @@ class RosterRow:
     absent: int
     late_or_early: int
     flags: list[tuple[str, str]]  # (flag, label)
+    # still reachable, for trainees with class days to come (None otherwise)
+    reachable: float | None
+    absences_left: int
+    minutes_off: int  # minutes late and left early, from check-in times
     sessions: str
     passed_exams: str
     outcome: str
@@ -290,6 +338,11 @@ def roster_rows(cohort: Cohort, sort: str = "name") -> list[RosterRow]:
                 absent=summary.absent,
                 late_or_early=summary.late + summary.left_early,
                 flags=[(flag, once(flag_label, flag)) for flag in summary.flags],
+                reachable=summary.reachable
+                if summary.days_left and status == EnrollmentStatus.ENROLLED
+                else None,
+                absences_left=summary.absences_left,
+                minutes_off=summary.minutes_late + summary.minutes_left_early,
                 sessions=", ".join(f"{once(kind_label, kind)} {n}" for kind, n in sessions),
                 passed_exams=", ".join(extra.passed_exams) if extra else "",
                 outcome=once(outcome_label, extra.outcome) if extra else "",
@@ -432,14 +485,43 @@ def day_formatter() -> Callable[[date], str]:
     return write
 
 
-def attendance_record(enrollment: Enrollment, today: date) -> list[tuple[str, str, str]]:
-    """(day, mark, note) of each class held up to today, the latest first, ready to show;
-    '—' where no mark was recorded."""
+def times_text(
+    arrived_at: datetime | None,
+    left_at: datetime | None,
+    minutes_late: int = 0,
+    minutes_left_early: int = 0,
+) -> str:
+    """A day's check-in times as people read them: "09:12–17:40 · 12 minutes late · …"."""
+    if arrived_at is None and left_at is None:
+        return ""
+
+    def clock(moment: datetime | None) -> str:
+        return moment.astimezone(SEOUL).strftime("%H:%M") if moment else "…"
+
+    parts = [f"{clock(arrived_at)}–{clock(left_at)}"]
+    if minutes_late:
+        parts.append(ngettext("%(num)d minute late", "%(num)d minutes late", minutes_late))
+    if minutes_left_early:
+        parts.append(ngettext("%(num)d minute early", "%(num)d minutes early", minutes_left_early))
+    return " · ".join(parts)
+
+
+def attendance_record(enrollment: Enrollment, today: date) -> list[tuple[str, str, str, str]]:
+    """(day, mark, note, times) of each class held up to today, the latest first, ready to
+    show; '—' where no mark was recorded."""
     write = day_formatter()
     labels: dict[Any, str] = {}
     rows = []
-    for day, status, note in db.session.execute(
-        db.select(ClassDay.day, Attendance.status, Attendance.note)
+    for day, status, note, arrived, left, late, early in db.session.execute(
+        db.select(
+            ClassDay.day,
+            Attendance.status,
+            Attendance.note,
+            Attendance.arrived_at,
+            Attendance.left_at,
+            Attendance.minutes_late,
+            Attendance.minutes_left_early,
+        )
         .outerjoin(
             Attendance,
             sa.and_(
@@ -458,5 +540,7 @@ def attendance_record(enrollment: Enrollment, today: date) -> list[tuple[str, st
             mark = "—"
         else:
             mark = labels.get(status) or labels.setdefault(status, attendance_label(status))
-        rows.append((write(day), mark, note or ""))
+        rows.append(
+            (write(day), mark, note or "", times_text(arrived, left, late or 0, early or 0))
+        )
     return rows

@@ -12,7 +12,7 @@ from wtforms import SelectChoice
 from .. import audit
 from ..auth.forms import ButtonForm
 from ..clock import SEOUL
-from ..errors import DomainError
+from ..errors import DomainError, each_error
 from ..extensions import db
 from ..forms import finish, flash_form_errors, show_domain_error, validate_all
 from ..models import (
@@ -46,6 +46,7 @@ def _labels() -> dict:
         "drop_reason_label": roster.drop_reason_label,
         "flag_label": roster.flag_label,
         "event_kind_label": roster.event_kind_label,
+        "times_text": roster_pages.times_text,
     }
 
 
@@ -134,6 +135,7 @@ def roster_rules(cohort_id: int) -> ResponseReturnValue:
             "class_starts_at",
             "class_ends_at",
             "lates_per_absence",
+            "grace_minutes",
             "completion_threshold",
             "deposit_amount",
         )
@@ -277,8 +279,9 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     class_day = _in_cohort(ClassDay, day_id, cohort)
     form = ButtonForm()
+    marks: dict[int, tuple[str, str]] = {}
+    errors: dict[int, list[str]] = {}  # enrollment id -> the problems beside its note
     if form.validate_on_submit():
-        marks = {}
         for name, value in request.form.items():
             if name.startswith("status-") and name[7:].isdigit():
                 enrollment_id = int(name[7:])
@@ -287,12 +290,22 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
             changed = roster.record_attendance(acting_user(), cohort, class_day, marks)
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "danger")
+            for problem in each_error(error):
+                field = problem.field or ""
+                if field.startswith("note-") and field[5:].isdigit():
+                    errors.setdefault(int(field[5:]), []).append(problem.message)
+                else:
+                    flash(problem.message, "danger")
+            if errors:
+                flash(gettext("Nothing was saved: see the rows marked below."), "danger")
         else:
             db.session.commit()
             flash(gettext("Attendance saved (%(n)d changed).", n=changed), "success")
             return redirect(url_for("cohorts.roster_page", cohort_id=cohort_id))
     rows = roster_pages.sheet_rows(cohort, class_day)
+    for row in rows:  # a refused sheet comes back as it was sent, with its problems
+        if row.enrollment_id in marks:
+            row.status, row.note = marks[row.enrollment_id][0], marks[row.enrollment_id][1]
     audit.log_list_access(
         acting_user(),
         "cohorts.attendance",
@@ -316,6 +329,7 @@ def attendance(cohort_id: int, day_id: int) -> ResponseReturnValue:
             for s in AttendanceStatus
         ],
         form=form,
+        errors=errors,
         today=roster.today_in_seoul(),
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
@@ -482,9 +496,13 @@ def my_training() -> ResponseReturnValue:
     context = {}
     if enrollment is not None:
         cohort = enrollment.cohort
+        records = roster.trainee_attendance(enrollment)
+        today = roster.today_in_seoul()
         context = {
             "cohort": cohort,
-            "records": roster.trainee_attendance(enrollment),
+            "records": records,
+            "class_today": enrollment.status == EnrollmentStatus.ENROLLED
+            and any(day.day == today and not day.cancelled for day, _ in records),
             "summary": roster.summaries(cohort).get(enrollment.id),
             "events": roster.events(cohort),
         }

@@ -1,13 +1,15 @@
-"""The mail outbox: requests queue messages, a worker (or cron) sends them.
+"""The outbox: requests queue messages (e-mail, text, KakaoTalk), a worker or cron sends them.
 
-`queue()` is all that other code needs. Sending (`send_pending`, the worker) claims each
-message before it goes out, retries with a growing pause and gives a message up only
+`queue()` is all that sesac_ms.notify needs; other code sends through `notify.send`.
+Sending (`send_pending`, the worker) claims each message before it goes out, retries with
+a growing pause, falls back from KakaoTalk to text to e-mail, and gives a message up only
 after MAIL_GIVE_UP_AFTER; see `sender.py`.
 """
 
 from ..models import OutboxMessage
 from .outbox import (
     FAILED,
+    FELL_BACK,
     PENDING,
     STATES,
     make_pending_due,
@@ -24,6 +26,7 @@ from .worker import run_worker, stop_on_signals
 
 __all__ = [
     "FAILED",
+    "FELL_BACK",
     "PENDING",
     "STATES",
     "OutboxMessage",

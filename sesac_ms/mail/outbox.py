@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from ..errors import Conflict
 from ..extensions import db
 from ..models import OutboxMessage
+from ..models.mail import Channel
 from ..models.types import utcnow
+from ..notify.channels import is_live
 from .sender import send_pending
 
 # Session.info keys: the messages queued in the open transaction, and (inside a request)
@@ -30,20 +32,44 @@ _COMMITTED = "sesac_ms.mail.committed"
 
 FAILED = "failed"
 PENDING = "pending"
-STATES = (FAILED, PENDING)
+FELL_BACK = "fell_back"  # sent or not: messages that fell back to another channel
+STATES = (FAILED, PENDING, FELL_BACK)
 
 
-def queue(recipient: str, subject: str, body: str) -> OutboxMessage:
+def queue(
+    recipient: str,
+    subject: str,
+    body: str,
+    *,
+    channel: Channel = Channel.EMAIL,
+    phone: str | None = None,
+    kind: str | None = None,
+    template_id: str | None = None,
+    template_values: dict[str, str] | None = None,
+    urgent: bool = False,
+    now: datetime | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage:
     """Store a message to send; it is sent once the caller's transaction commits, never
-    before (and never if it rolls back)."""
-    now = utcnow()
+    before (and never if it rolls back), and not before `not_before` if given.
+
+    By default an e-mail to `recipient`; sesac_ms.notify chooses another `channel` (with
+    the `phone` it goes to, and a KakaoTalk template). Code that sends people messages
+    calls `notify.send`, which renders the message and chooses the channel."""
+    now = now or utcnow()
     message = OutboxMessage(
         recipient=recipient,
         subject=subject,
         body=body,
         created_at=now,
         queued_at=now,
-        next_attempt_at=now,
+        next_attempt_at=not_before or now,
+        channel=channel,
+        phone=phone,
+        kind=kind,
+        template_id=template_id,
+        template_values=template_values,
+        urgent=urgent,
     )
     db.session.add(message)
     db.session.info.setdefault(_QUEUED, []).append(message)
@@ -68,16 +94,25 @@ def _forget_rolled_back(session: Session) -> None:
     session.info.pop(_QUEUED, None)
 
 
-def send_after_request(response: Response) -> Response:
-    """Without MAIL_SERVER, write the mail this request queued and committed to the log.
+def logged_channels(config: Any) -> list[Channel]:
+    """The channels whose messages only go to the log: e-mail without MAIL_SERVER, text
+    and KakaoTalk without Solapi settings."""
+    logged = [] if config.get("MAIL_SERVER") else [Channel.EMAIL]
+    return logged + ([] if is_live(config) else [Channel.SMS, Channel.KAKAO])
 
-    With MAIL_SERVER the request sends nothing: the worker does, so an SMTP outage never
-    slows a request down or costs a message its tries.
+
+def send_after_request(response: Response) -> Response:
+    """Write the messages this request queued and committed to the log, if they only go
+    there (no MAIL_SERVER, no Solapi settings: development).
+
+    Messages that really go out are never sent by the request: the worker sends them, so
+    an SMTP or Solapi outage never slows a request down or costs a message its tries.
     """
     committed = db.session.info.pop(_COMMITTED, None)
-    if committed and not current_app.config.get("MAIL_SERVER"):
+    channels = logged_channels(current_app.config) if committed else []
+    if committed and channels:
         try:
-            send_pending(len(committed), ids=committed)
+            send_pending(len(committed), ids=committed, channels=channels)
         except Exception:  # never fail a request that already committed
             current_app.logger.exception("writing this request's mail to the log failed")
     return response
@@ -88,7 +123,14 @@ def send_after_request(response: Response) -> Response:
 
 def outbox_query(state: str = "") -> sa.Select[tuple[OutboxMessage]]:
     """Unsent messages, given-up ones first (newest first), then pending ones by due time;
-    `state` narrows to FAILED or PENDING."""
+    `state` narrows to FAILED or PENDING. FELL_BACK: the messages, sent or not, that fell
+    back from KakaoTalk or text to another channel, the latest first."""
+    if state == FELL_BACK:
+        return (
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.fell_back_at.is_not(None))
+            .order_by(OutboxMessage.fell_back_at.desc(), OutboxMessage.id.desc())
+        )
     query = sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
     if state == FAILED:
         query = query.where(OutboxMessage.given_up_at.is_not(None))
@@ -103,14 +145,17 @@ def outbox_query(state: str = "") -> sa.Select[tuple[OutboxMessage]]:
 
 
 def outbox_counts() -> dict[str, int]:
-    """How many messages are given up and how many wait to be sent."""
+    """How many messages are given up, how many wait to be sent, how many fell back."""
     failed, pending = db.session.execute(
         sa.select(
             sa.func.count(OutboxMessage.given_up_at),
             sa.func.count(OutboxMessage.id) - sa.func.count(OutboxMessage.given_up_at),
         ).where(OutboxMessage.sent_at.is_(None))
     ).one()
-    return {FAILED: failed, PENDING: pending}
+    fell_back = db.session.scalar(
+        sa.select(sa.func.count(OutboxMessage.id)).where(OutboxMessage.fell_back_at.is_not(None))
+    )
+    return {FAILED: failed, PENDING: pending, FELL_BACK: fell_back or 0}
 
 
 def make_pending_due(now: datetime | None = None) -> int:

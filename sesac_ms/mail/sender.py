@@ -17,6 +17,14 @@ claim (`WHERE claimed_by = token`).
 A failed message is tried again after 1, 2, 4 … minutes (at most an hour); one still
 failing MAIL_GIVE_UP_AFTER after it was queued is given up and shown on the admin outbox
 page with its last error.
+
+Every channel goes through the same claims: e-mail by SMTP (transport.py), text and
+KakaoTalk messages by Solapi (sesac_ms/notify/channels.py). A phone message that Solapi
+refuses falls back at once to the next channel (KakaoTalk → text → e-mail); one that
+cannot reach Solapi is retried like mail and falls back after NOTIFY_CHANNEL_TRIES tries,
+so only e-mail, the last channel, is ever given up. Each fallback is recorded on the
+message (`fallbacks`, `fell_back_at`) and shown on the admin outbox page. A retry of a
+phone message that is not urgent waits out the night-time quiet hours.
 """
 
 from __future__ import annotations
@@ -34,7 +42,10 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import OutboxMessage
+from ..models.mail import Channel
 from ..models.types import utcnow
+from ..notify.channels import PhoneTransport, phone_transport_for
+from ..notify.quiet import after_quiet_hours
 from .transport import DeliveryFailed, ServerUnavailable, Transport, describe, transport_for
 
 BATCH = 10  # messages claimed at a time
@@ -44,6 +55,9 @@ MAX_RETRY = timedelta(hours=1)
 DEFAULT_GIVE_UP_AFTER = timedelta(days=3)
 # Messages claimed but not yet tried are released this long before their lease ends.
 LEASE_MARGIN = 30.0
+DEFAULT_CHANNEL_TRIES = 3
+# Where a phone message goes when its channel fails.
+FALLBACK = {Channel.KAKAO: Channel.SMS, Channel.SMS: Channel.EMAIL}
 
 
 @dataclass
@@ -100,6 +114,70 @@ class _Claimed(NamedTuple):
     body: str
     attempts: int
     queued_at: datetime
+    channel: Channel
+    phone: str | None
+    template_id: str | None
+    template_values: dict[str, str] | None
+    urgent: bool
+    channel_attempts: int
+    fallbacks: list[dict[str, Any]] | None
+
+
+_CLAIMED_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.recipient,
+    OutboxMessage.subject,
+    OutboxMessage.body,
+    OutboxMessage.attempts,
+    OutboxMessage.queued_at,
+    OutboxMessage.channel,
+    OutboxMessage.phone,
+    OutboxMessage.template_id,
+    OutboxMessage.template_values,
+    OutboxMessage.urgent,
+    OutboxMessage.channel_attempts,
+    OutboxMessage.fallbacks,
+)
+
+
+class _Transports:
+    """A pass's transports: SMTP (or the log) for e-mail, Solapi (or the log) for phones,
+    each opened only when a message needs it."""
+
+    def __init__(self) -> None:
+        self.config = current_app.config
+        self.email: Transport = transport_for(self.config)
+        self._phone: PhoneTransport | None = None
+
+    @property
+    def phone(self) -> PhoneTransport:
+        if self._phone is None:
+            self._phone = phone_transport_for(self.config)
+        return self._phone
+
+    def deliver(self, message: _Claimed) -> None:
+        if message.channel == Channel.EMAIL:
+            self.email.send(message.recipient, message.subject, message.body)
+        elif message.channel == Channel.SMS:
+            self.phone.send_sms(str(message.phone), message.body)
+        else:
+            self.phone.send_kakao(
+                str(message.phone),
+                message.body,
+                message.template_id,
+                message.template_values or {},
+            )
+
+    def close(self) -> None:
+        try:
+            self.email.close()
+        finally:
+            if self._phone is not None:
+                self._phone.close()
+
+
+def channel_tries() -> int:
+    return max(int(current_app.config.get("NOTIFY_CHANNEL_TRIES") or DEFAULT_CHANNEL_TRIES), 1)
 
 
 def _claim(
@@ -109,6 +187,7 @@ def _claim(
     now: datetime,
     lease: timedelta,
     ids: Collection[int] | None,
+    channels: Collection[Channel] | None = None,
 ) -> list[_Claimed] | None:
     """Claim up to `limit` due messages and commit the claim; None when none is due.
 
@@ -126,6 +205,8 @@ def _claim(
     )
     if ids is not None:
         candidates_query = candidates_query.where(OutboxMessage.id.in_(ids))
+    if channels is not None:
+        candidates_query = candidates_query.where(OutboxMessage.channel.in_(channels))
     candidates = session.scalars(candidates_query).all()
     if not candidates:
         session.rollback()
@@ -139,14 +220,7 @@ def _claim(
     claimed = [
         _Claimed(*row)
         for row in session.execute(
-            sa.select(
-                OutboxMessage.id,
-                OutboxMessage.recipient,
-                OutboxMessage.subject,
-                OutboxMessage.body,
-                OutboxMessage.attempts,
-                OutboxMessage.queued_at,
-            )
+            sa.select(*_CLAIMED_COLUMNS)
             .where(OutboxMessage.claimed_by == token, OutboxMessage.id.in_(candidates))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         )
@@ -182,10 +256,24 @@ def _sent(session: Session, token: str, message: _Claimed, now: datetime) -> Non
 
 
 def _failed(
-    session: Session, token: str, message: _Claimed, error: str, now: datetime, limit: timedelta
+    session: Session,
+    token: str,
+    message: _Claimed,
+    error: str,
+    now: datetime,
+    limit: timedelta,
+    *,
+    refused: bool = False,
 ) -> bool:
     """Record a failed attempt: retry later, or give up once `limit` has passed. True if
-    given up."""
+    given up. A phone message falls back to the next channel instead when `refused` (the
+    provider said no to it) or after its channel's tries; a retry waits out the night."""
+    if message.channel != Channel.EMAIL:
+        if refused or message.channel_attempts + 1 >= channel_tries():
+            _fall_back(session, token, message, error, now)
+        else:
+            _retry_phone(session, token, message, error, now)
+        return False
     attempts = message.attempts + 1
     give_up = now - message.queued_at >= limit
     later: dict[str, Any] = (
@@ -214,6 +302,56 @@ def _failed(
     return give_up
 
 
+def _retry_phone(
+    session: Session, token: str, message: _Claimed, error: str, now: datetime
+) -> None:
+    tries = message.channel_attempts + 1
+    later = now + retry_delay(tries)
+    if not message.urgent:
+        later = after_quiet_hours(later)
+    _finish(
+        session,
+        token,
+        message.id,
+        attempts=OutboxMessage.attempts + 1,
+        channel_attempts=OutboxMessage.channel_attempts + 1,
+        last_error=error[:1000],
+        next_attempt_at=later,
+    )
+    current_app.logger.warning(
+        "%s message %d not sent (try %d), next try at %s: %s",
+        message.channel,
+        message.id,
+        tries,
+        later.isoformat(timespec="seconds"),
+        error,
+    )
+
+
+def _fall_back(session: Session, token: str, message: _Claimed, error: str, now: datetime) -> None:
+    """Send the message by the next channel, due now (a text that is not urgent waits out
+    the night), and record the step."""
+    to = FALLBACK[message.channel]
+    step = {"from": str(message.channel), "to": str(to), "error": error[:300]}
+    step["at"] = now.isoformat(timespec="seconds")
+    due = now if to == Channel.EMAIL or message.urgent else after_quiet_hours(now)
+    _finish(
+        session,
+        token,
+        message.id,
+        attempts=OutboxMessage.attempts + 1,
+        channel=to,
+        channel_attempts=0,
+        last_error=error[:1000],
+        next_attempt_at=due,
+        fallbacks=[*(message.fallbacks or []), step],
+        fell_back_at=now,
+    )
+    current_app.logger.warning(
+        "%s message %d not sent, falling back to %s: %s", message.channel, message.id, to, error
+    )
+
+
 def _release(session: Session, token: str, messages: Sequence[_Claimed]) -> None:
     """Give back claimed messages not tried: the next sender takes them at once."""
     session.execute(
@@ -228,44 +366,57 @@ def _release(session: Session, token: str, messages: Sequence[_Claimed]) -> None
 def _send_batch(
     session: Session,
     token: str,
-    transport: Transport,
+    transports: _Transports,
     claimed: list[_Claimed],
     clock: Callable[[], datetime],
     lease: timedelta,
 ) -> tuple[SendResult, bool]:
-    """Send the claimed messages; return the result and whether the server is unreachable."""
+    """Send the claimed messages; return the result and whether a server is unreachable."""
     limit = give_up_after()
     deadline = time.monotonic() + lease.total_seconds() - LEASE_MARGIN
     sent = failed = given_up = 0
+    # The SMTP server or Solapi found unreachable in this batch, with the error: the
+    # batch's other messages for it wait their turn again without being tried.
+    down: dict[bool, str] = {}
     for index, message in enumerate(claimed):
         if time.monotonic() > deadline:  # the lease runs out: leave the rest to others
             _release(session, token, claimed[index:])
             break
+        by_phone = message.channel != Channel.EMAIL
+        if by_phone in down:
+            given_up += _failed(session, token, message, down[by_phone], clock(), limit)
+            failed += 1
+            continue
         try:
-            transport.send(message.recipient, message.subject, message.body)
+            transports.deliver(message)
         except ServerUnavailable as error:
-            # Nothing can go out now: every message of the batch waits its turn again.
-            for waiting in claimed[index:]:
-                given_up += _failed(session, token, waiting, str(error), clock(), limit)
-                failed += 1
-            return SendResult(sent, failed, given_up), True
-        except DeliveryFailed as error:
+            down[by_phone] = str(error)
             given_up += _failed(session, token, message, str(error), clock(), limit)
+            failed += 1
+        except DeliveryFailed as error:
+            given_up += _failed(session, token, message, str(error), clock(), limit, refused=True)
             failed += 1
         except Exception as error:  # a bug or an odd message: record it, go on with the rest
             current_app.logger.exception("mail %d could not be sent", message.id)
-            given_up += _failed(session, token, message, describe(error), clock(), limit)
+            given_up += _failed(
+                session, token, message, describe(error), clock(), limit, refused=True
+            )
             failed += 1
         else:
             _sent(session, token, message, clock())
             sent += 1
-    return SendResult(sent, failed, given_up), False
+    return SendResult(sent, failed, given_up), bool(down)
 
 
 def send_pending(
-    limit: int = 100, *, now: datetime | None = None, ids: Collection[int] | None = None
+    limit: int = 100,
+    *,
+    now: datetime | None = None,
+    ids: Collection[int] | None = None,
+    channels: Collection[Channel] | None = None,
 ) -> SendResult:
-    """Send up to `limit` due messages (only those of `ids` if given), oldest due first.
+    """Send up to `limit` due messages (only those of `ids`, of `channels`, if given),
+    oldest due first.
 
     `now` fixes the pass's clock (tests); by default each step reads the time. The pass
     works in a session of its own and commits as it goes (claims, then each result), so
@@ -274,7 +425,7 @@ def send_pending(
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     lease = claim_lease()
     token = uuid.uuid4().hex
-    transport = transport_for(current_app.config)
+    transports = _Transports()
     total = SendResult()
     looks = 0
     try:
@@ -282,14 +433,14 @@ def send_pending(
             while total.tried < limit and looks < limit + BATCH:
                 looks += 1
                 claimed = _claim(
-                    session, token, min(BATCH, limit - total.tried), clock(), lease, ids
+                    session, token, min(BATCH, limit - total.tried), clock(), lease, ids, channels
                 )
                 if claimed is None:
                     break
-                result, unreachable = _send_batch(session, token, transport, claimed, clock, lease)
+                result, unreachable = _send_batch(session, token, transports, claimed, clock, lease)
                 total.add(result)
                 if unreachable:
                     break
     finally:
-        transport.close()
+        transports.close()
     return total

@@ -30,6 +30,7 @@ from .outcomes import (
 from .people import LoginFailureCount, PasswordToken, Role, User
 from .roster import (
     Attendance,
+    AttendanceNudge,
     AttendanceStatus,
     ClassDay,
     CohortEvent,
@@ -38,6 +39,7 @@ from .roster import (
     Enrollment,
     EnrollmentStatus,
     EventKind,
+    MarkSource,
 )
 from .second_factor import Passkey, RecoveryCode, TotpCredential
 from .sessions import (
@@ -75,6 +77,8 @@ __all__ = [
     "SessionKind",
     "SessionStatus",
     "Attendance",
+    "AttendanceNudge",
+    "MarkSource",
     "AttendanceStatus",
     "ClassDay",
     "CohortEvent",

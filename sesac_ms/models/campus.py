@@ -147,6 +147,8 @@ class Cohort(db.Model):
         sa.Time, default=time(18, 0), server_default="18:00:00"
     )
     lates_per_absence: Mapped[int] = mapped_column(default=3, server_default="3")
+    # Minutes after the start (or before the end) a checked-in trainee is still on time.
+    grace_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
     completion_threshold: Mapped[int] = mapped_column(default=80, server_default="80")  # %
     deposit_amount: Mapped[int] = mapped_column(default=0, server_default="0")  # won
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -53,6 +53,15 @@ class User(db.Model):
     feed_nonce: Mapped[str | None] = mapped_column(sa.String(32))
     feed_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Messages (sesac_ms.notify): a mobile number as 010-1234-5678, the channel the user
+    # prefers (a Channel value: kakao, sms, email; checked by the service, not a CHECK, so
+    # the migration could add it to this much-referenced table without copying it), and
+    # whether they want essential messages only.
+    phone: Mapped[str | None] = mapped_column(sa.String(13))
+    notify_channel: Mapped[str] = mapped_column(
+        sa.String(8), default="kakao", server_default="kakao"
+    )
+    notify_opt_out: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

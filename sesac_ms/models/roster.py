@@ -48,6 +48,14 @@ class AttendanceStatus(StrEnum):
     EXCUSED = "excused"  # 공가, with proof
 
 
+class MarkSource(StrEnum):
+    """Where an attendance mark came from: the manager's sheet, QR check-in or a file."""
+
+    MANUAL = "manual"
+    CHECK_IN = "check_in"
+    IMPORT = "import"
+
+
 class EventKind(StrEnum):
     SPECIAL_LECTURE = "special_lecture"  # 인사담당자 특강
     COMPANY_VISIT = "company_visit"  # 본사 견학
@@ -155,3 +163,28 @@ class Attendance(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Times of check-in and check-out (QR code or an imported file), and the minutes they
+    # make late or early by the cohort's hours and grace; the sheet stays the authority.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    minutes_late: Mapped[int] = mapped_column(default=0, server_default="0")
+    minutes_left_early: Mapped[int] = mapped_column(default=0, server_default="0")
+    source: Mapped[MarkSource] = mapped_column(
+        enum_type(MarkSource, "mark_source"),
+        default=MarkSource.MANUAL,
+        server_default=MarkSource.MANUAL.value,
+    )
+
+
+class AttendanceNudge(db.Model):
+    """A trainee told that their affordable absences reached a threshold (2, 1, 0), once."""
+
+    __tablename__ = "attendance_nudges"
+    __table_args__ = (sa.UniqueConstraint("enrollment_id", "threshold"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enrollments.id", ondelete="CASCADE"), index=True
+    )
+    threshold: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

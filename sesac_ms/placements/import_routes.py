@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
 
 from ..applications.forms import UploadForm
 from ..auth.forms import ButtonForm
 from ..cohorts.roster import enrollment_status_label
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import show_domain_error
+from ..imports import upload_pages
 from ..models import UploadedFile
-from ..permissions import acting_user, in_scope, require
+from ..permissions import acting_user, require
 from . import bp, importing, services
 from .forms import EXCLUSION_LABELS, OUTCOME_LABELS
 
@@ -49,19 +48,12 @@ def _upload_page(kind: str) -> ResponseReturnValue:
     form = UploadForm()
     if not form.validate_on_submit():
         return _render(kind, form)
-    file = form.file.data
-    filename = (file.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    content = file.read()
-    try:
-        preview = importing.preview(kind, filename, content, actor=acting_user())
-    except DomainError as error:  # not a table at all
-        show_domain_error(form, error)
-        return _render(kind, form)
-    upload = None
-    # Kept only when confirming it would change something: the file holds personal data.
-    if preview.can_import and preview.has_changes:
-        upload = importing.store_upload(acting_user(), kind, filename, content)
-        db.session.commit()
+    preview, upload = upload_pages.preview_posted_file(
+        form,
+        acting_user(),
+        kind,
+        lambda filename, content: importing.preview(kind, filename, content, actor=acting_user()),
+    )
     return _render(kind, form, preview, upload)
 
 
@@ -77,24 +69,10 @@ def import_certifications() -> ResponseReturnValue:
     return _upload_page(importing.CERTIFICATIONS)
 
 
-def _load_upload(upload_id: int) -> UploadedFile:
-    """An upload of this import is the uploader's alone (it has no campus); any other kind
-    is scoped by its campus as usual. 404 otherwise."""
-    upload = db.session.get(UploadedFile, upload_id)
-    if upload is None:
-        abort(404)
-    if upload.kind in importing.KINDS:
-        if upload.uploaded_by_id != acting_user().id:
-            abort(404)
-    elif not in_scope(upload):
-        abort(404)
-    return upload
-
-
 @bp.post("/imports/<int:upload_id>/confirm")
 @require("placement.import")
 def confirm_import(upload_id: int) -> ResponseReturnValue:
-    upload = _load_upload(upload_id)
+    upload = upload_pages.load_upload(upload_id, importing.KINDS, acting_user())
     kind = upload.kind if upload.kind in importing.KINDS else importing.RECORDS
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -110,14 +88,5 @@ def confirm_import(upload_id: int) -> ResponseReturnValue:
         flash(error.message, "danger")
         return redirect(url_for(PAGES[kind]))
     db.session.commit()
-    flash(
-        gettext(
-            "%(file)s imported: %(created)d new, %(updated)d updated, %(unchanged)d unchanged.",
-            file=upload.filename,
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-        ),
-        "success",
-    )
+    upload_pages.flash_imported(upload.filename, result)
     return redirect(url_for(PAGES[kind]))

@@ -9,23 +9,21 @@ nothing the second time: no new rows, no audit entries, no outcome history.
 
 Services flush, never commit; the caller commits, or rolls back after any error.
 
-This module is what routes, the CLI and tests import; it keeps the uploads and names the
-rest, which lives by sub-area: importing_common.py (kinds, results, helpers),
-importing_records.py (reading and checking records), importing_records_writer.py
-(writing them) and importing_certifications.py.
+This module is what routes, the CLI and tests import; it imports the uploads (kept by
+imports/uploads.py) and names the rest, which lives by sub-area:
+importing_common.py (kinds, results, helpers), importing_records.py (reading and checking
+records), importing_records_writer.py (writing them) and importing_certifications.py.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask_babel import gettext
 
 from .. import audit
 from ..applications.importing import ImportRefused  # one refusal for every import
-from ..errors import Conflict, NotAllowed
-from ..extensions import db
+from ..errors import Conflict
+from ..imports import uploads
 from ..models import UploadedFile, User
-from ..models.types import utcnow
 from .importing_certifications import (
     CERTIFICATION_COLUMNS,
     MAX_SCORE,
@@ -44,6 +42,7 @@ from .importing_common import (
     ImportResult,
     NewCohort,
     Preview,
+    parse_cohort_number,
 )
 from .importing_records import (
     EMPLOYMENT_TYPE_CHOICES,
@@ -52,7 +51,6 @@ from .importing_records import (
     RECORD_COLUMNS,
     STATUS_CHOICES,
     RecordRow,
-    parse_cohort_number,
     parse_phone,
     preview_records,
 )
@@ -90,7 +88,6 @@ __all__ = [
     "preview",
     "preview_certifications",
     "preview_records",
-    "store_upload",
 ]
 
 COLUMNS = {RECORDS: RECORD_COLUMNS, CERTIFICATIONS: CERTIFICATION_COLUMNS}
@@ -107,32 +104,6 @@ def preview(kind: str, filename: str, content: bytes, *, actor: User | None = No
 # --- uploads from the web -------------------------------------------------------------------
 
 
-def store_upload(actor: User, kind: str, filename: str, content: bytes) -> UploadedFile:
-    """Keep an uploaded file until its import is confirmed, replacing the actor's earlier
-    unconfirmed upload of the same kind (personal data is kept no longer than needed)."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown upload kind {kind!r}")
-    db.session.execute(
-        sa.delete(UploadedFile)
-        .where(
-            UploadedFile.kind == kind,
-            UploadedFile.uploaded_by_id == actor.id,
-            UploadedFile.imported_at.is_(None),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    upload = UploadedFile(
-        kind=kind,
-        filename=filename[:255],
-        content=content,
-        uploaded_by_id=actor.id,
-        target_id=None,
-    )
-    db.session.add(upload)
-    db.session.flush()
-    return upload
-
-
 def import_upload(actor: User, upload: UploadedFile) -> ImportResult:
     """Import a stored upload, all or nothing, and mark it imported.
 
@@ -141,22 +112,7 @@ def import_upload(actor: User, upload: UploadedFile) -> ImportResult:
     """
     if upload.kind not in KINDS:
         raise Conflict(gettext("This upload is not a trainee-records or certifications file."))
-    if upload.uploaded_by_id != actor.id:
-        raise NotAllowed(
-            gettext(
-                "Only the person who uploaded a file can confirm its import: "
-                "upload it again yourself."
-            )
-        )
-    # One conditional UPDATE claims the upload, so a double click cannot import it twice;
-    # a refusal below rolls the claim back with the rest.
-    claimed = db.session.execute(
-        sa.update(UploadedFile)
-        .where(UploadedFile.id == upload.id, UploadedFile.imported_at.is_(None))
-        .values(imported_at=utcnow())
-    )
-    if claimed.rowcount != 1:
-        raise Conflict(gettext("This file was already imported."))
+    uploads.claim_upload(actor, upload)
     result = IMPORTS[upload.kind](actor, upload.filename, upload.content)
     upload.content = b""  # the stored records now hold the data; the copy is not kept
     if result.changed:

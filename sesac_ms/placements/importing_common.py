@@ -1,20 +1,24 @@
-"""What the imports of the placements area share: kinds, results, previews, small helpers.
+"""What the imports of the placements area share: kinds, results, previews, the cells that
+name a cohort (which the attendance import reads too), small helpers.
 
 The trainee-records import is in importing_records.py, the certifications import in
-importing_certifications.py; importing.py holds the uploads and is what callers import.
+importing_certifications.py; importing.py ties the uploads to them and is what callers
+import.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..imports.reader import RowError, RowParser
+from ..imports.reader import Cell, CellError, Column, Row, RowError, RowParser
 from ..models import Role, User
 
 RECORDS = "records"
@@ -92,6 +96,55 @@ class ImportResult:
         if self.kind == RECORDS:
             keys += ("campuses", "courses", "cohorts", "accounts")
         return {key: getattr(self, key) for key in keys}
+
+
+# --- the cells that name a cohort --------------------------------------------------------------
+
+CAMPUS_COLUMN = Column(
+    "campus",
+    "campus",
+    "캠퍼스",
+    True,
+    _l("The campus name as stored, in Korean or English, e.g. Guro"),
+)
+COHORT_COLUMN = Column("cohort", "cohort", "기수", True, _l("The cohort number, e.g. 3"))
+
+_COHORT_NUMBER = re.compile(r"(?:제\s*)?(\d{1,4})\s*기?")
+
+
+def parse_cohort_number(cell: Cell) -> int:
+    """3, 3기 (also 제3기); raises CellError."""
+    text = cell.isoformat() if isinstance(cell, date) else cell.strip()
+    match = _COHORT_NUMBER.fullmatch(text)
+    if match is None or int(match[1]) < 1:
+        raise CellError(
+            gettext("“%(value)s” is not a cohort number: write a number such as 3.", value=text)
+        )
+    return int(match[1])
+
+
+@dataclass
+class CohortRow:
+    """A row, as read, of a file whose rows name a cohort (cohort_cells); the row's other
+    cells are in the dataclasses that extend it."""
+
+    row: Row
+    parser: RowParser
+    campus: str
+    course: str
+    number: int | None
+
+
+def cohort_cells(parser: RowParser) -> dict[str, Any]:
+    """CohortRow's fields, as `parser` reads the row: the cells that name a cohort, as every
+    file naming one gives them (the campus, the course title and the cohort number)."""
+    return {
+        "row": parser.row,
+        "parser": parser,
+        "campus": _words(parser.text("campus", max_length=50)),
+        "course": _words(parser.text("course", max_length=200)),
+        "number": parser.value("cohort", parse_cohort_number),
+    }
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ importing_records_writer.py writes a file that passes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -50,10 +49,13 @@ from ..models import (
 from ..permissions import can
 from . import services
 from .importing_common import (
+    CAMPUS_COLUMN,
+    COHORT_COLUMN,
     NEW,
     RECORDS,
     UNCHANGED,
     UPDATED,
+    CohortRow,
     NewCohort,
     Preview,
     _chunks,
@@ -62,19 +64,14 @@ from .importing_common import (
     _people,
     _sorted,
     _words,
+    cohort_cells,
 )
 from .services import COMPLETED, OutcomeData
 
 RECORD_COLUMNS = [
-    Column(
-        "campus",
-        "campus",
-        "캠퍼스",
-        True,
-        _l("The campus name as stored, in Korean or English, e.g. Guro"),
-    ),
+    CAMPUS_COLUMN,
     Column("course", "course", "과정명", True, _l("The course title")),
-    Column("cohort", "cohort", "기수", True, _l("The cohort number, e.g. 3")),
+    COHORT_COLUMN,
     Column(
         "cohort_start",
         "cohort_start",
@@ -245,19 +242,6 @@ class RecordRow:
 
 # --- cell parsers ---------------------------------------------------------------------------
 
-_COHORT_NUMBER = re.compile(r"(?:제\s*)?(\d{1,4})\s*기?")
-
-
-def parse_cohort_number(cell: Cell) -> int:
-    """3, 3기 (also 제3기); raises CellError."""
-    text = cell.isoformat() if isinstance(cell, date) else cell.strip()
-    match = _COHORT_NUMBER.fullmatch(text)
-    if match is None or int(match[1]) < 1:
-        raise CellError(
-            gettext("“%(value)s” is not a cohort number: write a number such as 3.", value=text)
-        )
-    return int(match[1])
-
 
 def parse_phone(cell: Cell) -> str:
     text = cell if isinstance(cell, str) else ""
@@ -312,12 +296,7 @@ class _Stored:
 
 
 @dataclass
-class _Parsed:
-    row: Row
-    parser: RowParser
-    campus: str
-    course: str
-    number: int | None
+class _Parsed(CohortRow):
     cohort_start: date | None
     cohort_end: date | None
     name: str
@@ -330,11 +309,7 @@ class _Parsed:
 def _read_record(table: Table, row: Row, today: date) -> _Parsed:
     parser = RowParser(table, row)
     parsed = _Parsed(
-        row=row,
-        parser=parser,
-        campus=_words(parser.text("campus", max_length=50)),
-        course=_words(parser.text("course", max_length=200)),
-        number=parser.value("cohort", parse_cohort_number),
+        **cohort_cells(parser),
         cohort_start=parser.date("cohort_start"),
         cohort_end=parser.date("cohort_end"),
         name=_words(parser.text("name", max_length=100)),

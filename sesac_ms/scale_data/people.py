@@ -28,7 +28,8 @@ from .plan import StaffCounts
 
 USER_COLUMNS = (
     "id", "email", "name", "role", "campus_id", "password_hash", "active", "locale",
-    "session_version", "schedule_version", "created_at",
+    "session_version", "schedule_version", "created_at", "phone", "notify_channel",
+    "notify_opt_out",
 )  # fmt: skip
 APPLICATION_COLUMNS = (
     "id", "cohort_id", "name", "email", "phone", "birth_date", "district", "seoul_university",
@@ -75,7 +76,22 @@ def write_staff(ctx: Context, campus: CampusPlan, counts: StaffCounts, hired_on:
             created = ctx.clamp(created)
             ctx.writer.add(
                 "users",
-                (staff.id, email, name, role, campus.id, None, True, "ko", 1, 0, created),
+                (
+                    staff.id,
+                    email,
+                    name,
+                    role,
+                    campus.id,
+                    None,
+                    True,
+                    "ko",
+                    1,
+                    0,
+                    created,
+                    None,
+                    "email",
+                    False,
+                ),  # fmt: skip
             )
             pool.append(staff)
             logs.change(
@@ -270,7 +286,7 @@ def applications(ctx: Context, cohort: CohortPlan) -> list[tuple[int, dict]]:
                 "users",
                 (
                     user_id, person["email"], person["name"], "trainee", campus.id, None, True,
-                    person["locale"], 1, 0, enrolled_at,
+                    person["locale"], 1, 0, enrolled_at, person["phone"], "kakao", False,
                 ),
             )  # fmt: skip
         writer.add(

@@ -21,12 +21,13 @@ COHORT_COLUMNS = (
     "capacity", "status", "seats_taken", "uses_screening", "uses_assessment", "uses_interview",
     "min_age", "max_age", "require_seoul", "require_unemployed", "offer_days", "class_weekdays",
     "class_starts_at", "class_ends_at", "lates_per_absence", "completion_threshold",
-    "deposit_amount", "created_at",
+    "deposit_amount", "created_at", "grace_minutes",
 )  # fmt: skip
 STAFF_COLUMNS = ("id", "cohort_id", "user_id", "role")
 DAY_COLUMNS = ("id", "cohort_id", "day", "cancelled", "added_by_hand", "note")
 ATTENDANCE_COLUMNS = (
     "id", "enrollment_id", "class_day_id", "status", "note", "recorded_by_id", "recorded_at",
+    "minutes_late", "minutes_left_early", "source",
 )  # fmt: skip
 EVENT_COLUMNS = (
     "id", "cohort_id", "kind", "title", "starts_at", "ends_at", "place", "description",
@@ -77,6 +78,7 @@ def write_cohort(ctx: Context, cohort: CohortPlan) -> None:
             cohort.recruit_end_on, cohort.start_on, cohort.end_on, cohort.capacity,
             cohort.status, cohort.filled, True, cohort.uses_assessment, True, 15, 39, True,
             True, 3, "01234", time(9, 0), time(18, 0), 3, 80, cohort.deposit_amount, created,
+            10,
         ),
     )  # fmt: skip
     manager = rng.choice(campus.managers)
@@ -185,7 +187,18 @@ def attendance(
         first = writer.reserve("attendance", count)
         enrollment_id = trainee.enrollment_id
         rows = [
-            (first + i, enrollment_id, day_ids[i], mark, "", recorder_ids[i], times[i])
+            (
+                first + i,
+                enrollment_id,
+                day_ids[i],
+                mark,
+                "",
+                recorder_ids[i],
+                times[i],
+                0,
+                0,
+                "manual",
+            )  # fmt: skip
             for i, mark in enumerate(marks)
         ]
         for i, mark in enumerate(marks):

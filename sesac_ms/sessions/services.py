@@ -18,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import (
-    force_locale,
     format_datetime,
     gettext,
     lazy_gettext,
@@ -26,7 +25,7 @@ from flask_babel import (
 )
 from sqlalchemy.orm import joinedload, lazyload, load_only
 
-from .. import audit, mail
+from .. import audit, notify
 from ..clock import SEOUL
 from ..errors import Conflict, InvalidInput, NotAllowed, Problems
 from ..extensions import db
@@ -978,71 +977,23 @@ def _audit(actor: User, action: str, session: CoachingSession, changes: dict | N
     )
 
 
+# Changes to a session's time: urgent (sent at night too) when it starts within hours.
+_CHANGES = frozenset({"booked", "scheduled", "rescheduled", "cancelled"})
+
+
 def _notify(session: CoachingSession, what: str, *, to_staff: bool) -> None:
+    """Tell the trainee or the staff member what happened to the session (notify.send)."""
     person = session.staff if to_staff else session.trainee
     other = session.trainee if to_staff else session.staff
-    with force_locale(person.locale):
-        when = format_datetime(session.starts_at, "yyyy-MM-dd (EEE) HH:mm")
-        kind = kind_label(session.kind)
-        texts = {
-            "booked": gettext(
-                "%(other)s booked a %(kind)s session with you on %(when)s.",
-                other=other.name,
-                kind=kind,
-                when=when,
-            ),
-            "scheduled": gettext(
-                "%(other)s scheduled a %(kind)s session with you on %(when)s.",
-                other=other.name,
-                kind=kind,
-                when=when,
-            ),
-            "rescheduled": gettext(
-                "Your %(kind)s session with %(other)s moved to %(when)s.",
-                kind=kind,
-                other=other.name,
-                when=when,
-            ),
-            "cancelled": gettext(
-                "Your %(kind)s session with %(other)s on %(when)s was cancelled: %(reason)s",
-                kind=kind,
-                other=other.name,
-                when=when,
-                reason=session.cancel_reason or "",
-            ),
-            "completed": gettext(
-                "Your %(kind)s session with %(other)s on %(when)s is marked completed.",
-                kind=kind,
-                other=other.name,
-                when=when,
-            ),
-            "no_show": gettext(
-                "You missed your %(kind)s session with %(other)s on %(when)s. "
-                "Contact them to book another.",
-                kind=kind,
-                other=other.name,
-                when=when,
-            ),
-            "logged": gettext(
-                "%(other)s wrote the summary of your %(kind)s session of %(when)s.",
-                other=other.name,
-                kind=kind,
-                when=when,
-            ),
-            "reminder": gettext(
-                "Reminder: %(kind)s session with %(other)s tomorrow, %(when)s.",
-                kind=kind,
-                other=other.name,
-                when=when,
-            ),
-        }
-        subject = gettext("[SeSAC] %(kind)s · %(when)s", kind=kind, when=when)
-        body = "\n\n".join(
-            [
-                gettext("Hello %(name)s,", name=person.name),
-                texts[what],
-                session.location or "",
-                external_url("sessions.show", session_id=session.id),
-            ]
-        )
-    mail.queue(person.email, subject, body)
+    kind = session.kind
+    notify.send(
+        person,
+        f"session_{what}",
+        urgent=True if what in _CHANGES and notify.starts_soon(session.starts_at) else None,
+        other=other.name,
+        kind=lambda _locale: kind_label(kind),
+        when=session.starts_at,
+        reason=session.cancel_reason or "",
+        location=session.location or "",
+        link=external_url("sessions.show", session_id=session.id),
+    )
