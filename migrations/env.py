@@ -61,11 +61,13 @@ def run_migrations_offline():
 
 
 def render_item(type_, obj, autogen_context):
-    """Render the app's UTCDateTime as the plain column type it stores."""
-    from sesac_ms.models.types import UTCDateTime
+    """Render the app's UTCDateTime and encrypted types as the plain column types they store."""
+    from sesac_ms.models.types import EncryptedType, UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedType):
+        return "sa.Text()"
     return False
 
 

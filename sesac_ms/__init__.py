@@ -61,6 +61,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(TEMPLATES_DIR),
     )
     _load_settings(app, test_config)
+    from .audit_chain import check_retention_setting
+
+    check_retention_setting(app.config)  # access records: two years at least
     from .request_log import init_request_log
 
     init_request_log(app)
@@ -214,7 +217,7 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, applications, auth, cohorts, main, placements, reports, sessions
+    from . import admin, applications, auth, cohorts, main, placements, privacy, reports, sessions
     from .notify import routes as notify_routes
 
     for blueprint in (
@@ -229,6 +232,7 @@ def _register_blueprints(app: Flask) -> None:
         placements.bp,
         reports.bp,
         notify_routes.bp,  # /notify: each user's message settings
+        privacy.bp,  # /privacy: "My data" and requests about personal data
     ):
         app.register_blueprint(blueprint)
 

@@ -129,12 +129,14 @@ PAGES: dict[str, AccessPage] = {
     "admin.users": AccessPage(_l("the list of user accounts")),
     "admin.audit": AccessPage(_l("the audit log"), True),
     "admin.outbox": AccessPage(_l("the mail outbox with its recipients")),
+    "privacy.requests": AccessPage(_l("the requests about personal data")),
     # one person's record
     "applications.show": AccessPage(_l("an application")),
     "cohorts.trainee": AccessPage(_l("a trainee's attendance and status")),
     "placements.trainee": AccessPage(_l("a trainee's outcome and certifications")),
     "sessions.show": AccessPage(_l("a 1:1 session with its notes")),
     "admin.user": AccessPage(_l("a user account")),
+    "privacy.request": AccessPage(_l("a request about personal data")),
     # changes and downloads
     "admin.user_edit": AccessPage(_l("a user account"), detail=_fields_changed),
     "placements.referral": AccessPage(
@@ -146,6 +148,20 @@ PAGES: dict[str, AccessPage] = {
         detail=lambda fmt: gettext("File format: %(format)s.", format=fmt),
     ),
     "admin.users_export": AccessPage(_l("the list of user accounts")),
+    "admin.access_review": AccessPage(_l("the monthly access review with each user's activity")),
+    "admin.access_review_export": AccessPage(
+        _l("the monthly access review with each user's activity"),
+        detail=lambda fmt: gettext("File format: %(format)s.", format=fmt),
+    ),
+    # a person downloading their own data (privacy/): subject and actor are the same
+    "privacy.my_data": AccessPage(
+        _l("their own data"),
+        detail=lambda fmt: gettext("File format: %(format)s.", format=fmt),
+    ),
+    "privacy.applicant_data": AccessPage(
+        _l("their own application"),
+        detail=lambda fmt: gettext("File format: %(format)s.", format=fmt),
+    ),
 }
 
 # Every filter key a list may log, as the administrator reads it.

@@ -73,6 +73,9 @@ ACTIONS: dict[str, Any] = {
     "user.second_factor_reset": _l("%(actor)s reset the second factor of %(subject)s."),
     "user.feed_link_created": _l("%(actor)s created a calendar feed link for %(subject)s."),
     "user.feed_link_revoked": _l("%(actor)s revoked the calendar feed link of %(subject)s."),
+    "user.login_failed": _l("A log-in to %(subject)s failed: a wrong password or code."),
+    "user.login_failed_unknown": _l("A log-in with an address that has no account failed."),
+    "access_review.recorded": _l("%(actor)s recorded %(subject)s as done."),
     "campus.created": _l("%(actor)s created %(subject)s."),
     "campus.updated": _l("%(actor)s changed %(subject)s."),
     # courses, cohorts and their calendars
@@ -119,6 +122,11 @@ ACTIONS: dict[str, Any] = {
     "placements.certifications_imported": _l(
         "%(actor)s imported certification results from %(subject)s."
     ),
+    # requests about personal data (privacy/)
+    "datarequest.created": _l("%(actor)s sent %(subject)s."),
+    "datarequest.resolved": _l("%(actor)s answered %(subject)s."),
+    # retention (sesac_ms/retention): the daily job, with its counts per category
+    "retention.run": _l("%(actor)s destroyed the personal data past its retention period."),
 }
 
 # Who acted when no user did: the applicant themself, or the system (a scheduled job).
@@ -129,6 +137,7 @@ APPLICANT_ACTIONS = frozenset(
 # What the record is, from its kind and its stored label (a name, a cohort, a file).
 SUBJECTS: dict[str, Any] = {
     "Application": _l("the application of %(label)s"),
+    "AccessReview": _l("the access review of %(label)s"),
     "AuditEntry": _l("%(label)s"),
     "Campus": _l("campus %(label)s"),
     "CertificationAttempt": _l("a certification exam of %(label)s"),
@@ -136,6 +145,7 @@ SUBJECTS: dict[str, Any] = {
     "CohortEvent": _l("an event of cohort %(label)s"),
     "Company": _l("company %(label)s"),
     "Course": _l("course %(label)s"),
+    "DataRequest": _l("a request about personal data from %(label)s"),
     "Enrollment": _l("trainee %(label)s"),
     "InterviewSlot": _l("an interview time of cohort %(label)s"),
     "Outcome": _l("the outcome of %(label)s"),
@@ -148,8 +158,10 @@ SUBJECTS: dict[str, Any] = {
 
 FIELDS: dict[str, Any] = {
     "accounts": _l("Accounts created"),
+    "access_records": _l("Log entries deleted"),
     "active": _l("Active"),
     "added": _l("Class days added"),
+    "applicants": _l("Unselected applications deleted"),
     "ai_specialised": _l("AI-specialised campus"),
     "campus_id": _l("Campus"),
     "campuses": _l("Campuses created"),
@@ -199,6 +211,7 @@ FIELDS: dict[str, Any] = {
     "passkeys": _l("Passkeys"),
     "phone": _l("Mobile phone"),
     "max_age": _l("Highest age"),
+    "month": _l("Month"),
     "min_age": _l("Lowest age"),
     "months": _l("Check"),
     "name": _l("Name"),
@@ -209,6 +222,7 @@ FIELDS: dict[str, Any] = {
     "offer_days": _l("Days to take an offered place"),
     "offer_expires_on": _l("Offer open until"),
     "opening_order": _l("Opening order"),
+    "outbox_messages": _l("Messages deleted"),
     "outcome_on": _l("Outcome date"),
     "partner_company": _l("Partner company"),
     "passed": _l("Passed"),
@@ -219,10 +233,12 @@ FIELDS: dict[str, Any] = {
     "removed": _l("Class days removed"),
     "require_seoul": _l("Seoul residents or students only"),
     "require_unemployed": _l("Not employed only"),
+    "resolution": _l("Answer"),
     "result": _l("Result"),
     "retention_cutoff": _l("Kept until"),
     "role": _l("Role"),
     "score": _l("Score"),
+    "session_notes": _l("Staff notes of 1:1 sessions blanked"),
     "session_cancel_cutoff_hours": _l("Cancelling allowed until (hours before)"),
     "skipped": _l("Rows skipped"),
     "source": _l("How it was entered"),
@@ -234,12 +250,15 @@ FIELDS: dict[str, Any] = {
     "status_note": _l("Note on the status"),
     "status_on": _l("Status date"),
     "summary": _l("Summary"),
+    "text": _l("Request"),
     "title": _l("Title"),
     "title_en": _l("English title"),
     "track": _l("Track"),
     "trainee": _l("Trainee"),
+    "trainees": _l("Trainees anonymised"),
     "unchanged": _l("Rows unchanged"),
     "updated": _l("Rows updated"),
+    "uploaded_files": _l("Uploaded files deleted"),
     "user": _l("Account"),
     "uses_assessment": _l("Basic-skills assessment used"),
     "uses_interview": _l("Interview used"),
@@ -462,6 +481,8 @@ def _formatters() -> dict[tuple[str, str], Callable[[Any], str]]:
         STATE_LABELS,
         VERIFICATION_LABELS,
     )
+    from .privacy.requests import kind_label as request_kind_label
+    from .privacy.requests import status_label as request_status_label
     from .seoul import district_label
     from .sessions.services import kind_label as session_kind_label
     from .sessions.services import status_label as session_status_label
@@ -497,6 +518,8 @@ def _formatters() -> dict[tuple[str, str], Callable[[Any], str]]:
         ("calendar", "kind"): event_kind_label,
         ("outcome", "kind"): table(OUTCOME_LABELS),
         ("referral", "status"): table(REFERRAL_LABELS),
+        ("datarequest", "kind"): request_kind_label,
+        ("datarequest", "status"): request_status_label,
     }
 
 

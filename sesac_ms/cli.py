@@ -429,7 +429,8 @@ def import_attendance_command(file: str, dry_run: bool) -> None:
 
 @applications_cli.command("purge-expired")
 def purge_expired_command() -> None:
-    """Destroy unselected applicants past their retention (meant for cron); logged."""
+    """Destroy unselected applicants past their retention; logged. Kept for old crontabs:
+    `flask retention run` does this along with every other retention period."""
     from .applications.services import purge_expired
 
     destroyed = purge_expired()
@@ -545,7 +546,22 @@ def register_cli(app: Flask) -> None:
     from .cohorts.cli import attendance_cli
 
     app.cli.add_command(attendance_cli)
+    from .sessions.cli import sessions_cli
+
+    app.cli.add_command(sessions_cli)
+    from .placements.cli import placements_cli
+
+    app.cli.add_command(placements_cli)
     app.cli.add_command(report_cli)
+    from .audit_cli import audit_cli
+
+    app.cli.add_command(audit_cli)
+    from .crypto_cli import crypto_cli
+
+    app.cli.add_command(crypto_cli)
+    from .retention_cli import retention_cli
+
+    app.cli.add_command(retention_cli)
     app.cli.add_command(import_records_command)
     app.cli.add_command(import_certifications_command)
     app.cli.add_command(import_attendance_command)

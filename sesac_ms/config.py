@@ -101,9 +101,24 @@ LOST_LINK_RATE_LIMIT = "60 per hour"  # "I lost my link" requests per client add
 LOST_LINK_EMAIL_RATE_LIMIT = "3 per hour"  # and per e-mail address
 APPLY_FORM_MIN_SECONDS = 3.0
 APPLY_FORM_MAX_AGE = timedelta(days=1)
-# Applicants not selected are destroyed this many days after their cohort starts
-# (the consent notice promises one year); `flask applications purge-expired` does it.
+# Retention (sesac_ms/retention): how long each kind of personal data is kept. The daily
+# `flask retention run` destroys what is older, in whole days of Seoul time; what destroying
+# means for each: README "Retention" and the admin page /admin/retention. Whole numbers ≥ 1.
+# Applicants not selected: days after their cohort starts (the consent notice promises a year).
 APPLICANT_RETENTION_DAYS = 365
+# The audit log and the personal-data access log are kept this many days, then destroyed by
+# whole Seoul days (audit_chain.prune_logs, run by the daily retention job). At least 730:
+# 개인정보의 안전성 확보조치 기준 제8조 asks for two years; a smaller value refuses to start.
+ACCESS_LOG_RETENTION_DAYS = 730
+# Trainees: years after their last cohort ends (the academy's rule for training records);
+# anonymised, not deleted, so the figures of past cohorts stay exact.
+TRAINEE_RETENTION_YEARS = 5
+# Staff-only notes of 1:1 sessions: years after the session; blanked.
+SESSION_NOTES_RETENTION_YEARS = 3
+# Uploaded import files (imported or not): days after the upload.
+UPLOAD_RETENTION_DAYS = 30
+# Messages sent or given up (the outbox): days after sending or giving up.
+OUTBOX_RETENTION_DAYS = 90
 
 # Length of a 1:1 session of each kind, in minutes.
 SESSION_MINUTES = {"mentoring": 60, "portfolio": 60, "mock_interview": 40, "career": 30}
@@ -149,6 +164,15 @@ NOTIFY_CHANNEL_TRIES = 3
 
 # Absolute base for links in mails (set-password links), e.g. https://ms.sesac.seoul.kr
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+# The monthly review of personal-data access (admin/review.py, 제8조②). Access in Seoul
+# outside [start, end) o'clock on weekdays, or on a weekend or public holiday, is off-hours;
+# a download of more than REVIEW_BULK_DOWNLOAD_PEOPLE people is a bulk download; an account
+# with at least REVIEW_FAILED_LOGINS failed log-ins in the month is flagged.
+REVIEW_WORKDAY_STARTS_HOUR = 8
+REVIEW_WORKDAY_ENDS_HOUR = 20
+REVIEW_BULK_DOWNLOAD_PEOPLE = 100
+REVIEW_FAILED_LOGINS = 3
 
 # Number of proxies in front of the app whose X-Forwarded-For/Proto to trust.
 PROXY_FIX_COUNT = 0

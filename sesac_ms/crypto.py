@@ -1,4 +1,5 @@
-"""Encryption of secrets stored in the database (second-factor secrets), with keys from config.
+"""Encryption of secrets stored in the database (second-factor secrets, health data), with
+keys from config.
 
 `DATA_ENCRYPTION_KEYS` holds one or more Fernet keys (AES-128-CBC with HMAC-SHA256, from
 the `cryptography` library), separated by commas: the first encrypts, every one decrypts,
@@ -14,6 +15,7 @@ Make a key:
 from __future__ import annotations
 
 import base64
+import functools
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -30,6 +32,7 @@ def configured_keys(config: dict) -> list[str]:
     return [key.strip() for key in str(text).split(",") if key.strip()]
 
 
+@functools.lru_cache(maxsize=8)
 def _derived_key(secret_key: str) -> bytes:
     """A Fernet key derived from SECRET_KEY: development and tests only."""
     raw = HKDF(
@@ -38,9 +41,18 @@ def _derived_key(secret_key: str) -> bytes:
     return base64.urlsafe_b64encode(raw)
 
 
-def _box() -> MultiFernet:
+def _keys() -> tuple[str, ...]:
     config = current_app.config
-    keys = configured_keys(config) or [_derived_key(str(config["SECRET_KEY"])).decode()]
+    return tuple(configured_keys(config) or [_derived_key(str(config["SECRET_KEY"])).decode()])
+
+
+def _box() -> MultiFernet:
+    return _box_of(_keys())
+
+
+@functools.lru_cache(maxsize=8)
+def _box_of(keys: tuple[str, ...]) -> MultiFernet:
+    """Built once per set of keys: health data is decrypted a row at a time."""
     return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
@@ -64,13 +76,22 @@ def encrypt(text: str) -> str:
 def decrypt(token: str) -> str:
     try:
         return _box().decrypt(token.encode("ascii")).decode()
-    except InvalidToken:
+    except (InvalidToken, UnicodeEncodeError):  # not a token at all: plain text
         raise UnreadableSecret("no configured key decrypts this value") from None
+
+
+def is_current(token: str) -> bool:
+    """True when the first key decrypts the value (`rotate` has nothing to do for it)."""
+    try:
+        _box_of(_keys()[:1]).decrypt(token.encode("ascii"))
+    except (InvalidToken, UnicodeEncodeError):  # not a token at all: plain text
+        return False
+    return True
 
 
 def rotate(token: str) -> str:
     """The value re-encrypted with the first key."""
     try:
         return _box().rotate(token.encode("ascii")).decode("ascii")
-    except InvalidToken:
+    except (InvalidToken, UnicodeEncodeError):  # not a token at all: plain text
         raise UnreadableSecret("no configured key decrypts this value") from None

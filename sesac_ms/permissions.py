@@ -25,6 +25,7 @@ from .models import (
     CohortStaff,
     Company,
     Course,
+    DataRequest,
     Enrollment,
     InterviewSlot,
     Outcome,
@@ -49,8 +50,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "user.manage": frozenset({A}),
     "user.export": frozenset({A}),
     "audit.view": frozenset({A}),
+    "audit.review": frozenset({A}),  # the monthly access review (admin/review.py)
     "mail.view": frozenset({A}),
     "mail.manage": frozenset({A}),
+    "retention.view": frozenset({A}),
     "course.view": frozenset({A, M, C}),
     "course.manage": frozenset({A, M}),
     "cohort.view": frozenset({A, M, C}),
@@ -81,6 +84,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "placement.record": frozenset({A, C}),
     "placement.import": frozenset({A, M, C}),
     "report.view": frozenset({A, M, C}),
+    # 정보주체의 권리: a trainee's own data and requests; the campus answers them.
+    "mydata.self": frozenset({T}),
+    "datarequest.manage": frozenset({A, M}),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -138,7 +144,7 @@ def campus_of(obj: Any) -> int | None:
         return obj.cohort.course.campus_id
     if isinstance(obj, Outcome | Referral):
         return obj.enrollment.cohort.course.campus_id
-    if isinstance(obj, Company):
+    if isinstance(obj, Company | DataRequest):
         return obj.campus_id
     if isinstance(obj, Enrollment | ClassDay | CohortEvent):
         cohort = db.session.get(Cohort, obj.cohort_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from pathlib import Path
 
@@ -106,6 +106,13 @@ SAMPLES: dict[str, tuple[str, str, dict]] = {
         "User",
         "u@sesac.example",
         {"locked_until": [None, "2026-03-01T05:00:00+00:00"]},
+    ),
+    "user.login_failed": ("User", "u@sesac.example", {}),
+    "user.login_failed_unknown": ("AddressWithoutAccount", "", {}),
+    "access_review.recorded": (
+        "AccessReview",
+        "2026-02",
+        {"month": [None, "2026-02"], "note": [None, "이상 없음"]},
     ),
     "user.password_set": ("User", "u@sesac.example", {}),
     "user.password_changed": ("User", "u@sesac.example", {}),
@@ -296,6 +303,16 @@ SAMPLES: dict[str, tuple[str, str, dict]] = {
         "t@sesac.example",
         {"exam": [None, "SQLD"], "passed": [None, True], "score": [None, 70]},
     ),
+    "datarequest.created": (
+        "DataRequest",
+        "김교육 <t@sesac.example>",
+        {"kind": [None, "correction"], "text": [None, "전화번호가 틀렸습니다"]},
+    ),
+    "datarequest.resolved": (
+        "DataRequest",
+        "김교육 <t@sesac.example>",
+        {"status": ["open", "done"], "resolution": [None, "고쳤습니다"]},
+    ),
     "placements.records_imported": (
         "UploadedFile",
         "records.xlsx",
@@ -305,6 +322,18 @@ SAMPLES: dict[str, tuple[str, str, dict]] = {
         "UploadedFile",
         "certs.csv",
         {"created": 2, "updated": 0, "unchanged": 1, "file": "certs.csv"},
+    ),
+    "retention.run": (
+        "RetentionRun",
+        "",
+        {
+            "applicants": 12,
+            "trainees": 3,
+            "session_notes": 40,
+            "uploaded_files": 2,
+            "outbox_messages": 310,
+            "access_records": 0,
+        },
     ),
 }
 
@@ -372,7 +401,7 @@ def entries(app, campus):
         }
         system = action in ("application.offer_lapsed", "user.locked")
         entry = AuditEntry(
-            at=datetime(2026, 3, 1, 1, n % 60, tzinfo=UTC),
+            at=datetime(2026, 3, 1, 1, 0, tzinfo=UTC) + timedelta(minutes=n),  # newest last
             actor_id=None,
             actor_label="system" if system else "김매니저 <manager@sesac.example>",
             action=action,

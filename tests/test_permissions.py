@@ -22,6 +22,7 @@ from sesac_ms.models import (
     CohortEvent,
     CohortStaff,
     Company,
+    DataRequest,
     Enrollment,
     EnrollmentStatus,
     EventKind,
@@ -31,6 +32,7 @@ from sesac_ms.models import (
     OutcomeKind,
     Passkey,
     Referral,
+    RequestKind,
     Role,
     SessionKind,
     StaffRole,
@@ -165,6 +167,14 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
         user_id=target.id, name="열쇠", credential_id=b"walk-credential", public_key=b"key"
     )
     db.session.add_all([outcome, referral, passkey])
+    data_request = DataRequest(  # the enrolled trainee's, answered by their campus
+        kind=RequestKind.CORRECTION,
+        campus_id=campus.id,
+        user_id=trainee.id,
+        text="전화번호 정정",
+        due_on=cohort.start_on,
+    )
+    db.session.add(data_request)
     db.session.commit()
     return {
         "values": {
@@ -189,6 +199,8 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
             "token": link.rsplit("/", 1)[1],
             # the applicant's private status link, for the applications blueprint
             "applications.token": token_for(application.status_nonce),
+            "privacy.token": token_for(application.status_nonce),
+            "request_id": data_request.id,
         },
         # 1:1 sessions are seen by the people in them: these roles walk as those people.
         "users": {Role.COORDINATOR: coordinator, Role.MENTOR: mentor, Role.TRAINEE: trainee},
@@ -265,6 +277,7 @@ SCOPED_PARAMETERS = {
     "event_id",
     "outcome_id",
     "referral_id",
+    "request_id",
 }
 
 

@@ -89,6 +89,10 @@ def test_scale_data_has_seouls_shapes_and_loads_once(app, runner):
     _check_sessions(first_new)
     _check_outcomes()
     _check_logs()
+    # The generated logs carry their hashes: their days seal and verify (audit_chain.py).
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.startswith("intact: ")
 
     # The demo staff have the demo campus's busy history; the demo trainee their own record.
     for email in ("coordinator@sesac.example", "mentor@sesac.example"):
@@ -263,9 +267,16 @@ def _check_outcomes() -> None:
     within = sum(1 for row in current if -60 <= (row.outcome_on - row.end_on).days <= 180)
     assert within / len(current) >= 0.8
     assert all(row.outcome_on <= today + timedelta(days=31) for row in current)
-    # Illness only with its own consent; no outcome for one who did not complete.
-    no_consent = Outcome.health_consent_at.is_(None)
-    assert count(Outcome, Outcome.exclusion_reason == "illness", no_consent) == 0
+    # Illness only with its own consent (read back decrypted: SQL cannot compare encrypted
+    # values); no outcome for one who did not complete.
+    excluded = db.session.execute(
+        sa.select(Outcome.exclusion_reason, Outcome.health_consent_at).where(
+            Outcome.kind == "excluded"
+        )
+    ).all()
+    assert any(reason == "illness" for reason, _ in excluded)
+    assert all(consent is not None for reason, consent in excluded if reason == "illness")
+    assert all(consent is None for reason, consent in excluded if reason != "illness")
     not_completed = count(
         Outcome,
         Outcome.enrollment_id.in_(

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from . import outbox, routes  # noqa: E402,F401
+from . import outbox, retention_page, review_routes, routes  # noqa: E402,F401

@@ -6,10 +6,12 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
@@ -17,6 +19,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
@@ -114,3 +117,31 @@ class AccessLogFilterForm(FlaskForm):
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(_l("The end date is before the start date."))
+
+
+class ReviewMonthForm(FlaskForm):
+    """The month the access review shows, from the query string so it can be linked."""
+
+    class Meta:
+        csrf = False
+
+    month = StringField(
+        _l("Month"),
+        validators=[Optional(), Regexp(r"^\d{4}-\d{2}$", message=_l("As YYYY-MM, e.g. 2026-10."))],
+        render_kw={"type": "month", "placeholder": "YYYY-MM"},
+    )
+
+
+class RecordReviewForm(FlaskForm):
+    month = HiddenField(validators=[DataRequired()])
+    note = TextAreaField(
+        _l("Note"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("What you checked, what you followed up, or that nothing was unusual."),
+    )
+
+
+class ReviewExportForm(ExportForm):
+    format = SelectField(
+        _l("Format"), choices=[SelectChoice("xlsx", "XLSX"), SelectChoice("csv", "CSV")]
+    )

@@ -332,6 +332,8 @@ AUDIT_AREAS = {
     "company.": _l("companies"),
     "certification.": _l("certifications"),
     "placements.": _l("imported training records"),
+    "access_review.": _l("monthly access reviews"),
+    "retention.": _l("retention of personal data"),
 }
 
 

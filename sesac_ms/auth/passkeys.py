@@ -194,7 +194,7 @@ def check_assertion(user: User, credential: str, now: datetime | None = None) ->
             credential_current_sign_count=passkey.sign_count,
         )
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError):
-        until = services.count_failure(user.email, now)
+        until = services.count_failure(user.email, now, user)
         if until is not None:
             services.account_locked(user, until)
         raise second_factor.wrong_code() from None

@@ -274,7 +274,7 @@ def check_code(user: User, code: str, now: datetime | None = None) -> None:
     if _accept_totp(user, code, now) or (len(code) > 6 and _use_recovery_code(user, code, now)):
         services.signed_in(user, now)
         return
-    until = services.count_failure(user.email, now)
+    until = services.count_failure(user.email, now, user)
     if until is not None:
         services.account_locked(user, until)
     raise wrong_code()

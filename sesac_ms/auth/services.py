@@ -70,7 +70,7 @@ def authenticate(email: str, password: str) -> User:
         correct = verify_password(user.password_hash, password)
     if user is None or not correct:
         if not locked:
-            until = count_failure(email, now)
+            until = count_failure(email, now, user)
             if until is not None and user is not None:
                 account_locked(user, until)
         raise LoginRefused(
@@ -109,8 +109,14 @@ def locked_until(user: User) -> datetime | None:
     return _locked_until(user.email, utcnow())
 
 
-def count_failure(email: str, now: datetime) -> datetime | None:
+def count_failure(email: str, now: datetime, user: User | None) -> datetime | None:
     """Count a failed log-in of the address; return the lockout's end if this one locked it.
+
+    `user` is the account with the address, None when no account has it. Each counted
+    failure is also written to the audit log, so the monthly review can count a month's
+    failures: `user.login_failed` for an account, `user.login_failed_unknown` for an
+    address no account has (the address itself is not kept). Both cases write one row
+    alike, so the work done does not tell which addresses exist.
 
     One INSERT … ON CONFLICT DO UPDATE (SQLite and PostgreSQL alike), so failures that
     workers count at the same moment all add up. LOGIN_MAX_FAILURES in a row lock the
@@ -148,7 +154,17 @@ def count_failure(email: str, now: datetime) -> datetime | None:
         .returning(row.locked_until)
     )
     stored = db.session.execute(statement).scalar_one()
+    if user is not None:
+        audit.record(None, "user.login_failed", user, label=user.email, campus_id=user.campus_id)
+    else:
+        audit.record(None, "user.login_failed_unknown", AddressWithoutAccount(), label="")
     return until if stored == until else None
+
+
+class AddressWithoutAccount:
+    """What a failed log-in at an address no account has is about, in the audit log."""
+
+    id = None
 
 
 def _forget_failures(email: str) -> None:

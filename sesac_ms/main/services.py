@@ -56,6 +56,8 @@ class Dashboard:
     follow_ups: list = field(default_factory=list)
     attendance: Any = None
     enrollment: Any = None
+    data_requests: Any = None  # admin, manager: open requests about personal data (privacy/)
+    review_due: Any = None  # admin: the previous month while its access review is not recorded
 
 
 def dashboard_for(user: User) -> Dashboard:
@@ -68,7 +70,13 @@ def dashboard_for(user: User) -> Dashboard:
         board.recent_audit = list(
             db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8))
         )
+        from ..admin.review import review_due
+
+        board.review_due = review_due()
     if user.role in (Role.ADMIN, Role.MANAGER):
+        from ..privacy.requests import open_counts
+
+        board.data_requests = open_counts(user)
         stmt = db.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
         if user.role == Role.MANAGER:
             stmt = stmt.where(User.campus_id == user.campus_id)

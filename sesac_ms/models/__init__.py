@@ -9,7 +9,7 @@ from .applications import (
     Stage,
     UploadedFile,
 )
-from .audit import AuditEntry, PersonalDataAccess
+from .audit import AuditEntry, LogPrune, LogSeal, PersonalDataAccess
 from .campus import Campus, Cohort, CohortStaff, CohortStatus, Course, StaffRole, Track
 from .mail import OutboxMessage
 from .outcomes import (
@@ -23,11 +23,14 @@ from .outcomes import (
     Referral,
     ReferralStatus,
     RetentionCheck,
+    RetentionReminder,
     RetentionResult,
     Verification,
     VerificationState,
 )
 from .people import LoginFailureCount, PasswordToken, Role, User
+from .privacy import DataRequest, RequestKind, RequestStatus
+from .review import AccessReview
 from .roster import (
     Attendance,
     AttendanceNudge,
@@ -68,6 +71,7 @@ __all__ = [
     "Referral",
     "ReferralStatus",
     "RetentionCheck",
+    "RetentionReminder",
     "RetentionResult",
     "Verification",
     "VerificationState",
@@ -95,6 +99,7 @@ __all__ = [
     "LoginFailureCount",
     "Stage",
     "UploadedFile",
+    "AccessReview",
     "AuditEntry",
     "Campus",
     "Cohort",
@@ -102,7 +107,12 @@ __all__ = [
     "CohortStatus",
     "Course",
     "OutboxMessage",
+    "DataRequest",
+    "RequestKind",
+    "RequestStatus",
     "PasswordToken",
+    "LogPrune",
+    "LogSeal",
     "PersonalDataAccess",
     "Role",
     "StaffRole",

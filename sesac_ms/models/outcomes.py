@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .types import UTCDateTime, enum_type, utcnow
+from .types import (
+    EncryptedDateTime,
+    EncryptedEnum,
+    EncryptedText,
+    UTCDateTime,
+    enum_type,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from .people import User
@@ -67,9 +74,13 @@ class Outcome(db.Model):
         sa.CheckConstraint(
             "kind != 'excluded' OR exclusion_reason IS NOT NULL", name="excluded_has_reason"
         ),
+        # Every exclusion carries its sealed consent record, given or not (below), so the
+        # database alone cannot tell an illness from another reason. That an illness has
+        # a consent is checked on writing (_illness_needs_consent), as the database cannot
+        # read the record.
         sa.CheckConstraint(
-            "exclusion_reason != 'illness' OR health_consent_at IS NOT NULL",
-            name="illness_needs_consent",
+            "kind != 'excluded' OR health_consent_at IS NOT NULL",
+            name="exclusion_has_consent_record",
         ),
     )
 
@@ -87,11 +98,14 @@ class Outcome(db.Model):
     )
     insured: Mapped[bool | None]  # 고용보험
     salary_band: Mapped[str | None] = mapped_column(sa.String(50))
-    exclusion_reason: Mapped[ExclusionReason | None] = mapped_column(
-        enum_type(ExclusionReason, "exclusion_reason")
-    )
-    health_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    evidence: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # Health data, encrypted at rest (제7조; models/types.py, crypto.py): an illness
+    # exclusion's reason, its separate consent and the evidence that may describe it.
+    # Every reason is encrypted, not only illness, and the consent is sealed on every row
+    # (None too), so no column in the clear singles out an illness. Reports count by
+    # `kind` only. Shown to the roles placements.services.may_see_health names.
+    exclusion_reason: Mapped[ExclusionReason | None] = mapped_column(EncryptedEnum(ExclusionReason))
+    health_consent_at: Mapped[datetime | None] = mapped_column(EncryptedDateTime(seal_null=True))
+    evidence: Mapped[str] = mapped_column(EncryptedText(), default="", server_default="")
     verification: Mapped[Verification | None] = mapped_column(
         enum_type(Verification, "verification")
     )
@@ -108,6 +122,15 @@ class Outcome(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     enrollment: Mapped[Enrollment] = relationship(lazy="joined")
+
+
+@sa.event.listens_for(Outcome, "before_insert")
+@sa.event.listens_for(Outcome, "before_update")
+def _illness_needs_consent(mapper, connection, outcome: Outcome) -> None:
+    """The rule the database held before the reason was encrypted: an illness exclusion is
+    written only with the trainee's separate consent to health data."""
+    if outcome.exclusion_reason == ExclusionReason.ILLNESS and outcome.health_consent_at is None:
+        raise ValueError("an illness exclusion needs the trainee's consent to health data")
 
 
 class RetentionResult(StrEnum):
@@ -136,6 +159,23 @@ class RetentionCheck(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+
+
+class RetentionReminder(db.Model):
+    """A retention check told as due to the graduate and their coordinators: once per
+    outcome and months (placements/retention_reminders.py)."""
+
+    __tablename__ = "retention_reminders"
+    __table_args__ = (
+        sa.UniqueConstraint("outcome_id", "months"),
+        sa.CheckConstraint("months IN (6, 12)", name="months"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No index of its own: the unique (outcome_id, months) leads with it.
+    outcome_id: Mapped[int] = mapped_column(sa.ForeignKey("outcomes.id", ondelete="CASCADE"))
+    months: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Company(db.Model):

@@ -119,7 +119,10 @@ class FollowUp(db.Model):
         sa.ForeignKey("coaching_sessions.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(sa.String(500))
-    due_on: Mapped[date | None]
+    # Indexed: the daily reminder reads the follow-ups due today and tomorrow only.
+    due_on: Mapped[date | None] = mapped_column(index=True)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the trainee was told it is due (sessions/reminders.py); set once.
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     session: Mapped[CoachingSession] = relationship(back_populates="follow_ups")

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import force_locale, format_date, format_datetime, get_locale, ngettext
+from flask_babel import (
+    force_locale,
+    format_date,
+    format_datetime,
+    get_locale,
+    gettext,
+    ngettext,
+)
 from flask_babel import lazy_gettext as _l
 
 Format = str | Callable[[Any], str]
@@ -57,6 +64,14 @@ def _trainee_lines(trainees: Sequence[tuple[str, int]]) -> str:
             name=name,
         )
         for name, left in trainees
+    )
+
+
+def _retention_lines(graduates: Sequence[tuple[str, int]]) -> str:
+    """The coordinator's digest: one line per graduate ("name (company)") and the months."""
+    return "\n".join(
+        gettext("- %(name)s: %(months)d-month retention check", name=name, months=months)
+        for name, months in graduates
     )
 
 
@@ -302,6 +317,20 @@ TEMPLATES: dict[str, Template] = {
             ),
             LINK,
         ),
+        optional=("link",),
+    ),
+    "retention_checks_due": Template(
+        subject=_l("[SeSAC] Retention checks due"),
+        body=(
+            GREETING,
+            _l(
+                "These graduates of your cohorts started their jobs 6 or 12 months ago. Ask "
+                "them whether they still work there and record the retention check:"
+            ),
+            "%(trainees)s",
+            LINK,
+        ),
+        formats={"trainees": _retention_lines},
         optional=("link",),
     ),
 }

@@ -43,6 +43,17 @@ EXCLUSION_LABELS = {
     ExclusionReason.EMIGRATION: _l("Emigration"),
     ExclusionReason.OTHER: _l("Other"),
 }
+
+
+def exclusion_labels(may_see_health: bool) -> dict:
+    """The reasons' labels as the reader may see them: to a role that may not see health
+    data (placements.services.may_see_health) an illness reads only as "sensitive", so the
+    page it is given to has no way to show more."""
+    if may_see_health:
+        return EXCLUSION_LABELS
+    return {**EXCLUSION_LABELS, ExclusionReason.ILLNESS: _l("sensitive")}
+
+
 SALARY_BAND_LABELS = {
     "under_2400": _l("Under ₩24 million"),
     "2400_3000": _l("₩24–30 million"),

@@ -14,7 +14,7 @@ from ..imports import upload_pages
 from ..models import UploadedFile
 from ..permissions import acting_user, require
 from . import bp, importing, services
-from .forms import EXCLUSION_LABELS, OUTCOME_LABELS
+from .forms import OUTCOME_LABELS, exclusion_labels
 
 PAGES = {
     importing.RECORDS: "placements.import_records",
@@ -38,8 +38,7 @@ def _render(
         confirm_form=ButtonForm(formdata=None),
         status_label=enrollment_status_label,
         outcome_labels=OUTCOME_LABELS,
-        exclusion_labels=EXCLUSION_LABELS,
-        may_see_health=services.may_see_health(acting_user()),
+        exclusion_labels=exclusion_labels(services.may_see_health(acting_user())),
         shown_rows=200,
     )
 

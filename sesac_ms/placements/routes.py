@@ -22,7 +22,6 @@ from ..permissions import acting_user, can, load_in_scope, require
 from . import bp, lists, services
 from .forms import (
     EMPLOYMENT_TYPE_LABELS,
-    EXCLUSION_LABELS,
     OUTCOME_LABELS,
     REFERRAL_LABELS,
     RETENTION_LABELS,
@@ -35,6 +34,7 @@ from .forms import (
     ReferralStatusForm,
     RetentionForm,
     VerifyForm,
+    exclusion_labels,
 )
 
 
@@ -42,12 +42,11 @@ def _labels() -> dict:
     return {
         "outcome_labels": OUTCOME_LABELS,
         "type_labels": EMPLOYMENT_TYPE_LABELS,
-        "exclusion_labels": EXCLUSION_LABELS,
+        "exclusion_labels": exclusion_labels(services.may_see_health(acting_user())),
         "verification_labels": VERIFICATION_LABELS,
         "state_labels": STATE_LABELS,
         "retention_labels": RETENTION_LABELS,
         "referral_labels": REFERRAL_LABELS,
-        "may_see_health": services.may_see_health(acting_user()),
     }
 
 

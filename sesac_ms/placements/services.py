@@ -253,8 +253,10 @@ COMPARED = (
 
 
 def _masked(values: dict) -> dict:
-    """Health data stays out of the audit log, as the old value and as the new one."""
-    if values["exclusion_reason"] == ExclusionReason.ILLNESS:
+    """Health data stays out of the audit log, as the old value and as the new one. Every
+    reason is masked, not only illness, as it is stored encrypted (models/outcomes.py): a
+    mark on illness alone would say in the clear what the encryption hides."""
+    if values["exclusion_reason"] is not None:
         return {**values, "exclusion_reason": "(sensitive)"}
     return values
 

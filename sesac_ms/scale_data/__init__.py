@@ -28,7 +28,16 @@ from ..clock import today_in_seoul
 from ..cohorts.roster import korean_holidays
 from ..demo import AI_PARTNERS, DEMO_ACCOUNTS, DEMO_CAMPUS
 from ..extensions import db
-from ..models import AvailabilitySlot, Campus, CoachingSession, Company, Course, Exam, User
+from ..models import (
+    AvailabilitySlot,
+    Campus,
+    CoachingSession,
+    Company,
+    Course,
+    Exam,
+    LogSeal,
+    User,
+)
 from ..models.types import utcnow
 from ..reports.tallies import rebuild_all
 from . import logs, outcomes, people, roster, sessions
@@ -108,6 +117,12 @@ def generate(
         )
     if not db.session.scalar(sa.select(sa.func.count(Campus.id))):
         raise ScaleDataError("The database has no campus: load the demo data first.")
+    if db.session.scalar(sa.select(LogSeal.id).limit(1)) is not None:
+        # The history's log entries would land in days already sealed (audit_chain.py).
+        raise ScaleDataError(
+            "The logs of this database are sealed already (flask audit verify): "
+            "load scale data into a new, empty database."
+        )
     progress = progress or _quiet
     started = monotonic()
     connection = db.session.connection()
