@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from sesac_ms.applications.services import purge_expired, today_in_seoul
 from sesac_ms.extensions import db
-from sesac_ms.models import Application, ApplicationScore, AuditEntry, Stage
+from sesac_ms.models import Application, ApplicationScore, AuditEntry, DataRequest, Stage
+from sesac_ms.models.privacy import RequestKind
 
 
 def test_unselected_applications_are_destroyed_after_the_retention_and_logged(
@@ -37,6 +38,17 @@ def test_unselected_applications_are_destroyed_after_the_retention_and_logged(
             score=40,
         )
     )
+    # A request about their data goes with the data; another applicant's stays.
+    for application in (rejected, recent_rejected):
+        db.session.add(
+            DataRequest(
+                kind=RequestKind.CORRECTION,
+                campus_id=old.course.campus_id,
+                application_id=application.id,
+                text="전화번호 정정",
+                due_on=today + timedelta(days=10),
+            )
+        )
     db.session.commit()
     gone = {rejected.id, withdrawn.id}
 
@@ -46,6 +58,8 @@ def test_unselected_applications_are_destroyed_after_the_retention_and_logged(
     left = set(db.session.scalars(db.select(Application.id)))
     assert left == {accepted.id, recent_rejected.id}
     assert not db.session.scalars(db.select(ApplicationScore)).all()
+    requests = db.session.scalars(db.select(DataRequest.application_id)).all()
+    assert requests == [recent_rejected.id]
     entry = db.session.scalar(
         db.select(AuditEntry).where(AuditEntry.action == "applications.destroyed")
     )

@@ -35,6 +35,7 @@ from ..models import (
     AuditEntry,
     Cohort,
     CohortStatus,
+    DataRequest,
     DepositStatus,
     Education,
     EmploymentStatus,
@@ -1344,6 +1345,8 @@ def purge_expired(today: date | None = None) -> int:
         db.session.execute(
             sa.delete(ApplicationScore).where(ApplicationScore.application_id.in_(ids))
         )
+        # Their requests about their data (privacy) go with the data they were about.
+        db.session.execute(sa.delete(DataRequest).where(DataRequest.application_id.in_(ids)))
         db.session.execute(sa.delete(Application).where(Application.id.in_(ids)))
         audit.record(
             None,

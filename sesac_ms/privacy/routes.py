@@ -66,6 +66,9 @@ dt{font-weight:600}dd{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
 .tag{display:inline-block;border:1px solid #b02a37;color:#b02a37;padding:0 .3rem;font-size:.8rem}
 .text{white-space:pre-wrap;overflow-wrap:anywhere}
 dl.stacked{display:block}dl.stacked dd{margin:0 0 .6rem}
+dt{overflow-wrap:anywhere}
+@media (max-width:40rem){dl{display:block}dd{margin:0 0 .5rem}
+table{display:block;overflow-x:auto}}
 @media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}}
 """
 _CSS_HASH = base64.b64encode(hashlib.sha256(PRINT_CSS.encode()).digest()).decode()

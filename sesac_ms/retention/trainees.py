@@ -46,6 +46,7 @@ from ..models import (
     AttendanceNudge,
     CoachingSession,
     Cohort,
+    DataRequest,
     Enrollment,
     FollowUp,
     LoginFailureCount,
@@ -127,6 +128,15 @@ def destroy_trainees(cutoff: date, today: date) -> int:
     _run(
         sa.delete(ApplicationScore).where(
             ApplicationScore.application_id.in_(sa.select(Application.id).where(theirs))
+        )
+    )
+    # Their requests about their data, made as a trainee or as an applicant, go with them.
+    _run(
+        sa.delete(DataRequest).where(
+            sa.or_(
+                DataRequest.user_id.in_(due),
+                DataRequest.application_id.in_(sa.select(Application.id).where(theirs)),
+            )
         )
     )
     _run(sa.delete(Application).where(theirs))

@@ -52,6 +52,7 @@ from sesac_ms.models import (
     CohortEvent,
     Company,
     Course,
+    DataRequest,
     Enrollment,
     EnrollmentStatus,
     FollowUp,
@@ -65,6 +66,7 @@ from sesac_ms.models import (
     SessionKind,
     User,
 )
+from sesac_ms.models.privacy import RequestKind
 from sesac_ms.permissions import ACTIONS, PUBLIC
 from sesac_ms.sessions.services import book_slot
 
@@ -284,6 +286,8 @@ def _user_text() -> list[str]:
         OutboxMessage.body,
         Course.description,
         Passkey.name,
+        DataRequest.text,
+        DataRequest.resolution,
     ]
     found: set[str] = set()
     for column in columns:
@@ -303,6 +307,20 @@ def _open(cohort: Cohort) -> bool:
     except DomainError:
         return False
     return True
+
+
+def _data_request(campus: Campus, trainee) -> int:
+    """A trainee's open correction request, for the data-request pages."""
+    request = DataRequest(
+        kind=RequestKind.CORRECTION,
+        campus_id=campus.id,
+        user_id=trainee.id,
+        text="전화번호가 바뀌었습니다.",
+        due_on=datetime.now(SEOUL).date() + timedelta(days=10),
+    )
+    db.session.add(request)
+    db.session.flush()
+    return request.id
 
 
 @pytest.fixture(scope="module")
@@ -357,6 +375,9 @@ def world(live_app: Flask, live_server: str) -> SweepWorld:
                 )
             )
 
+        data_request = _one(
+            db.select(DataRequest.id).where(DataRequest.campus_id == campus.id)
+        ) or _data_request(campus, trainee)
         # A set-password link of a trainee nobody logs in as in the browser tests.
         stranger = find_user_by_email("guro1-05@trainee.sesac.example") or trainee
         password_token = issue_password_link(stranger).rsplit("/", 1)[1]
@@ -377,6 +398,9 @@ def world(live_app: Flask, live_server: str) -> SweepWorld:
             "day_id": day.id if day else None,
             "session_id": session_with("coordinator@sesac.example"),
             "token": password_token,
+            # the applicant's "my data" page opens with their private status token
+            "privacy.token": token_for(application.status_nonce) if application else None,
+            "request_id": data_request,
         }
         role_values = {"mentor": {"session_id": session_with("mentor@sesac.example")}}
         return SweepWorld(values, role_values, _user_text())
