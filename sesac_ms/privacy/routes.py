@@ -170,6 +170,18 @@ def me() -> ResponseReturnValue:
     return _my_page(RequestForm(formdata=None))
 
 
+def _flash_sent() -> None:
+    """The one confirmation of a sent request, trainee's or applicant's, with its deadline."""
+    flash(
+        gettext(
+            "Your request is sent. The campus answers by %(date)s; the answer "
+            "appears on this page.",
+            date=format_date(requests.due_for(roster.today_in_seoul()), "medium"),
+        ),
+        "success",
+    )
+
+
 @bp.post("/me/requests")
 @require("mydata.self")
 def ask() -> ResponseReturnValue:
@@ -180,14 +192,7 @@ def ask() -> ResponseReturnValue:
         error = attempt(lambda: requests.ask(user, kind, body, user=user))
         if error is None:
             db.session.commit()
-            flash(
-                gettext(
-                    "Your request is sent. The campus answers by %(date)s; the answer "
-                    "appears on this page.",
-                    date=format_date(requests.due_for(roster.today_in_seoul()), "medium"),
-                ),
-                "success",
-            )
+            _flash_sent()
             return redirect(url_for("privacy.me"))
         db.session.rollback()
         show_domain_error(form, error)
@@ -266,14 +271,7 @@ def applicant_ask(token: str) -> ResponseReturnValue:
         error = attempt(lambda: requests.ask(None, kind, body, application=application))
         if error is None:
             db.session.commit()
-            flash(
-                gettext(
-                    "Your request is sent. The campus answers by %(date)s; the answer "
-                    "appears on this page.",
-                    date=format_date(requests.due_for(roster.today_in_seoul()), "medium"),
-                ),
-                "success",
-            )
+            _flash_sent()
             return redirect(url_for("privacy.applicant", token=token))
         db.session.rollback()
         show_domain_error(form, error)
