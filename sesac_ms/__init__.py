@@ -75,8 +75,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     keep_employment_tallies()
 
     from .errors import register_error_handlers
-    from .security import add_security_headers, check_production_config
+    from .security import StaticFreeSessionInterface, add_security_headers, check_production_config
 
+    app.session_interface = StaticFreeSessionInterface()
     register_error_handlers(app)
     app.after_request(add_security_headers)
     from .mail import send_after_request

@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import Flask, Response, current_app, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import user_logged_out
 
 from .crypto import check_keys, configured_keys
@@ -39,6 +40,21 @@ def add_security_headers(response: Response) -> Response:
 
 def _is_static(endpoint: str | None) -> bool:
     return endpoint is not None and (endpoint == "static" or endpoint.endswith(".static"))
+
+
+class StaticFreeSessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie, never renewed by a static file.
+
+    Every page renews the cookie (the idle expiry counts from the last request). A static
+    file renewing it too would write back the session as it was when its request began: a
+    font still loading from the previous page could then undo what the page after it
+    stored (a passkey challenge, a flash message). Static files are the same for everyone
+    and need no session."""
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        if has_request_context() and _is_static(request.endpoint):
+            return False
+        return super().should_set_cookie(app, session)
 
 
 def is_token_page(view_args: dict | None) -> bool:

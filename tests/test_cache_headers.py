@@ -96,6 +96,11 @@ def test_static_files_keep_their_caching(app, make_user, role):
     assert response.status_code == 200
     assert "no-store" not in directives(response)
     assert response.headers.get("Cache-Control") == expected.headers.get("Cache-Control")
+    # Nor does a static file renew the session: finishing late, it would undo what the next
+    # page stored in it (a passkey challenge, a message).
+    assert "Set-Cookie" not in response.headers
+    if role is not None:
+        assert "Set-Cookie" in client.get("/auth/password").headers  # a page renews it
 
 
 def test_downloads_are_not_stored_even_for_someone_not_logged_in(make_app):
