@@ -390,7 +390,9 @@ def test_a_download_with_a_reason_is_a_korean_capable_csv_and_is_logged(
             gettext("Campus"),
             gettext("Active"),
         ]
-    assert rows == [header, ["최교육생", "choi@sesac.example", "trainee", "구로", "Y"]]
+        trainee = gettext("Trainee")
+    assert trainee != "Trainee"  # the role as the page names it, never its code
+    assert rows == [header, ["최교육생", "choi@sesac.example", trainee, "구로", "Y"]]
     [download] = accesses(AccessAction.DOWNLOAD)
     assert download.actor_id == admin.id
     assert download.reason == "수료생 명단 점검 (2025 하반기)"

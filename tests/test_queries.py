@@ -296,4 +296,6 @@ BUDGETED = {
     "mail outbox",
     "users",
     "dashboard as coordinator",
+    "dashboard as admin",
+    "dashboard as manager",
 }

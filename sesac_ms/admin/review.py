@@ -469,11 +469,18 @@ def _already(month: Month) -> Conflict:
     )
 
 
-def review_due(today: date | None = None) -> Month | None:
-    """The previous month, while it is not recorded as reviewed (one query)."""
+def review_recorded(month: Month) -> Any:
+    """A column true once `month` is recorded as reviewed, to read with other figures."""
+    return sa.exists().where(AccessReview.month == str(month))
+
+
+def review_due(today: date | None = None, *, recorded: bool | None = None) -> Month | None:
+    """The previous month, while it is not recorded as reviewed (one query, none when the
+    caller read `review_recorded` of that month already)."""
     month = previous_month(today)
-    done = db.session.scalar(sa.select(AccessReview.id).where(AccessReview.month == str(month)))
-    return None if done is not None else month
+    if recorded is None:
+        recorded = bool(db.session.scalar(sa.select(review_recorded(month))))
+    return None if recorded else month
 
 
 # --- the table, for the download and the command line ---------------------------------------

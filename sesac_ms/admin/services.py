@@ -150,10 +150,13 @@ def export_users_csv(actor: User, reason: str, **filters) -> bytes:
         .outerjoin(Campus, Campus.id == User.campus_id)
     )
     users = db.session.execute(stmt).all()
+    from .forms import ROLE_LABELS
+
+    roles = {role: str(label) for role, label in ROLE_LABELS.items()}  # named, never a code
     content = spreadsheet_out.csv_bytes(
         [gettext("Name"), gettext("E-mail"), gettext("Role"), gettext("Campus"), gettext("Active")],
         [
-            [name, email, role.value, campus or "", "Y" if active else "N"]
+            [name, email, roles[role], campus or "", "Y" if active else "N"]
             for name, email, role, campus, active in users
         ],
     )

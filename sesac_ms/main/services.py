@@ -42,7 +42,7 @@ class CampusGlance:
 @dataclass
 class Dashboard:
     cohorts: list[Cohort] = field(default_factory=list)
-    cohort_counts: dict[str, int] = field(default_factory=dict)
+    cohort_counts: dict[str, int] = field(default_factory=dict)  # staff: cohorts in progress
     more_cohorts: int = 0  # active cohorts past the list's end
     user_counts: dict[str, int] = field(default_factory=dict)
     campus_count: int = 0
@@ -66,17 +66,19 @@ def dashboard_for(user: User) -> Dashboard:
     if user.role in (Role.ADMIN, Role.MANAGER):
         _campus_glance(board, user)
     if user.role == Role.ADMIN:
-        board.campus_count = db.session.scalar(db.select(sa.func.count(Campus.id))) or 0
+        board.campus_count = len(board.campuses)  # the glance lists every campus
         board.recent_audit = list(
             db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc()).limit(8))
         )
-        from ..admin.review import review_due
-
-        board.review_due = review_due()
     if user.role in (Role.ADMIN, Role.MANAGER):
+        from ..admin.review import previous_month, review_due, review_recorded
         from ..privacy.requests import open_counts
 
-        board.data_requests = open_counts(user)
+        # The admin's reminder of the access review is read with the open requests.
+        month = previous_month() if user.role == Role.ADMIN else None
+        board.data_requests = open_counts(user, review_recorded(month) if month else None)
+        if month is not None:
+            board.review_due = review_due(recorded=board.data_requests.recorded)
         stmt = db.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
         if user.role == Role.MANAGER:
             stmt = stmt.where(User.campus_id == user.campus_id)
@@ -108,36 +110,41 @@ def log_people_shown(user: User, board: Dashboard) -> bool:
 
 
 def _cohorts(board: Dashboard, user: User) -> None:
-    cohorts = (
-        db.select(Cohort)
-        .join(Cohort.course)
-        .where(Cohort.status.in_(ACTIVE_STATUSES))
-        .order_by(Cohort.start_on, Cohort.id)
-    )
-    counts = db.select(Cohort.status, sa.func.count()).join(Cohort.course).group_by(Cohort.status)
+    """The cohorts listed, and for staff the active ones counted (all of them, and those in
+    progress) by window functions of the same statement, evaluated before its LIMIT."""
     if user.role == Role.TRAINEE:
         from ..models import Enrollment
 
         mine = db.select(Enrollment.cohort_id).where(Enrollment.user_id == user.id)
-        cohorts = db.select(Cohort).where(Cohort.id.in_(mine)).order_by(Cohort.start_on)
-        counts = counts.where(Cohort.id.in_(mine))
-    elif user.role == Role.MENTOR:
+        stmt = db.select(Cohort).where(Cohort.id.in_(mine)).order_by(Cohort.start_on)
+        board.cohorts = list(db.session.scalars(stmt.limit(COHORTS_SHOWN)))
+        return
+    running = sa.case((Cohort.status == CohortStatus.IN_PROGRESS, 1), else_=0)
+    stmt = (
+        db.select(
+            Cohort,
+            sa.func.count().over().label("active"),
+            sa.func.sum(running).over().label("running"),
+        )
+        .join(Cohort.course)
+        .where(Cohort.status.in_(ACTIVE_STATUSES))
+        .order_by(Cohort.start_on, Cohort.id)
+    )
+    if user.role == Role.MENTOR:
         mine = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
-        cohorts = cohorts.where(Cohort.id.in_(mine))
-        counts = counts.where(Cohort.id.in_(mine))
+        stmt = stmt.where(Cohort.id.in_(mine))
     else:
-        cohorts = scope_campus(cohorts, Course.campus_id, user)
-        counts = scope_campus(counts, Course.campus_id, user)
-    board.cohorts = list(db.session.scalars(cohorts.limit(COHORTS_SHOWN)))
-    board.cohort_counts = {str(status): n for status, n in db.session.execute(counts)}
-    if user.role != Role.TRAINEE:  # the list holds the active cohorts the counts count
-        active = sum(board.cohort_counts.get(str(status), 0) for status in ACTIVE_STATUSES)
-        board.more_cohorts = max(0, active - len(board.cohorts))
+        stmt = scope_campus(stmt, Course.campus_id, user)
+    rows = db.session.execute(stmt.limit(COHORTS_SHOWN)).all()
+    board.cohorts = [row.Cohort for row in rows]
+    active = int(rows[0].active) if rows else 0
+    board.cohort_counts = {str(CohortStatus.IN_PROGRESS): int(rows[0].running) if rows else 0}
+    board.more_cohorts = max(0, active - len(board.cohorts))
 
 
 def _campus_glance(board: Dashboard, user: User) -> None:
     """Per campus: running cohorts, applicants in selection, employment rates (SQL)."""
-    from ..reports.services import EmploymentFilters, employment_report
+    from ..reports.services import employment_reports_by_campus
 
     campus_id = None if user.role == Role.ADMIN else user.campus_id
     # Counted per campus in two grouped subqueries, each led by its selective filter (the
@@ -173,8 +180,7 @@ def _campus_glance(board: Dashboard, user: User) -> None:
         )
     # The report decides what is not yet counted (reports.services.window_closed); the cards
     # and the table show its rows as they are, so the two always agree.
-    within = employment_report(EmploymentFilters(by="campus", campus_id=campus_id, within_days=30))
-    overall = employment_report(EmploymentFilters(by="campus", campus_id=campus_id))
+    within, overall = employment_reports_by_campus((30, None), campus_id)
     # Report rows name a campus in the page's language.
     by_name = {name: g for g in glance.values() for name in (g.campus.name_ko, g.campus.name_en)}
     for row in within[:-1]:

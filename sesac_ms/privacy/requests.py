@@ -284,20 +284,29 @@ def request_row(viewer: User, request_id: int) -> RequestRow | None:
 class OpenCounts:
     open: int = 0
     overdue: int = 0
+    recorded: bool | None = None  # with open_counts(reviewed_month=…): is that month reviewed
 
 
-def open_counts(viewer: User) -> OpenCounts:
-    """Open and overdue requests of the viewer's campus (all campuses for an admin): one query."""
+def open_counts(viewer: User, reviewed_month: Any = None) -> OpenCounts:
+    """Open and overdue requests of the viewer's campus (all campuses for an admin): one query.
+
+    With `reviewed_month` (admin.review.review_recorded), that column is read by the same
+    query and returned as `recorded`: the admin dashboard's reminders in one statement."""
     if viewer.role not in (Role.ADMIN, Role.MANAGER):
         return OpenCounts()
     today = today_in_seoul()
-    stmt = sa.select(
-        sa.func.count(DataRequest.id),
-        sa.func.count(DataRequest.id).filter(DataRequest.due_on < today),
+    counts = sa.select(
+        sa.func.count(DataRequest.id).label("open"),
+        sa.func.count(DataRequest.id).filter(DataRequest.due_on < today).label("overdue"),
     ).where(DataRequest.status == RequestStatus.OPEN)
-    stmt = scope_campus(stmt, DataRequest.campus_id, viewer)
-    total, overdue = db.session.execute(stmt).one()
-    return OpenCounts(total or 0, overdue or 0)
+    counts = scope_campus(counts, DataRequest.campus_id, viewer).subquery("counts")
+    stmt = sa.select(counts.c.open, counts.c.overdue)
+    if reviewed_month is not None:
+        stmt = stmt.add_columns(reviewed_month.label("recorded"))
+    row = db.session.execute(stmt).one()
+    found = OpenCounts(row.open or 0, row.overdue or 0)
+    found.recorded = bool(row.recorded) if reviewed_month is not None else None
+    return found
 
 
 def requests_of(user: User | None = None, application: Application | None = None) -> list[Any]:

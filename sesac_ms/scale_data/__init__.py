@@ -289,11 +289,19 @@ def _cohort_history(ctx: Context, cohort: CohortPlan) -> None:
 
 
 def refresh_statistics() -> None:
-    """Let the query planner know the tables' new sizes (after the commit)."""
+    """Let the query planner know the tables' new sizes (after the commit).
+
+    On PostgreSQL also VACUUM, as autovacuum does soon after a real day's writes: until the
+    visibility map is set, an index-only scan reads every row's page too (the completed
+    list's count took 14 ms instead of 3 on a freshly loaded 2× Seoul)."""
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("PRAGMA analysis_limit=2000")
-    connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("ANALYZE")
+        return
+    db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
+        autocommit.exec_driver_sql("VACUUM ANALYZE")
 
 
 def table_counts() -> dict[str, int]:
