@@ -76,6 +76,13 @@ def parse_args() -> argparse.Namespace:
         help="serve the app of this source tree (e.g. `git archive` of an older commit) "
         "instead of the checkout's, to compare before and after",
     )
+    parser.add_argument(
+        "--data-instance",
+        type=Path,
+        metavar="DIR",
+        help="the instance folder of the app that loaded the data (its secret_key gives the "
+        "key of the encrypted health data; default: see data_keys)",
+    )
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
     parser.add_argument("--repeat", type=int, default=5, help="in-process requests per page")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -217,6 +224,29 @@ class Runner:
         return start_end, light_cpu
 
 
+def data_keys(args: argparse.Namespace, url: str, throwaway: ThrowAway | None) -> str:
+    """The key(s) the database's health data was encrypted with: its pages must read it.
+
+    The run's own SECRET_KEY is new (its session cookies are the run's), so the key is
+    not derived from it but from the SECRET_KEY of the instance that loaded the data:
+    SESAC_DATA_ENCRYPTION_KEYS when set, else `--data-instance`, the throw-away database's
+    folder, a SQLite file's folder, SESAC_INSTANCE_PATH or the checkout's instance/, the
+    first holding a secret_key file."""
+    if os.environ.get("SESAC_DATA_ENCRYPTION_KEYS"):
+        return os.environ["SESAC_DATA_ENCRYPTION_KEYS"]
+    from sesac_ms.crypto import _derived_key
+
+    folders = [args.data_instance, throwaway.folder if throwaway else None]
+    if url.startswith("sqlite:///"):
+        folders.append(Path(url.removeprefix("sqlite:///")).parent)
+    folders += [os.environ.get("SESAC_INSTANCE_PATH"), ROOT / "instance"]
+    for folder in folders:
+        if folder and (Path(folder) / "secret_key").is_file():
+            print(f"health data read with the key of {folder}/secret_key")
+            return _derived_key((Path(folder) / "secret_key").read_text().strip()).decode()
+    sys.exit("no secret_key found for the data's encryption key: give --data-instance DIR")
+
+
 def main() -> int:
     args = parse_args()
     # A stopped run (SIGTERM) still stops gunicorn and removes its throw-away database.
@@ -232,6 +262,7 @@ def main() -> int:
         url = throwaway.url
     instance = Path(tempfile.mkdtemp(prefix="sesac-bench-instance-"))
     env = benchmark_environment(url, instance)
+    env["SESAC_DATA_ENCRYPTION_KEYS"] = data_keys(args, url, throwaway)
     env["PYTHONPATH"] = str(source)
     os.environ.update(env)
 
