@@ -69,23 +69,37 @@ def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
     today = today_in_seoul()
     month = sa.func.extract("month", ClassDay.day) + 100 * sa.func.extract("year", ClassDay.day)
     zero = sa.literal(0)
-    # One statement, three parts: marks per trainee, status and month (days cancelled
-    # left out) with their minutes; class days per month with those still to come; and
-    # who is marked today already (today is still to come for the others).
+    # One statement, four parts: marks per trainee and status (days cancelled left out)
+    # with their minutes; class days per month with those still to come; who is marked
+    # today already (today is still to come for the others); and absences per trainee and
+    # month, the only marks the rules count by month (a row per mark status and month
+    # would be three times as many rows to read).
     trainees = db.select(Enrollment.id).where(Enrollment.cohort_id == cohort.id)
     marks = (
         db.select(
             zero.label("part"),
             Attendance.enrollment_id,
             Attendance.status,
-            month.label("month"),
+            zero.label("month"),
             sa.func.count().label("n"),
             sa.func.sum(Attendance.minutes_late).label("a"),
             sa.func.sum(Attendance.minutes_left_early).label("b"),
         )
         .join(ClassDay, ClassDay.id == Attendance.class_day_id)
         .where(Attendance.enrollment_id.in_(trainees), ClassDay.cancelled.is_(False))
-        .group_by(Attendance.enrollment_id, Attendance.status, month)
+        .group_by(Attendance.enrollment_id, Attendance.status)
+    )
+    absent_months = (
+        db.select(
+            sa.literal(3), Attendance.enrollment_id, sa.null(), month, sa.func.count(), zero, zero
+        )
+        .join(ClassDay, ClassDay.id == Attendance.class_day_id)
+        .where(
+            Attendance.enrollment_id.in_(trainees),
+            ClassDay.cancelled.is_(False),
+            Attendance.status == AttendanceStatus.ABSENT,
+        )
+        .group_by(Attendance.enrollment_id, month)
     )
     days = (
         db.select(
@@ -116,25 +130,24 @@ def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
     today_month: int | None = None
     marked = set()
     for part, enrollment_id, status, in_month, n, a, b in db.session.execute(
-        sa.union_all(marks, days, marked_today)
+        sa.union_all(marks, days, marked_today, absent_months)
     ).all():
-        in_month = int(in_month)
-        if part == 1:
-            days_per_month[in_month] = n
-            future_per_month[in_month] = int(a or 0)
-            if b:
-                today_month = in_month
-        elif part == 2:
-            marked.add(enrollment_id)
-        else:
+        if part == 0:
             summary = result.setdefault(enrollment_id, AttendanceSummary())
-            status = AttendanceStatus(status)
-            setattr(summary, status.value, getattr(summary, status.value) + n)
+            name = AttendanceStatus(status).value
+            setattr(summary, name, getattr(summary, name) + n)
             summary.days += n
             summary.minutes_late += int(a or 0)
             summary.minutes_left_early += int(b or 0)
-            if status == AttendanceStatus.ABSENT:
-                absences.setdefault(enrollment_id, {})[in_month] = n
+        elif part == 3:
+            absences.setdefault(enrollment_id, {})[int(in_month)] = n
+        elif part == 1:
+            days_per_month[int(in_month)] = n
+            future_per_month[int(in_month)] = int(a or 0)
+            if b:
+                today_month = int(in_month)
+        else:
+            marked.add(enrollment_id)
     whole_course = sum(days_per_month.values())
     for enrollment_id, summary in result.items():
         summary.whole_course_days = whole_course
