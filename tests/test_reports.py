@@ -264,6 +264,27 @@ def test_an_outcome_a_day_after_the_window_counts_only_in_a_longer_one(counted):
     assert report(by="cohort", within_days=30)[0][6] == 2
 
 
+@pytest.mark.parametrize("one_campus", [False, True], ids=["all-campuses", "one-campus"])
+def test_the_dashboards_two_windows_from_one_statement_are_the_reports(
+    counted, count_queries, one_campus
+):
+    campus_id = counted["마포"].id if one_campus else None
+    with count_queries() as statements:
+        within, overall = services.employment_reports_by_campus((30, None), campus_id)
+    assert statements() == 1
+
+    def alone(within_days):
+        return employment_report(
+            EmploymentFilters(by="campus", campus_id=campus_id, within_days=within_days)
+        )
+
+    for both, single in ((within, alone(30)), (overall, alone(None))):
+        assert [(row.campus, row.as_dict(), row.window_open, row.pending) for row in both] == [
+            (row.campus, row.as_dict(), row.window_open, row.pending) for row in single
+        ]
+    assert len(overall) == (2 if one_campus else 3)  # the campuses' rows and the total
+
+
 def test_year_and_campus_filters_select_cohorts(counted):
     assert report(year=2024) == [
         ("마포", "", "", 2, 0, 2, 1, 0, 50.0),
