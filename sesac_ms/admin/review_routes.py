@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from .. import audit
+from ..downloads import file_response
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
@@ -95,12 +96,5 @@ def export_access_review() -> ResponseReturnValue:
             acting_user(), month, form.format.data, form.reason.data
         )
         db.session.commit()
-        return Response(
-            content,
-            mimetype=mimetype,
-            headers={
-                "Content-Disposition": f"attachment; filename={filename}",
-                "Cache-Control": "no-store",
-            },
-        )
+        return file_response(content, mimetype, filename)
     return render_template("admin/access_review_export.html", form=form, month=month)

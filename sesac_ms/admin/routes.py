@@ -3,7 +3,7 @@
 from datetime import date
 from functools import partial
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
@@ -14,6 +14,7 @@ from ..audit_text import EntryReader
 from ..auth import second_factor
 from ..auth import services as accounts
 from ..auth.forms import ButtonForm
+from ..downloads import file_response
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error, validate_all
@@ -301,14 +302,7 @@ def export_users() -> ResponseReturnValue:
     if form.validate_on_submit():
         content = services.export_users_csv(acting_user(), form.reason.data, **filters)
         db.session.commit()
-        return Response(
-            content,
-            mimetype="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": "attachment; filename=sesac-users.csv",
-                "Cache-Control": "no-store",
-            },
-        )
+        return file_response(content, "text/csv; charset=utf-8", "sesac-users.csv")
     return render_template("admin/export.html", form=form, filters=filters)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from .. import spreadsheet_out
 from ..auth.forms import ButtonForm
+from ..downloads import file_response
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error
@@ -99,8 +100,8 @@ def confirm_import(upload_id: int) -> ResponseReturnValue:
 def import_template(cohort_id: int) -> ResponseReturnValue:
     """An empty file with the Korean headers, as Excel opens it (UTF-8 with a BOM)."""
     load_in_scope(Cohort, cohort_id)
-    return Response(
+    return file_response(
         spreadsheet_out.csv_bytes([column.korean for column in importing.COLUMNS], []),
-        mimetype=spreadsheet_out.CSV_MIMETYPE,
-        headers={"Content-Disposition": "attachment; filename=applicants.csv"},
+        spreadsheet_out.CSV_MIMETYPE,
+        "applicants.csv",
     )

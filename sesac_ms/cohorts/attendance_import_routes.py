@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from .. import spreadsheet_out
 from ..applications.forms import UploadForm
 from ..auth.forms import ButtonForm
+from ..downloads import file_response
 from ..errors import DomainError
 from ..extensions import db
 from ..imports import upload_pages
@@ -82,8 +83,8 @@ def confirm_attendance_import(upload_id: int) -> ResponseReturnValue:
 @require("attendance.import")
 def attendance_import_template() -> ResponseReturnValue:
     """An empty file with the Korean headers, as Excel opens it (UTF-8 with a BOM)."""
-    return Response(
+    return file_response(
         spreadsheet_out.csv_bytes([column.korean for column in ATTENDANCE_COLUMNS], []),
-        mimetype=spreadsheet_out.CSV_MIMETYPE,
-        headers={"Content-Disposition": "attachment; filename=attendance.csv"},
+        spreadsheet_out.CSV_MIMETYPE,
+        "attendance.csv",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from .. import audit
 from ..auth.forms import ButtonForm
 from ..clock import SEOUL
+from ..downloads import file_response
 from ..errors import DomainError, each_error
 from ..extensions import db
 from ..forms import finish, flash_form_errors, show_domain_error, validate_all
@@ -262,14 +263,7 @@ def export_roster(cohort_id: int) -> ResponseReturnValue:
             acting_user(), cohort, form.format.data, form.reason.data
         )
         db.session.commit()
-        return Response(
-            content,
-            mimetype=mimetype,
-            headers={
-                "Content-Disposition": f"attachment; filename={filename}",
-                "Cache-Control": "no-store",
-            },
-        )
+        return file_response(content, mimetype, filename)
     return render_template("cohorts/roster_export.html", cohort=cohort, form=form)
 
 

@@ -17,6 +17,7 @@ from ..applications.forms import EDUCATION_LABELS, EMPLOYMENT_LABELS
 from ..applications.services import find_by_token, flag_message, stage_label
 from ..cohorts import roster
 from ..cohorts.roster_pages import times_text
+from ..downloads import file_response
 from ..extensions import db
 from ..forms import attempt, show_domain_error, validate_all
 from ..models import Application, User
@@ -117,19 +118,11 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _file(content: str, mimetype: str, name: str, *, attachment: bool = True) -> Response:
-    disposition = "attachment" if attachment else "inline"
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f"{disposition}; filename={name}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _printable(export: dict[str, Any], download: bool) -> Response:
     html = render_template(
         "privacy/export.html", export=export, css=PRINT_CSS, download=download, **_labels()
     )
-    response = _file(html, "text/html", filename(export, "html"), attachment=download)
+    response = file_response(html, "text/html", filename(export, "html"), attachment=download)
     response.headers["Content-Security-Policy"] = PRINT_POLICY
     return response
 
@@ -210,7 +203,7 @@ def my_data_json() -> ResponseReturnValue:
     export = person_export(user)
     _log_download(user, _user_label(user), "privacy.my_data", "JSON", user)
     db.session.commit()
-    return _file(as_json(export), "application/json", filename(export, "json"))
+    return file_response(as_json(export), "application/json", filename(export, "json"))
 
 
 @bp.get("/me/data.html")
@@ -288,7 +281,7 @@ def _applicant_download(token: str, fmt: str) -> ResponseReturnValue:
     _log_download(application, label, "privacy.applicant_data", fmt, None)
     db.session.commit()
     if fmt == "JSON":
-        return _file(as_json(export), "application/json", filename(export, "json"))
+        return file_response(as_json(export), "application/json", filename(export, "json"))
     return _printable(export, download=request.args.get("download") == "1")
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
+from ..downloads import file_response
 from ..errors import DomainError
 from ..models import Role
 from ..paging import requested_page
@@ -31,11 +32,7 @@ def _download(columns, rows, fmt: str, name: str) -> ResponseReturnValue:
         content = services.render(columns, rows, fmt)
     except DomainError:
         abort(400)
-    return Response(
-        content,
-        mimetype=services.MIMETYPES[fmt],
-        headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"},
-    )
+    return file_response(content, services.MIMETYPES[fmt], f"{name}.{fmt}")
 
 
 @bp.get("/employment")
