@@ -24,6 +24,7 @@ is read through the model's attributes, so data stored encrypted is read decrypt
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, NamedTuple
@@ -182,12 +183,27 @@ def _scores(application_ids: sa.Select) -> dict[int, list[dict[str, Any]]]:
         .where(ApplicationScore.application_id.in_(application_ids))
         .order_by(ApplicationScore.application_id, ApplicationScore.created_at)
     )
-    found: dict[int, list[dict[str, Any]]] = {}
-    for application_id, stage, score, created_at, updated_at in rows:
-        found.setdefault(application_id, []).append(
-            {"stage": stage, "score": score, "scored_at": created_at, "updated_at": updated_at}
-        )
-    return found
+    return _grouped(
+        rows,
+        lambda row: row.application_id,
+        lambda row: {
+            "stage": row.stage,
+            "score": row.score,
+            "scored_at": row.created_at,
+            "updated_at": row.updated_at,
+        },
+    )
+
+
+def _grouped(
+    rows: Iterable[Any], key: Callable[[Any], int], shown: Callable[[Any], dict[str, Any]]
+) -> dict[int, list[dict[str, Any]]]:
+    """Rows as they are shown, in their order, in a list per key (a trainee's enrollment,
+    session, outcome…): one query per kind of record, not one per record."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(key(row), []).append(shown(row))
+    return grouped
 
 
 def _requests(condition: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
@@ -336,80 +352,80 @@ def person_export(user: User) -> dict[str, Any]:
     enrollments = db.session.scalars(
         sa.select(Enrollment).where(Enrollment.user_id == user.id).order_by(Enrollment.enrolled_at)
     ).all()
-    attendance: dict[int, list[dict[str, Any]]] = {}
-    for record, day in db.session.execute(
-        sa.select(Attendance, ClassDay)
-        .join(ClassDay, Attendance.class_day_id == ClassDay.id)
-        .where(Attendance.enrollment_id.in_(enrollment_ids))
-        .order_by(ClassDay.day)
-    ):
-        attendance.setdefault(record.enrollment_id, []).append(
-            {
-                "day": day.day,
-                "status": record.status,
-                "arrived_at": record.arrived_at,
-                "left_at": record.left_at,
-                "minutes_late": record.minutes_late,
-                "minutes_left_early": record.minutes_left_early,
-                "source": record.source,
-                "note": record.note,
-                "recorded_at": record.recorded_at,
-            }
-        )
-    nudges: dict[int, list[dict[str, Any]]] = {}
-    for nudge in db.session.scalars(
-        sa.select(AttendanceNudge)
-        .where(AttendanceNudge.enrollment_id.in_(enrollment_ids))
-        .order_by(AttendanceNudge.sent_at)
-    ):
-        nudges.setdefault(nudge.enrollment_id, []).append(
-            {"absences_left": nudge.threshold, "sent_at": nudge.sent_at}
-        )
+    attendance = _grouped(
+        db.session.execute(
+            sa.select(Attendance, ClassDay.day)
+            .join(ClassDay, Attendance.class_day_id == ClassDay.id)
+            .where(Attendance.enrollment_id.in_(enrollment_ids))
+            .order_by(ClassDay.day)
+        ),
+        lambda row: row.Attendance.enrollment_id,
+        lambda row: {
+            "day": row.day,
+            "status": row.Attendance.status,
+            "arrived_at": row.Attendance.arrived_at,
+            "left_at": row.Attendance.left_at,
+            "minutes_late": row.Attendance.minutes_late,
+            "minutes_left_early": row.Attendance.minutes_left_early,
+            "source": row.Attendance.source,
+            "note": row.Attendance.note,
+            "recorded_at": row.Attendance.recorded_at,
+        },
+    )
+    nudges = _grouped(
+        db.session.scalars(
+            sa.select(AttendanceNudge)
+            .where(AttendanceNudge.enrollment_id.in_(enrollment_ids))
+            .order_by(AttendanceNudge.sent_at)
+        ),
+        lambda nudge: nudge.enrollment_id,
+        lambda nudge: {"absences_left": nudge.threshold, "sent_at": nudge.sent_at},
+    )
 
     sessions = db.session.scalars(
         sa.select(CoachingSession)
         .where(CoachingSession.trainee_id == user.id)
         .order_by(CoachingSession.starts_at)
     ).all()
-    follow_ups: dict[int, list[dict[str, Any]]] = {}
-    for item in db.session.scalars(
-        sa.select(FollowUp)
-        .join(CoachingSession, FollowUp.session_id == CoachingSession.id)
-        .where(CoachingSession.trainee_id == user.id)
-        .order_by(FollowUp.id)
-    ):
-        follow_ups.setdefault(item.session_id, []).append(
-            {"text": item.text, "due_on": item.due_on, "done_at": item.done_at}
-        )
+    follow_ups = _grouped(
+        db.session.scalars(
+            sa.select(FollowUp)
+            .join(CoachingSession, FollowUp.session_id == CoachingSession.id)
+            .where(CoachingSession.trainee_id == user.id)
+            .order_by(FollowUp.id)
+        ),
+        lambda item: item.session_id,
+        lambda item: {"text": item.text, "due_on": item.due_on, "done_at": item.done_at},
+    )
 
     outcomes = db.session.scalars(
         sa.select(Outcome)
         .where(Outcome.enrollment_id.in_(enrollment_ids))
         .order_by(Outcome.created_at)
     ).all()
-    checks: dict[int, list[dict[str, Any]]] = {}
-    for check in db.session.scalars(
-        sa.select(RetentionCheck)
-        .where(RetentionCheck.outcome_id.in_(outcome_ids))
-        .order_by(RetentionCheck.months)
-    ):
-        checks.setdefault(check.outcome_id, []).append(
-            {
-                "months": check.months,
-                "checked_on": check.checked_on,
-                "result": check.result,
-                "note": check.note,
-            }
-        )
-    reminders: dict[int, list[dict[str, Any]]] = {}
-    for reminder in db.session.scalars(
-        sa.select(RetentionReminder)
-        .where(RetentionReminder.outcome_id.in_(outcome_ids))
-        .order_by(RetentionReminder.months)
-    ):
-        reminders.setdefault(reminder.outcome_id, []).append(
-            {"months": reminder.months, "sent_at": reminder.sent_at}
-        )
+    checks = _grouped(
+        db.session.scalars(
+            sa.select(RetentionCheck)
+            .where(RetentionCheck.outcome_id.in_(outcome_ids))
+            .order_by(RetentionCheck.months)
+        ),
+        lambda check: check.outcome_id,
+        lambda check: {
+            "months": check.months,
+            "checked_on": check.checked_on,
+            "result": check.result,
+            "note": check.note,
+        },
+    )
+    reminders = _grouped(
+        db.session.scalars(
+            sa.select(RetentionReminder)
+            .where(RetentionReminder.outcome_id.in_(outcome_ids))
+            .order_by(RetentionReminder.months)
+        ),
+        lambda reminder: reminder.outcome_id,
+        lambda reminder: {"months": reminder.months, "sent_at": reminder.sent_at},
+    )
     referrals = db.session.scalars(
         sa.select(Referral)
         .where(Referral.enrollment_id.in_(enrollment_ids))
