@@ -284,14 +284,14 @@ def request_row(viewer: User, request_id: int) -> RequestRow | None:
 class OpenCounts:
     open: int = 0
     overdue: int = 0
-    recorded: bool | None = None  # with open_counts(reviewed_month=…): is that month reviewed
+    recorded: bool | None = None  # with open_counts(recorded_column=…): is that month reviewed
 
 
-def open_counts(viewer: User, reviewed_month: Any = None) -> OpenCounts:
+def open_counts(viewer: User, recorded_column: Any = None) -> OpenCounts:
     """Open and overdue requests of the viewer's campus (all campuses for an admin): one query.
 
-    With `reviewed_month` (admin.review.review_recorded), that column is read by the same
-    query and returned as `recorded`: the admin dashboard's reminders in one statement."""
+    With `recorded_column` (admin.review.review_recorded of a month), that column is read by
+    the same query and returned as `recorded`: the admin dashboard's reminders at once."""
     if viewer.role not in (Role.ADMIN, Role.MANAGER):
         return OpenCounts()
     today = today_in_seoul()
@@ -301,11 +301,11 @@ def open_counts(viewer: User, reviewed_month: Any = None) -> OpenCounts:
     ).where(DataRequest.status == RequestStatus.OPEN)
     counts = scope_campus(counts, DataRequest.campus_id, viewer).subquery("counts")
     stmt = sa.select(counts.c.open, counts.c.overdue)
-    if reviewed_month is not None:
-        stmt = stmt.add_columns(reviewed_month.label("recorded"))
+    if recorded_column is not None:
+        stmt = stmt.add_columns(recorded_column.label("recorded"))
     row = db.session.execute(stmt).one()
     found = OpenCounts(row.open or 0, row.overdue or 0)
-    found.recorded = bool(row.recorded) if reviewed_month is not None else None
+    found.recorded = bool(row.recorded) if recorded_column is not None else None
     return found
 
 

@@ -219,7 +219,12 @@ def employment_report(
     _check(filters)
     query, params = _query(filters, today or today_in_seoul(), locale, from_records=from_records)
     records = list(db.session.execute(query.ordered, params).mappings())
-    rows = [_named(record, filters.by) for record in records]
+    return _with_total(records, filters.by)
+
+
+def _with_total(records: list[Any], by: str) -> list[EmploymentRow]:
+    """The rows at the level `by`, then their total row."""
+    rows = [_named(record, by) for record in records]
     # Every measure is a sum or a count over cohorts, each in one row: the total adds them.
     rows.append(_row({name: sum(int(r[name]) for r in records) for name in MEASURES}))
     return rows
@@ -247,13 +252,7 @@ def employment_reports_by_campus(
     records: list[list[Any]] = [[] for _ in windows]
     for record in db.session.execute(stmt, params).mappings():
         records[record["report"]].append(record)
-    return [
-        [
-            *(_named(record, "campus") for record in found),
-            _row({name: sum(int(r[name]) for r in found) for name in MEASURES}),
-        ]
-        for found in records
-    ]
+    return [_with_total(found, "campus") for found in records]
 
 
 @dataclass
