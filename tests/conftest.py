@@ -51,6 +51,16 @@ def base_config(database_url: str, instance: Path) -> dict:
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-of-sufficient-length-0123456789",
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # One test process stands for many gunicorn workers: the race tests send 20 to 45
+        # requests at once from threads sharing this pool, where a production worker serves
+        # one request at a time. With the default 5 + 10 connections a request could wait out
+        # the pool timeout behind SQLite's serialised writers and answer 503 (a CI flake).
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "hide_parameters": True,
+            "pool_size": 5,
+            "max_overflow": 45,
+        },
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "ARGON2_TIME_COST": 1,
