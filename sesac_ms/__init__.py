@@ -15,6 +15,8 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .settings_env import read_environment
@@ -60,6 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(TEMPLATES_DIR),
     )
+    # Ids in URLs fit the database's INTEGER: a longer number finds no route (404), where it
+    # would overflow SQLite's driver or PostgreSQL's int4 and answer 500.
+    app.url_map.converters["int"] = DatabaseIdConverter
     _load_settings(app, test_config)
     from .audit_chain import check_retention_setting
 
@@ -69,6 +74,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_request_log(app)
     _init_extensions(app)
     _register_blueprints(app)
+    from .api import init_api
+
+    init_api(app)  # /api/v1: tokens, not cookies (sesac_ms/api)
     _register_template_helpers(app)
     from .reports.tallies import install as keep_employment_tallies
 
@@ -93,6 +101,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["PRODUCTION"]:
         check_production_config(app)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` bounded to a 32-bit INTEGER id (0 to 2,147,483,647): a larger one is not
+    found. (Not werkzeug's `max`: a value over it makes the router answer 405 to other
+    methods instead of 404.)"""
+
+    def to_python(self, value: str) -> Any:
+        number = super().to_python(value)
+        if number > MAX_DATABASE_ID:
+            raise NotFound()
+        return number
+
+
+MAX_DATABASE_ID = 2**31 - 1
 
 
 def _load_settings(app: Flask, test_config: dict[str, Any] | None) -> None:

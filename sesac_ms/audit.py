@@ -158,6 +158,11 @@ PAGES: dict[str, AccessPage] = {
         _l("their own data"),
         detail=lambda fmt: gettext("File format: %(format)s.", format=fmt),
     ),
+    # a program using the JSON API with its owner's personal access token (sesac_ms/api)
+    "api": AccessPage(
+        _l("the API with a personal access token"),
+        detail=lambda request: gettext("Request: %(request)s.", request=request),
+    ),
     "privacy.applicant_data": AccessPage(
         _l("their own application"),
         detail=lambda fmt: gettext("File format: %(format)s.", format=fmt),

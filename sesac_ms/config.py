@@ -73,6 +73,8 @@ SECOND_FACTOR_STEP_SECONDS = 300
 # decrypt. Required in production; development derives one from SECRET_KEY.
 DATA_ENCRYPTION_KEYS = ""
 RATELIMIT_STORAGE_URI = "memory://"
+# Requests per API token (sesac_ms/api), counted in the rate-limit storage (Redis).
+API_RATE_LIMIT = "600 per minute"
 RATELIMIT_HEADERS_ENABLED = True
 # If the shared storage (Redis) is down, limit per worker rather than fail every log-in.
 RATELIMIT_SWALLOW_ERRORS = True

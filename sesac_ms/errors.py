@@ -98,7 +98,11 @@ def register_error_handlers(app: Flask) -> None:
     is raised: the view, the user look-up, or a 4xx page's navigation.
     """
 
-    def render_page(code: int) -> ResponseReturnValue:
+    def render_page(code: int, error: HTTPException | None = None) -> ResponseReturnValue:
+        if _is_api():
+            from .api.problems import http_problem, problem
+
+            return http_problem(error) if error is not None else problem(code)
         # These pages carry the navigation, which reads current_user: the database.
         try:
             return render_template(f"errors/{code}.html"), code
@@ -108,7 +112,7 @@ def register_error_handlers(app: Flask) -> None:
             return database_unavailable(error)
 
     for code in (400, 403, 404, 405, 413, 429):
-        app.register_error_handler(code, lambda e, code=code: render_page(code))
+        app.register_error_handler(code, lambda e, code=code: render_page(code, e))
 
     @app.errorhandler(500)
     def internal_error(error: Exception) -> ResponseReturnValue:
@@ -116,6 +120,10 @@ def register_error_handlers(app: Flask) -> None:
         if is_database_unavailable(original):
             return database_unavailable(original)
         _rollback_quietly()
+        if _is_api():
+            from .api.problems import problem
+
+            return problem(500)
         return render_standalone("errors/500.html"), 500, {"Cache-Control": "no-store"}
 
     def unavailable(error: Exception) -> ResponseReturnValue:
@@ -128,9 +136,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def other_http_error(error: HTTPException):
+        if _is_api():
+            from .api.problems import http_problem
+
+            return http_problem(error)
         if request.accept_mimetypes.accept_html and error.code in (401, 410):
             return render_page(404)
         return error
+
+
+def _is_api() -> bool:
+    """An API request: its errors are problem details (sesac_ms/api/problems.py)."""
+    return request.path.startswith("/api/")
 
 
 def database_unavailable(error: BaseException | None) -> ResponseReturnValue:
@@ -145,7 +162,12 @@ def database_unavailable(error: BaseException | None) -> ResponseReturnValue:
         request.url_rule.rule if request.url_rule else "(no route)",
     )
     _rollback_quietly()
-    response = make_response(render_standalone("errors/unavailable.html"), 503)
+    if _is_api():
+        from .api.problems import problem
+
+        response = problem(503)
+    else:
+        response = make_response(render_standalone("errors/unavailable.html"), 503)
     response.headers["Retry-After"] = str(int(current_app.config["UNAVAILABLE_RETRY_AFTER"]))
     response.headers["Cache-Control"] = "no-store"
     return response

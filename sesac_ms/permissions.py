@@ -51,6 +51,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "user.export": frozenset({A}),
     "audit.view": frozenset({A}),
     "audit.review": frozenset({A}),  # the monthly access review (admin/review.py)
+    "api_token.manage": frozenset({A}),  # anyone's API tokens; one's own: AUTHENTICATED
     "mail.view": frozenset({A}),
     "mail.manage": frozenset({A}),
     "retention.view": frozenset({A}),

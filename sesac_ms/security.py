@@ -54,6 +54,11 @@ class StaticFreeSessionInterface(SecureCookieSessionInterface):
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
         if has_request_context() and _is_static(request.endpoint):
             return False
+        if has_request_context():
+            from .api.guard import is_token_request
+
+            if is_token_request():
+                return False  # the API authenticates by token; it never sets a cookie
         return super().should_set_cookie(app, session)
 
 

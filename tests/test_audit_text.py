@@ -120,6 +120,8 @@ SAMPLES: dict[str, tuple[str, str, dict]] = {
     "user.totp_removed": ("User", "u@sesac.example", {}),
     "user.passkey_added": ("User", "u@sesac.example", {"passkey": [None, "업무용 노트북"]}),
     "user.passkey_removed": ("User", "u@sesac.example", {"passkey": ["업무용 노트북", None]}),
+    "user.api_token_made": ("User", "u@sesac.example", {"api_token": [None, "캠퍼스 대시보드"]}),
+    "user.api_token_revoked": ("User", "u@sesac.example", {"api_token": ["캠퍼스 대시보드", None]}),
     "user.recovery_codes_made": ("User", "u@sesac.example", {}),
     "user.recovery_code_used": ("User", "u@sesac.example", {}),
     "user.second_factor_reset": (

@@ -13,6 +13,7 @@ from html import unescape
 import pytest
 import sqlalchemy as sa
 
+from sesac_ms.api import tokens
 from sesac_ms.applications.tokens import token_for
 from sesac_ms.clock import today_in_seoul
 from sesac_ms.errors import Conflict
@@ -196,6 +197,7 @@ def build_trainee(app, campus, make_user, make_cohort, make_application):
                         public_key=b"public-key-bytes",
                     )
                 )
+                tokens.create_token(trainee, f"내 앱 {k}", days=30, can_write=False)
             db.session.add(
                 DataRequest(
                     kind=RequestKind.CORRECTION,
@@ -439,6 +441,8 @@ def test_every_covered_table_reaches_the_export(app, build_trainee):
 
     assert data["second_factor"]["passkeys"][0]["name"] == "내 휴대폰 0"
     assert "public-key" not in json.dumps(data)
+    assert data["api_tokens"][0]["name"] == "내 앱 0"
+    assert tokens.SECRET_PREFIX not in json.dumps(data)  # neither the secret nor its start
 
     empty = [t for t, covered in my_data.COVERED.items() if not reach(data, covered.path)]
     assert empty == []

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
+from sesac_ms.api import tokens
 from sesac_ms.applications.tokens import token_for
 from sesac_ms.auth.services import issue_password_link
 from sesac_ms.extensions import db
@@ -175,6 +176,7 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
         due_on=cohort.start_on,
     )
     db.session.add(data_request)
+    api_token = tokens.create_token(target, "someone else's", days=30, can_write=False).token
     db.session.commit()
     return {
         "values": {
@@ -195,12 +197,14 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
             "follow_up_id": follow_up.id,
             "passkey_id": passkey.id,
             "sessions.slot_id": available.id,
+            "api_sessions.slot_id": available.id,
             "sessions.token": feed_link.rsplit("/", 1)[1].removesuffix(".ics"),
             "token": link.rsplit("/", 1)[1],
             # the applicant's private status link, for the applications blueprint
             "applications.token": token_for(application.status_nonce),
             "privacy.token": token_for(application.status_nonce),
             "request_id": data_request.id,
+            "token_id": api_token.id,
         },
         # 1:1 sessions are seen by the people in them: these roles walk as those people.
         "users": {Role.COORDINATOR: coordinator, Role.MENTOR: mentor, Role.TRAINEE: trainee},
@@ -209,6 +213,7 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
                 "session_id": mentor_session.id,
                 "follow_up_id": mentor_follow_up.id,
                 "sessions.slot_id": mentor_slot.id,
+                "api_sessions.slot_id": mentor_slot.id,
             }
         },
         "campus": campus,
@@ -235,20 +240,60 @@ def is_login_redirect(response) -> bool:
     return response.status_code == 302 and parts.path == "/auth/login" and "next=" in parts.query
 
 
+def is_api(app: Flask, endpoint: str) -> bool:
+    """An API operation (sesac_ms/api): authenticated by a bearer token, never a cookie."""
+    return hasattr(app.view_functions[endpoint], "api_resource")
+
+
+def bearer(user) -> dict[str, str]:
+    """A read-write token of the user for every resource, with `If-Match: *` so that a
+    write reaches its checks of role and campus (the ETag itself is tested in test_api)."""
+    secret = tokens.create_token(user, "walk", days=30, can_write=True).secret
+    db.session.commit()
+    return {"Authorization": f"Bearer {secret}", "If-Match": "*"}
+
+
+# A valid body for API writes, so the campus walk reaches the record (not the body's check).
+API_BODIES = {
+    "api_applications.change_application": {"stage": "rejected", "reason": "walk"},
+    "api_sessions.change_session": {"status": "cancelled", "reason": "walk"},
+}
+
+
+def api_answer_ok(response, allowed: bool, role) -> bool:
+    if not allowed:
+        return response.status_code == (401 if role is None else 403)
+    # Reached: what the operation itself says of an empty request, never a refusal or a 500.
+    return response.status_code in (200, 201, 204, 304, 409, 412, 422, 428)
+
+
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r or "anonymous")
 def test_every_route_answers_every_role_as_the_table_says(app, make_user, world, role):
     failures = []
+    token_headers: dict[str, str] = {}
     for endpoint, _rule, method in routes(app):
         action = action_of(app, endpoint)
         client = app.test_client()
         values = world["values"]
         if role is not None:
             user = world["users"].get(role) or make_user(role)
-            assert login(client, user.email).status_code == 302
+            if is_api(app, endpoint):
+                token_headers = token_headers or bearer(user)
+            else:
+                assert login(client, user.email).status_code == 302
             values = {**values, **world["role_values"].get(role, {})}
         url = build_url(app, endpoint, values)
-        response = client.open(url, method=method, data={})
         allowed = action == PUBLIC or (role is not None and role in ACTIONS[action])
+        if is_api(app, endpoint):
+            response = client.open(url, method=method, json={}, headers=token_headers)
+            if not api_answer_ok(response, allowed, role):
+                answer = response.get_data(as_text=True)[:200]
+                failures.append(
+                    f"{method} {url} ({endpoint}, {action}) as {role}: "
+                    f"{response.status_code} {answer}"
+                )
+            continue
+        response = client.open(url, method=method, data={})
         if allowed:
             ok = response.status_code in (200, 302) and not (
                 action != PUBLIC and is_login_redirect(response)
@@ -266,6 +311,7 @@ def test_every_route_answers_every_role_as_the_table_says(app, make_user, world,
 
 
 SCOPED_PARAMETERS = {
+    "campus_id",
     "course_id",
     "cohort_id",
     "staff_id",
@@ -294,8 +340,13 @@ def test_staff_of_another_campus_get_404_for_this_campus_records(app, make_user,
             continue
         client = app.test_client()
         outsider = make_user(role, campus=world["other_campus"])
-        login(client, outsider.email)
-        response = client.open(build_url(app, endpoint, world["values"]), method=method, data={})
+        url = build_url(app, endpoint, world["values"])
+        if is_api(app, endpoint):
+            body = API_BODIES.get(endpoint, {})
+            response = client.open(url, method=method, json=body, headers=bearer(outsider))
+        else:
+            login(client, outsider.email)
+            response = client.open(url, method=method, data={})
         checked += 1
         if response.status_code != 404:
             failures.append(f"{method} {endpoint}: {response.status_code}")

@@ -700,3 +700,25 @@ def test_cohorts_without_completed_trainees_are_not_reported(make_course, traine
     trainees(make_course(), 1, END_SUMMER, [(EnrollmentStatus.DROPPED, [])])
     assert report(by="cohort") == [("", "", "", 0, 0, 0, 0, 0, None)]
     assert db.session.scalar(db.select(db.func.count(Cohort.id))) == 1
+
+
+@pytest.mark.parametrize("by", ["campus", "course", "cohort"])
+def test_the_api_gives_the_reports_figures(app, client, counted, make_user, by):
+    """/api/v1/reports/employment: the report's rows (then its total) for the same filters."""
+    from sesac_ms.api import tokens
+
+    admin = make_user(Role.ADMIN)
+    secret = tokens.create_token(admin, "statistics", days=30, can_write=False).secret
+    db.session.commit()
+    for query, filters in (
+        (f"by={by}", EmploymentFilters(by=by)),
+        (f"by={by}&within_days=30", EmploymentFilters(by=by, within_days=30)),
+    ):
+        response = client.get(
+            f"/api/v1/reports/employment?{query}", headers={"Authorization": f"Bearer {secret}"}
+        )
+        assert response.status_code == 200
+        body = response.get_json()
+        expected = [row.as_dict() for row in employment_report(filters)]
+        got = [{k: v for k, v in row.items() if k != "cohort_id"} for row in body["rows"]]
+        assert got + [{k: v for k, v in body["total"].items() if k != "cohort_id"}] == expected

@@ -409,3 +409,13 @@ def access_log() -> ResponseReturnValue:
         services.access_query(**filters), PersonalDataAccess.id, ACCESS_LOG_PAGE_SIZE
     )
     return render_template("admin/access_log.html", page=page, form=form, describe=audit.describe)
+
+
+@bp.get("/api-tokens")
+@require("api_token.manage")
+def api_tokens() -> ResponseReturnValue:
+    """Every working API token, whoever made it, with a button to revoke it."""
+    from ..api.tokens import RESOURCES, working_tokens_query
+
+    page = paging.numbered(working_tokens_query(), per_page=50)
+    return render_template("admin/api_tokens.html", page=page, resource_labels=RESOURCES)

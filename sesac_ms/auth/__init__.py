@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from . import routes  # noqa: E402,F401
+from . import routes, token_routes  # noqa: E402,F401

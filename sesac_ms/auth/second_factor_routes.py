@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user, logout_user
 
+from ..api.guard import is_token_request
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..forms import show_domain_error
@@ -33,6 +34,8 @@ def _only_posts() -> bool:
 def second_step_due() -> ResponseReturnValue | None:
     """A session that did not go through the second step (one restored from a remember-me
     cookie, or older than the policy) goes through it now, or sets one up."""
+    if is_token_request():
+        return None  # the API: its token was made behind the second factor, and stands alone
     passed = half_signed_in.passed()
     if request.endpoint in REACHABLE_BEFORE_SECOND_STEP or passed == half_signed_in.FACTOR:
         return None

@@ -1,5 +1,6 @@
 """The one shared schema, one module per aggregate."""
 
+from .api import ApiToken
 from .applications import (
     Application,
     ApplicationScore,
@@ -55,6 +56,7 @@ from .sessions import (
 from .summaries import TALLY_WINDOWS, CohortEmployment, ExamResults
 
 __all__ = [
+    "ApiToken",
     "Passkey",
     "RecoveryCode",
     "TotpCredential",

@@ -35,6 +35,7 @@ from flask_babel import get_locale, gettext
 from ..clock import today_in_seoul
 from ..extensions import db
 from ..models import (
+    ApiToken,
     Application,
     ApplicationScore,
     Attendance,
@@ -104,6 +105,7 @@ COVERED: dict[str, Covered] = {
         "second_factor.authenticator_app", "totp_credentials.user_id: the dates, not the secret"
     ),
     "passkeys": Covered("second_factor.passkeys", "passkeys.user_id: names and dates, not keys"),
+    "api_tokens": Covered("api_tokens", "api_tokens.user_id: names, access and dates, not secrets"),
 }
 
 WITHHELD: dict[str, str] = {
@@ -449,6 +451,9 @@ def person_export(user: User) -> dict[str, Any]:
         .where(Passkey.user_id == user.id)
         .order_by(Passkey.created_at)
     ).all()
+    api_tokens = db.session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+    ).all()
 
     consents = _sorted_consents(
         [_application_consent(a, locale) for a in applications]
@@ -485,6 +490,18 @@ def person_export(user: User) -> dict[str, Any]:
                 for name, added, used in passkeys
             ],
         },
+        "api_tokens": [
+            {
+                "name": token.name,
+                "can_change": token.can_write,
+                "resources": token.resource_names,
+                "made_at": token.created_at,
+                "expires_at": token.expires_at,
+                "last_used_at": token.last_used_at,
+                "revoked_at": token.revoked_at,
+            }
+            for token in api_tokens
+        ],
         "consents": consents,
         "applications": [_application(a, scores.get(a.id, []), locale) for a in applications],
         "enrollments": [

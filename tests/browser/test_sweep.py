@@ -87,7 +87,14 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING_IMPACTS = {"serious", "critical"}
 HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+")
 # Not pages: files, feeds, probes. A rule's last part tells most (".csv", ".ics", "export").
-NOT_PAGES = {"static", "main.health", "main.ready", "sessions.feed", "sessions.trainee_search"}
+NOT_PAGES = {
+    "static",
+    "main.health",
+    "main.ready",
+    "sessions.feed",
+    "sessions.trainee_search",
+    "api_docs.openapi_json",
+}
 NOT_PAGE_SUFFIXES = (".csv", ".ics", ".json", ".xlsx", "/export", ".txt", ".xml", ".ico", ".png")
 
 # Text of every text node and of the attributes a person sees or hears, except inside
@@ -422,6 +429,8 @@ def pages_for(app: Flask, role: str, world: SweepWorld) -> Iterator[tuple[str, s
         action = getattr(app.view_functions[rule.endpoint], "required_action", None)
         if action is None:
             continue  # tests/test_permissions.py fails such a route already
+        if hasattr(app.view_functions[rule.endpoint], "api_resource"):
+            continue  # the JSON API (tests/test_api*.py), answered to tokens, not browsers
         if role == "anonymous":
             if action != PUBLIC:
                 continue

@@ -1,0 +1,108 @@
+"""Applications through the API: read by staff of the campus, moved and decided by managers
+through the same services as the applicant pages (capacity, races, audit, mail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g
+from flask_babel import gettext
+from sqlalchemy.orm import undefer
+
+from ..applications import services
+from ..errors import Conflict, DomainError
+from ..extensions import db
+from ..models import Application, Cohort, Course, Stage
+from ..permissions import load_in_scope, scope_campus
+from . import Blueprint, paging, schemas
+from .guard import api_require, current_token
+from .problems import domain_problem
+
+blp = Blueprint(
+    "api_applications", __name__, title="Applications", description="Applications to cohorts."
+)
+
+
+def _user() -> Any:
+    return current_token().user  # type: ignore[union-attr]
+
+
+@blp.route("/applications")
+@api_require("application.view", "applications")
+@blp.etag
+@blp.arguments(schemas.ApplicationQuery, location="query")
+@blp.response(200, schemas.page_of(schemas.ApplicationSchema, "ApplicationPage"))
+@blp.errors()
+def list_applications(args: dict) -> Any:
+    """Applications of the campus, filtered by cohort, stage and eligibility as on the
+    applicant list, in the order they were made."""
+    stmt = (
+        db.select(Application)
+        .options(undefer(Application.average_score))
+        .join(Cohort, Cohort.id == Application.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+    )
+    stmt = scope_campus(stmt, Course.campus_id, _user())
+    if args.get("cohort_id"):
+        stmt = stmt.where(Application.cohort_id == args["cohort_id"])
+    if args.get("stage"):
+        stmt = stmt.where(Application.stage == args["stage"])
+    if args.get("eligible") is not None:
+        stmt = stmt.where(Application.eligible.is_(args["eligible"]))
+    found = paging.page(stmt, Application.id, args)
+    g.api_people_count = len(found["items"])
+    return found, paging.next_link(found["next_cursor"])
+
+
+@blp.route("/applications/<int:application_id>", methods=["GET"])
+@api_require("application.view", "applications")
+@blp.etag
+@blp.response(200, schemas.ApplicationSchema)
+@blp.errors(404)
+def show_application(application_id: int) -> Any:
+    application = load_in_scope(Application, application_id, _user())
+    g.api_subject = application
+    return application
+
+
+def _move(application: Application, stage: Stage, reason: str) -> None:
+    actor = _user()
+    if stage == Stage.ACCEPTED:
+        services.accept(actor, application, reason)
+    elif stage == Stage.WAITLISTED:
+        services.waitlist(actor, application, reason)
+    elif stage == Stage.REJECTED:
+        services.reject(actor, application, reason)
+    elif stage == services.next_stage(application):
+        services.advance(actor, application)
+    else:
+        raise Conflict(
+            gettext(
+                "%(name)s is now “%(stage)s”; this step does not apply.",
+                name=application.name,
+                stage=services.stage_label(application.stage),
+            ),
+            "stage",
+        )
+
+
+@blp.route("/applications/<int:application_id>", methods=["PATCH"])
+@api_require("application.decide", "applications", write=True)
+@blp.etag
+@blp.arguments(schemas.ApplicationChange)
+@blp.response(200, schemas.ApplicationSchema)
+@blp.errors(400, 404, 409)
+def change_application(change: dict, application_id: int) -> Any:
+    """Move an application to its next selection stage, or decide it: accepted (within the
+    cohort's places), waitlisted, or rejected (with a reason). Send the ETag you read as
+    If-Match, so a decision someone took meanwhile is not overwritten."""
+    application = load_in_scope(Application, application_id, _user())
+    g.api_subject = application
+    blp.check_etag(application, schemas.ApplicationSchema)
+    try:
+        _move(application, Stage(change["stage"]), change.get("reason", ""))
+    except DomainError as error:
+        db.session.rollback()
+        abort(domain_problem(error))
+    db.session.commit()
+    return application

@@ -1,0 +1,161 @@
+"""1:1 sessions through the API: a trainee's bookable times and booking, everyone's own
+sessions within their scope, and cancelling, marking and logging them through the same
+services as the session pages (overlap rule, booking races, audit, mail)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g
+from flask_babel import gettext
+
+from ..errors import DomainError, InvalidInput
+from ..extensions import db
+from ..models import AvailabilitySlot, CoachingSession, Cohort, Course, Role, SessionStatus
+from ..sessions import services
+from . import Blueprint, paging, schemas
+from .guard import api_require, current_token
+from .problems import domain_problem
+
+blp = Blueprint(
+    "api_sessions",
+    __name__,
+    title="Sessions",
+    description="1:1 mentoring, portfolio coaching, mock interviews and career counselling.",
+)
+
+
+def _user() -> Any:
+    return current_token().user  # type: ignore[union-attr]
+
+
+def _refused(error: DomainError) -> None:
+    db.session.rollback()
+    abort(domain_problem(error))
+
+
+@blp.route("/availability")
+@api_require("session.book", "sessions")
+@blp.etag
+@blp.response(200, schemas.SlotList)
+@blp.errors()
+def bookable_times() -> Any:
+    """The times you can book now: your cohort's staff's free times, clear of your classes
+    and sessions (as the booking page shows them)."""
+    return {"items": services.open_slots_for(_user())}
+
+
+@blp.route("/availability/<int:slot_id>/booking", methods=["POST"])
+@api_require("session.book", "sessions", write=True)
+@blp.response(201, schemas.SessionSchema)
+@blp.errors(404, 409, 422)
+def book(slot_id: int) -> Any:
+    """Book a time: one booking wins a time however many ask at once; the others get 409."""
+    trainee = _user()
+    slot = db.session.get(AvailabilitySlot, slot_id)
+    if slot is None or not services.slot_of_my_cohort(trainee, slot):
+        abort(404)
+    try:
+        session = services.book_slot(trainee, slot)
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    return session
+
+
+def _visible(user: Any) -> Any:
+    """The sessions the user sees, as on the session pages (services.can_see)."""
+    stmt = db.select(CoachingSession)
+    if user.role == Role.TRAINEE:
+        return stmt.where(CoachingSession.trainee_id == user.id)
+    if user.role == Role.MENTOR:
+        return stmt.where(CoachingSession.staff_id == user.id)
+    if user.role == Role.ADMIN:
+        return stmt
+    return (
+        stmt.join(Cohort, Cohort.id == CoachingSession.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .where(Course.campus_id == user.campus_id)
+    )
+
+
+@blp.route("/sessions")
+@api_require("session.view", "sessions")
+@blp.etag
+@blp.arguments(schemas.SessionQuery, location="query")
+@blp.response(200, schemas.page_of(schemas.SessionSchema, "SessionPage"))
+@blp.errors()
+def list_sessions(args: dict) -> Any:
+    """Your sessions (a trainee's, a mentor's own), or your campus's (coordinators and
+    managers), filtered by status and kind."""
+    stmt = _visible(_user())
+    if args.get("status"):
+        stmt = stmt.where(CoachingSession.status == args["status"])
+    if args.get("kind"):
+        stmt = stmt.where(CoachingSession.kind == args["kind"])
+    found = paging.page(stmt, CoachingSession.id, args)
+    return found, paging.next_link(found["next_cursor"])
+
+
+def _load(session_id: int) -> CoachingSession:
+    session = db.session.get(CoachingSession, session_id)
+    if session is None or not services.can_see(_user(), session):
+        abort(404)
+    return session
+
+
+@blp.route("/sessions/<int:session_id>", methods=["GET"])
+@api_require("session.view", "sessions")
+@blp.etag
+@blp.response(200, schemas.SessionSchema)
+@blp.errors(404)
+def show_session(session_id: int) -> Any:
+    session = _load(session_id)
+    if _user().id != session.trainee_id:
+        g.api_subject = session.trainee
+    return session
+
+
+def _change(user: Any, session: CoachingSession, change: dict) -> None:
+    """As on the session page: either person cancels; its staff member marks and logs."""
+    status = change.get("status")
+    logs = {key: change[key] for key in ("summary", "staff_notes", "links") if key in change}
+    if (logs or status in ("completed", "no_show")) and user.id != session.staff_id:
+        abort(403, description=gettext("Only the session's staff member logs and marks it."))
+    if status is None and not logs:
+        raise InvalidInput(gettext("Send a status, or the summary, notes or links to log."))
+    if status == "cancelled":
+        services.cancel(user, session, change.get("reason", ""))
+    elif status is not None:
+        services.mark(user, session, SessionStatus(status))
+    if logs:
+        current = {
+            "summary": session.summary,
+            "staff_notes": session.staff_notes,
+            "links": session.links,
+        }
+        services.log(user, session, services.SessionLog(**{**current, **logs}))
+
+
+@blp.route("/sessions/<int:session_id>", methods=["PATCH"])
+@api_require("session.participate", "sessions", write=True)
+@blp.etag
+@blp.arguments(schemas.SessionChange)
+@blp.response(200, schemas.SessionSchema)
+@blp.errors(400, 404, 409)
+def change_session(change: dict, session_id: int) -> Any:
+    """Cancel a session (either person, with a reason), or, as its staff, mark it completed
+    or a no-show, and log its summary, staff notes and links. Send the ETag you read as
+    If-Match."""
+    user = _user()
+    session = _load(session_id)
+    if user.id not in (session.staff_id, session.trainee_id):
+        abort(403, description=gettext("Only the two people in a session change it."))
+    g.api_subject = session.trainee
+    blp.check_etag(session, schemas.SessionSchema)
+    try:
+        _change(user, session, change)
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    return session
