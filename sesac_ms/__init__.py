@@ -14,8 +14,8 @@ from flask_babel import format_date, format_datetime
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.exceptions import NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -241,7 +241,18 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import admin, applications, auth, cohorts, main, placements, privacy, reports, sessions
+    from . import (
+        admin,
+        applications,
+        auth,
+        cohorts,
+        main,
+        placements,
+        privacy,
+        reports,
+        sessions,
+        webhooks,
+    )
     from .notify import routes as notify_routes
 
     for blueprint in (
@@ -257,6 +268,7 @@ def _register_blueprints(app: Flask) -> None:
         reports.bp,
         notify_routes.bp,  # /notify: each user's message settings
         privacy.bp,  # /privacy: "My data" and requests about personal data
+        webhooks.bp,  # /webhooks: a campus's events sent to other systems
     ):
         app.register_blueprint(blueprint)
 

@@ -83,6 +83,9 @@ def record(
         ip_address=_client_address(),
     )
     db.session.add(entry)
+    from .webhooks.events import from_audit_entry
+
+    from_audit_entry(entry)  # the webhooks this change calls for, in its transaction
     return entry
 
 

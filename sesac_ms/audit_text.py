@@ -69,6 +69,10 @@ ACTIONS: dict[str, Any] = {
     "user.passkey_added": _l("%(actor)s added a passkey to %(subject)s."),
     "user.passkey_removed": _l("%(actor)s removed a passkey of %(subject)s."),
     "user.api_token_made": _l("%(actor)s made an API token for %(subject)s."),
+    "webhook.created": _l("%(actor)s added %(subject)s."),
+    "webhook.paused": _l("%(actor)s paused %(subject)s."),
+    "webhook.resumed": _l("%(actor)s resumed %(subject)s."),
+    "webhook.deleted": _l("%(actor)s deleted %(subject)s."),
     "user.api_token_revoked": _l("%(actor)s revoked an API token of %(subject)s."),
     "user.recovery_codes_made": _l("%(actor)s made new recovery codes for %(subject)s."),
     "user.recovery_code_used": _l("%(actor)s logged in to %(subject)s with a recovery code."),
@@ -154,6 +158,7 @@ SUBJECTS: dict[str, Any] = {
     "Referral": _l("a job referral of %(label)s"),
     "UploadedFile": _l("the file %(label)s"),
     "User": _l("the account %(label)s"),
+    "WebhookSubscription": _l("the webhook to %(label)s"),
 }
 
 # --- what changed -------------------------------------------------------------------------
@@ -210,6 +215,8 @@ FIELDS: dict[str, Any] = {
     "locked_until": _l("Log-in paused until"),
     "authenticator": _l("Authenticator app"),
     "passkey": _l("Passkey"),
+    "url": _l("Address to send to"),
+    "events": _l("Webhook events"),
     "api_token": _l("API token"),
     "passkeys": _l("Passkeys"),
     "phone": _l("Mobile phone"),
@@ -523,7 +530,15 @@ def _formatters() -> dict[tuple[str, str], Callable[[Any], str]]:
         ("referral", "status"): table(REFERRAL_LABELS),
         ("datarequest", "kind"): request_kind_label,
         ("datarequest", "status"): request_status_label,
+        ("webhook", "events"): _webhook_events,
     }
+
+
+def _webhook_events(value: str) -> str:
+    """A webhook's events ("a, b" as stored) as their descriptions."""
+    from .webhooks.events import EVENTS
+
+    return "; ".join(str(EVENTS.get(name.strip(), name)) for name in value.split(","))
 
 
 def value_text(area: str, key: str, value: Any) -> str:

@@ -562,6 +562,9 @@ def register_cli(app: Flask) -> None:
     from .retention_cli import retention_cli
 
     app.cli.add_command(retention_cli)
+    from .webhooks.cli import webhooks_cli
+
+    app.cli.add_command(webhooks_cli)
     app.cli.add_command(import_records_command)
     app.cli.add_command(import_certifications_command)
     app.cli.add_command(import_attendance_command)

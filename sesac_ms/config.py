@@ -75,6 +75,13 @@ DATA_ENCRYPTION_KEYS = ""
 RATELIMIT_STORAGE_URI = "memory://"
 # Requests per API token (sesac_ms/api), counted in the rate-limit storage (Redis).
 API_RATE_LIMIT = "600 per minute"
+# Webhooks (sesac_ms/webhooks): seconds to wait for an answer, attempts before a delivery is
+# given up, failed attempts in a row before a subscription pauses, and whether plain http://
+# addresses are accepted (development and tests only).
+WEBHOOK_TIMEOUT = 5.0
+WEBHOOK_MAX_ATTEMPTS = 8
+WEBHOOK_PAUSE_AFTER = 10
+WEBHOOK_ALLOW_HTTP = False
 RATELIMIT_HEADERS_ENABLED = True
 # If the shared storage (Redis) is down, limit per worker rather than fail every log-in.
 RATELIMIT_SWALLOW_ERRORS = True

@@ -18,7 +18,10 @@ from .extensions import db
 from .models.types import EncryptedType
 
 # Encrypted by its own code rather than by a column type.
-ENCRYPTED_BY_CODE = (("totp_credentials", "secret_encrypted"),)
+ENCRYPTED_BY_CODE = (
+    ("totp_credentials", "secret_encrypted"),
+    ("webhook_subscriptions", "secret_encrypted"),
+)
 
 
 def encrypted_columns() -> list[tuple[str, str]]:

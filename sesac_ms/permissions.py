@@ -88,6 +88,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     # 정보주체의 권리: a trainee's own data and requests; the campus answers them.
     "mydata.self": frozenset({T}),
     "datarequest.manage": frozenset({A, M}),
+    "webhook.manage": frozenset({A, M}),  # a campus's webhooks (an admin's: every campus)
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

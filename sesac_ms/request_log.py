@@ -134,7 +134,11 @@ def init_request_log(app: Flask) -> None:
 
 
 def _session_user_id() -> int | None:
-    """The logged-in user's id from the session cookie: no database look-up, safe in any error."""
+    """The logged-in user's id from the session cookie: no database look-up, safe in any error.
+    An API request is its token's owner's (a cookie does not authenticate it), or nobody's."""
+    if "api_token" in g:  # set for every API operation (api/guard.py)
+        token = g.api_token
+        return token.user_id if token is not None else None
     raw = session.get("_user_id") if session else None
     if not raw:
         return None

@@ -315,3 +315,119 @@ def test_reading_applicants_is_in_the_access_log_with_whom_and_how_many(
     assert listed.people_count == 3
     assert shown.subject_type == "Application" and shown.subject_id == applications[0].id
     assert shown.subject_label == f"{applications[0].name} <{applications[0].email}>"
+
+
+def test_a_class_day_is_marked_through_the_attendance_service(
+    app, client, make_user, make_cohort, token_for
+):
+    from datetime import date as date_type
+
+    from sesac_ms.models import Attendance, ClassDay, Enrollment, MarkSource
+
+    cohort = make_cohort(start_on=date_type(2026, 3, 2), end_on=date_type(2026, 8, 31))
+    trainees = [make_user(Role.TRAINEE, name=f"교육생{i}") for i in range(2)]
+    enrollments = [Enrollment(cohort_id=cohort.id, user_id=t.id) for t in trainees]
+    day = ClassDay(cohort_id=cohort.id, day=date_type(2026, 3, 3), added_by_hand=True)
+    db.session.add_all([*enrollments, day])
+    db.session.flush()
+    # the first trainee checked in late: changing that mark needs a reason
+    db.session.add(
+        Attendance(
+            enrollment_id=enrollments[0].id,
+            class_day_id=day.id,
+            status="late",
+            source=MarkSource.CHECK_IN,
+        )
+    )
+    db.session.commit()
+    headers = token_for(make_user(Role.MANAGER, locale="en"))
+    url = f"/api/v1/cohorts/{cohort.id}/class-days/{day.id}/attendance"
+    sheet = client.get(url, headers=headers)
+    assert sheet.status_code == 200
+    assert [m["status"] for m in sheet.get_json()["marks"]] == ["late", None]
+    etag = sheet.headers["ETag"]
+    marks = [
+        {"enrollment_id": enrollments[0].id, "status": "present"},
+        {"enrollment_id": enrollments[1].id, "status": "absent"},
+    ]
+    refused = client.put(url, json={"marks": marks}, headers={**headers, "If-Match": etag})
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"][0]["pointer"] == "/marks/0/note"
+    assert db.session.scalar(db.select(db.func.count()).select_from(Attendance)) == 1  # none
+    marks[0]["note"] = "출입 카드 오류"
+    done = client.put(url, json={"marks": marks}, headers={**headers, "If-Match": etag})
+    assert done.status_code == 200
+    assert [m["status"] for m in done.get_json()["marks"]] == ["present", "absent"]
+    stale = client.put(url, json={"marks": marks}, headers={**headers, "If-Match": etag})
+    assert stale.status_code == 412  # the sheet changed since that ETag
+
+
+def test_placements_and_follow_ups_within_scope_without_health_data(
+    app, client, make_user, make_cohort, token_for
+):
+    from datetime import date as date_type
+
+    from sesac_ms.models import (
+        CoachingSession,
+        Enrollment,
+        EnrollmentStatus,
+        ExclusionReason,
+        FollowUp,
+        Outcome,
+        OutcomeKind,
+        SessionKind,
+    )
+
+    cohort = make_cohort(
+        recruit_start_on=date_type(2025, 1, 6),
+        recruit_end_on=date_type(2025, 1, 31),
+        start_on=date_type(2025, 3, 3),
+        end_on=date_type(2025, 8, 29),
+    )
+    trainee, other = make_user(Role.TRAINEE), make_user(Role.TRAINEE)
+    coordinator = make_user(Role.COORDINATOR)
+    enrollment = Enrollment(
+        cohort_id=cohort.id,
+        user_id=trainee.id,
+        status=EnrollmentStatus.COMPLETED,
+        status_on=cohort.end_on,
+    )
+    db.session.add(enrollment)
+    db.session.flush()
+    db.session.add(
+        Outcome(
+            enrollment_id=enrollment.id,
+            kind=OutcomeKind.EXCLUDED,
+            outcome_on=cohort.end_on,
+            exclusion_reason=ExclusionReason.ILLNESS,
+            health_consent_at=utcnow(),
+            evidence="진단서: 입원 치료",
+        )
+    )
+    sessions = [
+        CoachingSession(
+            cohort_id=cohort.id,
+            trainee_id=person.id,
+            staff_id=coordinator.id,
+            kind=SessionKind.CAREER,
+            starts_at=utcnow() - timedelta(days=1),
+            ends_at=utcnow() - timedelta(days=1, minutes=-30),
+        )
+        for person in (trainee, other)
+    ]
+    db.session.add_all(sessions)
+    db.session.flush()
+    db.session.add_all([FollowUp(session_id=s.id, text=f"할 일 {s.trainee_id}") for s in sessions])
+    db.session.commit()
+
+    staff = token_for(coordinator)
+    outcomes = client.get("/api/v1/outcomes", headers=staff)
+    assert outcomes.status_code == 200
+    [shown] = outcomes.get_json()["items"]
+    assert shown["kind"] == "excluded"
+    assert "illness" not in outcomes.get_data(as_text=True)
+    assert "진단서" not in outcomes.get_data(as_text=True)
+    assert len(client.get("/api/v1/follow-ups", headers=staff).get_json()["items"]) == 2
+    mine = client.get("/api/v1/follow-ups", headers=token_for(trainee)).get_json()["items"]
+    assert [item["text"] for item in mine] == [f"할 일 {trainee.id}"]
+    assert client.get("/api/v1/outcomes", headers=token_for(trainee)).status_code == 403

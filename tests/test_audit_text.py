@@ -121,6 +121,18 @@ SAMPLES: dict[str, tuple[str, str, dict]] = {
     "user.passkey_added": ("User", "u@sesac.example", {"passkey": [None, "업무용 노트북"]}),
     "user.passkey_removed": ("User", "u@sesac.example", {"passkey": ["업무용 노트북", None]}),
     "user.api_token_made": ("User", "u@sesac.example", {"api_token": [None, "캠퍼스 대시보드"]}),
+    "webhook.created": (
+        "WebhookSubscription",
+        "https://203.0.113.7/hooks",
+        {"url": [None, "https://203.0.113.7/hooks"], "events": [None, "session.booked"]},
+    ),
+    "webhook.paused": ("WebhookSubscription", "https://203.0.113.7/hooks", {}),
+    "webhook.resumed": ("WebhookSubscription", "https://203.0.113.7/hooks", {}),
+    "webhook.deleted": (
+        "WebhookSubscription",
+        "https://203.0.113.7/hooks",
+        {"url": ["https://203.0.113.7/hooks", None]},
+    ),
     "user.api_token_revoked": ("User", "u@sesac.example", {"api_token": ["캠퍼스 대시보드", None]}),
     "user.recovery_codes_made": ("User", "u@sesac.example", {}),
     "user.recovery_code_used": ("User", "u@sesac.example", {}),

@@ -381,6 +381,7 @@ def test_every_encrypted_column_is_rotated():
         ("outcomes", "exclusion_reason"),
         ("outcomes", "health_consent_at"),
         ("totp_credentials", "secret_encrypted"),
+        ("webhook_subscriptions", "secret_encrypted"),
     ]
 
 

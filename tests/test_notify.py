@@ -280,6 +280,8 @@ SAMPLES: dict[str, Any] = {
     "trainees": [("Mina Kim", 1), ("Jun Park", 0)],
     "months": 6,
     "company": "Hanbit",
+    "url": "https://partner.example/hooks",
+    "failures": 10,
 }
 
 

@@ -38,6 +38,7 @@ from sesac_ms.models import (
     SessionKind,
     StaffRole,
     UploadedFile,
+    WebhookSubscription,
 )
 from sesac_ms.models.types import utcnow
 from sesac_ms.permissions import ACTIONS, PUBLIC
@@ -177,6 +178,14 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
     )
     db.session.add(data_request)
     api_token = tokens.create_token(target, "someone else's", days=30, can_write=False).token
+    webhook = WebhookSubscription(
+        campus_id=campus.id,
+        owner_id=target.id,
+        url="https://partner.example/hooks",
+        events="session.booked",
+        secret_encrypted="not read by the walk",
+    )
+    db.session.add(webhook)
     db.session.commit()
     return {
         "values": {
@@ -205,6 +214,7 @@ def world(app, make_campus, campus, make_user, make_open_cohort, make_applicatio
             "privacy.token": token_for(application.status_nonce),
             "request_id": data_request.id,
             "token_id": api_token.id,
+            "subscription_id": webhook.id,
         },
         # 1:1 sessions are seen by the people in them: these roles walk as those people.
         "users": {Role.COORDINATOR: coordinator, Role.MENTOR: mentor, Role.TRAINEE: trainee},
@@ -257,6 +267,7 @@ def bearer(user) -> dict[str, str]:
 API_BODIES = {
     "api_applications.change_application": {"stage": "rejected", "reason": "walk"},
     "api_sessions.change_session": {"status": "cancelled", "reason": "walk"},
+    "api_roster.record_attendance": {"marks": [{"enrollment_id": 1, "status": "present"}]},
 }
 
 
@@ -311,6 +322,7 @@ def test_every_route_answers_every_role_as_the_table_says(app, make_user, world,
 
 
 SCOPED_PARAMETERS = {
+    "subscription_id",
     "campus_id",
     "course_id",
     "cohort_id",
@@ -358,3 +370,39 @@ def test_staff_of_another_campus_get_404_for_this_campus_records(app, make_user,
 def test_every_action_in_the_table_is_used_by_a_route(app):
     used = {action_of(app, endpoint) for endpoint, _, _ in routes(app)}
     assert set(ACTIONS) - used == set()
+
+
+def test_every_api_route_honours_the_tokens_narrowing_and_revocation(app, make_user, world):
+    """As an administrator (whom the table allows everything): a token narrowed to another
+    resource is refused (403), a read-only one is refused every write (403), and a revoked
+    one is not a token at all (401)."""
+    admin = make_user(Role.ADMIN)
+    made = {
+        "other": tokens.create_token(
+            admin, "other", days=30, can_write=True, resources=["reports"]
+        ),
+        "read": tokens.create_token(admin, "read", days=30, can_write=False),
+        "revoked": tokens.create_token(admin, "revoked", days=30, can_write=True),
+    }
+    tokens.revoke(admin, made["revoked"].token.id)
+    db.session.commit()
+    failures, checked = [], 0
+    for endpoint, _rule, method in routes(app):
+        view = app.view_functions[endpoint]
+        if not is_api(app, endpoint):
+            continue
+        url = build_url(app, endpoint, world["values"])
+        body = API_BODIES.get(endpoint, {})
+        expected = {"revoked": 401}
+        if view.api_resource not in ("reports", "me"):
+            expected["other"] = 403
+        if view.api_write:
+            expected["read"] = 403
+        for name, status in expected.items():
+            headers = {"Authorization": f"Bearer {made[name].secret}", "If-Match": "*"}
+            response = app.test_client().open(url, method=method, json=body, headers=headers)
+            checked += 1
+            if response.status_code != status:
+                failures.append(f"{method} {url} with the {name} token: {response.status_code}")
+    assert checked > 20
+    assert not failures, "\n".join(failures)

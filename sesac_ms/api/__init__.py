@@ -99,7 +99,7 @@ def init_api(app: Flask) -> None:
     """Register the API's areas, its authentication (before anything reads current_user)
     and its response headers."""
     from .. import MAX_DATABASE_ID, DatabaseIdConverter
-    from . import applications, docs, resources, sessions
+    from . import applications, docs, placements, resources, roster, sessions
 
     app.config.setdefault("API_TITLE", "SeSAC MS API")
     app.config.setdefault("API_VERSION", "1")
@@ -114,7 +114,6 @@ def init_api(app: Flask) -> None:
                     "problem details; lists are cursor-paged; times are ISO 8601 in Asia/Seoul."
                 )
             },
-            "servers": [{"url": "/"}],
             "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
             "security": [{"token": []}],
         },
@@ -124,7 +123,13 @@ def init_api(app: Flask) -> None:
         DatabaseIdConverter,
         lambda converter: {"type": "integer", "minimum": 0, "maximum": MAX_DATABASE_ID},
     )
-    for blueprint in (*resources.BLUEPRINTS, applications.blp, sessions.blp):
+    for blueprint in (
+        *resources.BLUEPRINTS,
+        applications.blp,
+        roster.blp,
+        sessions.blp,
+        placements.blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_request)

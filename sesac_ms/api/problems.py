@@ -107,8 +107,9 @@ def http_problem(error: HTTPException) -> Response:
     return problem(code, detail, headers=headers)
 
 
-def domain_problem(error: DomainError) -> Response:
-    """A service's refusal: 403 for NotAllowed, 409 for a conflict, 422 for bad input."""
+def domain_problem(error: DomainError, pointers: Mapping[str, str] | None = None) -> Response:
+    """A service's refusal: 403 for NotAllowed, 409 for a conflict, 422 for bad input.
+    `pointers` maps a service's field name to where it is in the request body."""
     from ..errors import Conflict
 
     found = each_error(error)
@@ -119,7 +120,11 @@ def domain_problem(error: DomainError) -> Response:
     else:
         status = 422
     errors = [
-        {"location": "json", "pointer": f"/{e.field}" if e.field else "/", "detail": e.message}
+        {
+            "location": "json",
+            "pointer": (pointers or {}).get(e.field, f"/{e.field}") if e.field else "/",
+            "detail": e.message,
+        }
         for e in found
     ]
     detail = found[0].message if len(found) == 1 else _summary(len(found))

@@ -16,7 +16,21 @@ from flask_babel import get_locale
 from marshmallow import Schema, fields, validate
 
 from ..clock import SEOUL
-from ..models import CohortStatus, SessionKind, SessionStatus, Stage, Track
+from ..models import (
+    AttendanceStatus,
+    CohortStatus,
+    DepositStatus,
+    EmploymentType,
+    EnrollmentStatus,
+    MarkSource,
+    OutcomeKind,
+    ReferralStatus,
+    SessionKind,
+    SessionStatus,
+    Stage,
+    Track,
+    VerificationState,
+)
 from ..models.applications import Education, EmploymentStatus
 from ..models.people import Role
 from ..reports.services import LEVELS
@@ -113,6 +127,7 @@ class CourseQuery(PageQuery):
 
 
 class ClassDaySchema(Schema):
+    id = fields.Integer(required=True)
     day = fields.Date(required=True)
     cancelled = fields.Boolean(required=True)
     note = fields.String(required=True)
@@ -342,3 +357,114 @@ class SessionChange(Schema):
     summary = fields.String(validate=validate.Length(max=5000))
     staff_notes = fields.String(validate=validate.Length(max=5000))
     links = fields.String(validate=validate.Length(max=2000))
+
+
+class EnrollmentSchema(Schema):
+    id = fields.Integer(required=True)
+    cohort_id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    name = fields.Function(lambda e: e.user.name, required=True, metadata={"type": "string"})
+    status = fields.Enum(EnrollmentStatus, by_value=True, required=True)
+    status_on = fields.Date(allow_none=True, required=True)
+    enrolled_at = SeoulDateTime(required=True)
+    deposit_status = fields.Enum(DepositStatus, by_value=True, required=True)
+
+
+class EnrollmentQuery(PageQuery):
+    cohort_id = id_filter()
+    status = fields.Enum(EnrollmentStatus, by_value=True)
+
+
+class MarkSchema(Schema):
+    enrollment_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    status = fields.Enum(
+        AttendanceStatus, by_value=True, allow_none=True, required=True,
+        metadata={"description": "null: not marked yet."},
+    )  # fmt: skip
+    note = fields.String(required=True)
+    arrived_at = SeoulDateTime(allow_none=True, required=True)
+    left_at = SeoulDateTime(allow_none=True, required=True)
+    minutes_late = fields.Integer(required=True)
+    minutes_left_early = fields.Integer(required=True)
+    source = fields.Enum(MarkSource, by_value=True, allow_none=True, required=True)
+
+
+class SheetSchema(Schema):
+    class_day = fields.Nested(ClassDaySchema, required=True)
+    marks = fields.List(fields.Nested(MarkSchema), required=True)
+
+
+class MarkChange(Schema):
+    enrollment_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
+    status = fields.Enum(AttendanceStatus, by_value=True, required=True)
+    note = fields.String(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "The reason; needed to change a mark made from check-in."},
+    )
+
+
+class SheetChange(Schema):
+    marks = fields.List(
+        fields.Nested(MarkChange), required=True, validate=validate.Length(min=1, max=500)
+    )
+
+
+class OutcomeSchema(Schema):
+    """A graduate's current outcome; an exclusion's reason (it may be health data) and its
+    evidence are never part of it."""
+
+    id = fields.Integer(required=True)
+    enrollment_id = fields.Integer(required=True)
+    kind = fields.Enum(OutcomeKind, by_value=True, required=True)
+    outcome_on = fields.Date(required=True)
+    company = fields.String(allow_none=True, required=True)
+    job_title = fields.String(allow_none=True, required=True)
+    industry = fields.String(allow_none=True, required=True)
+    employment_type = fields.Enum(EmploymentType, by_value=True, allow_none=True, required=True)
+    insured = fields.Boolean(allow_none=True, required=True)
+    verification_state = fields.Enum(VerificationState, by_value=True, required=True)
+    created_at = SeoulDateTime(required=True)
+
+
+class OutcomeQuery(PageQuery):
+    cohort_id = id_filter()
+    kind = fields.Enum(OutcomeKind, by_value=True)
+
+
+class ReferralSchema(Schema):
+    id = fields.Integer(required=True)
+    enrollment_id = fields.Integer(required=True)
+    company_id = fields.Integer(required=True)
+    company = fields.Function(lambda r: r.company.name, required=True, metadata={"type": "string"})
+    position = fields.String(required=True)
+    status = fields.Enum(ReferralStatus, by_value=True, required=True)
+    sharing_consent_at = SeoulDateTime(required=True)
+    created_at = SeoulDateTime(required=True)
+
+
+class ReferralQuery(PageQuery):
+    cohort_id = id_filter()
+    status = fields.Enum(ReferralStatus, by_value=True)
+
+
+class CertificationSchema(Schema):
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    exam = fields.Function(lambda a: a.exam.name, required=True, metadata={"type": "string"})
+    exam_on = fields.Date(required=True)
+    passed = fields.Boolean(required=True)
+    score = fields.Integer(allow_none=True, required=True)
+
+
+class FollowUpSchema(Schema):
+    id = fields.Integer(required=True)
+    session_id = fields.Integer(required=True)
+    text = fields.String(required=True)
+    due_on = fields.Date(allow_none=True, required=True)
+    done_at = SeoulDateTime(allow_none=True, required=True)
+
+
+class FollowUpQuery(PageQuery):
+    open = fields.Boolean(metadata={"description": "true: not done yet; false: done."})

@@ -63,7 +63,7 @@ def book(slot_id: int) -> Any:
     return session
 
 
-def _visible(user: Any) -> Any:
+def visible_sessions(user: Any) -> Any:
     """The sessions the user sees, as on the session pages (services.can_see)."""
     stmt = db.select(CoachingSession)
     if user.role == Role.TRAINEE:
@@ -88,7 +88,7 @@ def _visible(user: Any) -> Any:
 def list_sessions(args: dict) -> Any:
     """Your sessions (a trainee's, a mentor's own), or your campus's (coordinators and
     managers), filtered by status and kind."""
-    stmt = _visible(_user())
+    stmt = visible_sessions(_user())
     if args.get("status"):
         stmt = stmt.where(CoachingSession.status == args["status"])
     if args.get("kind"):

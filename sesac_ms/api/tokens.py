@@ -30,7 +30,9 @@ RESOURCES: dict[str, object] = {
     "campuses": _l("Campuses and courses"),
     "cohorts": _l("Cohorts and their class days"),
     "applications": _l("Applications"),
+    "roster": _l("Rosters and attendance"),
     "sessions": _l("1:1 sessions"),
+    "placements": _l("Outcomes, referrals and certifications"),
     "reports": _l("Reports"),
 }
 # Paths every token may read whatever its narrowing: who the token is.

@@ -54,8 +54,11 @@ from .sessions import (
     SessionStatus,
 )
 from .summaries import TALLY_WINDOWS, CohortEmployment, ExamResults
+from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
+    "WebhookDelivery",
+    "WebhookSubscription",
     "ApiToken",
     "Passkey",
     "RecoveryCode",

@@ -319,6 +319,19 @@ TEMPLATES: dict[str, Template] = {
         ),
         optional=("link",),
     ),
+    "webhook_paused": Template(
+        subject=_l("[SeSAC MS] A webhook is paused"),
+        body=(
+            GREETING,
+            _l(
+                "Deliveries to %(url)s failed %(failures)d times in a row, so SeSAC MS paused "
+                "the subscription: no events go there until you resume it. Check the "
+                "receiving service, then resume it here (what is still pending is sent):"
+            ),
+            LINK,
+        ),
+        essential=True,
+    ),
     "retention_checks_due": Template(
         subject=_l("[SeSAC] Retention checks due"),
         body=(

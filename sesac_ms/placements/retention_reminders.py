@@ -37,6 +37,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
+from ..webhooks import events as webhooks
 
 MONTHS = (6, 12)
 # A check whose day passed at most this many days ago is still told (a missed cron day,
@@ -175,6 +176,13 @@ def send_retention_reminders(today: date | None = None) -> RetentionRun:
             months=check.months,
             company=check.outcome.company or "",
             link=external_url("cohorts.my_training", enrollment=enrollment.id),
+        )
+        webhooks.emit(
+            "retention_check.due",
+            enrollment.cohort.campus_id,
+            "outcome",
+            check.outcome.id,
+            {"months": check.months, "due_on": check.due_on.isoformat()},
         )
         told.append(check)
         run.graduates += 1

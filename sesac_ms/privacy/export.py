@@ -122,6 +122,8 @@ WITHHELD: dict[str, str] = {
     "availability_slots": "staff's offered times; a booked time is exported as the session",
     "cohort_staff": "staff assigned to a cohort",
     "uploaded_files": "spreadsheets staff uploaded for an import; imported rows are exported",
+    "webhook_subscriptions": "a campus's webhooks, which name the staff member who added one",
+    "webhook_deliveries": "events sent to a campus's webhooks: ids and changed fields",
 }
 
 

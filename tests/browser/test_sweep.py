@@ -65,10 +65,14 @@ from sesac_ms.models import (
     Role,
     SessionKind,
     User,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from sesac_ms.models.privacy import RequestKind
+from sesac_ms.models.types import utcnow
 from sesac_ms.permissions import ACTIONS, PUBLIC
 from sesac_ms.sessions.services import book_slot
+from sesac_ms.webhooks.subscriptions import subscribe
 
 pytestmark = pytest.mark.browser
 
@@ -330,6 +334,27 @@ def _data_request(campus: Campus, trainee) -> int:
     return request.id
 
 
+def _webhook(campus: Campus) -> int:
+    """A webhook of the campus with a delivered and a failing delivery, for its pages."""
+    manager = find_user_by_email("manager@sesac.example")
+    made = subscribe(manager, "https://partner.example/hooks", ["session.booked"], campus)
+    db.session.flush()
+    sid = made.subscription.id
+    body = {"event": "session.booked", "object": {"type": "session", "id": 1}, "changes": {}}
+    now = utcnow()
+    db.session.add_all(
+        [
+            WebhookDelivery(subscription_id=sid, event="session.booked", payload=body,
+                            attempts=1, delivered_at=now, last_status=200, last_response="ok"),
+            WebhookDelivery(subscription_id=sid, event="session.booked", payload=body,
+                            attempts=2, last_status=500, last_response="Internal Server Error",
+                            next_attempt_at=now + timedelta(minutes=5)),
+        ]
+    )  # fmt: skip
+    db.session.flush()
+    return sid
+
+
 @pytest.fixture(scope="module")
 def world(live_app: Flask, live_server: str) -> SweepWorld:
     with live_app.test_request_context():
@@ -385,6 +410,9 @@ def world(live_app: Flask, live_server: str) -> SweepWorld:
         data_request = _one(
             db.select(DataRequest.id).where(DataRequest.campus_id == campus.id)
         ) or _data_request(campus, trainee)
+        webhook = _one(
+            db.select(WebhookSubscription.id).where(WebhookSubscription.campus_id == campus.id)
+        ) or _webhook(campus)
         # A set-password link of a trainee nobody logs in as in the browser tests.
         stranger = find_user_by_email("guro1-05@trainee.sesac.example") or trainee
         password_token = issue_password_link(stranger).rsplit("/", 1)[1]
@@ -408,6 +436,7 @@ def world(live_app: Flask, live_server: str) -> SweepWorld:
             # the applicant's "my data" page opens with their private status token
             "privacy.token": token_for(application.status_nonce) if application else None,
             "request_id": data_request,
+            "subscription_id": webhook,
         }
         role_values = {"mentor": {"session_id": session_with("mentor@sesac.example")}}
         return SweepWorld(values, role_values, _user_text())
@@ -541,6 +570,15 @@ def visit(
         return
     if "text/html" not in response.headers.get("content-type", ""):
         report.fail(where, "not an HTML page: add it to NOT_PAGES")
+        return
+    # A page drawing part of itself after loading (the API documentation) says so with
+    # aria-busy until it is done: check the finished page.
+    try:
+        page.wait_for_function(
+            "() => !document.querySelector('[aria-busy=\"true\"]')", timeout=10_000
+        )
+    except PlaywrightError:
+        report.fail(where, "still busy (aria-busy) after 10 seconds")
         return
     final = (where.split(" ", 3)[0], locale, width, page.url)
     if final in report.checked:

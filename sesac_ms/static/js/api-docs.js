@@ -2,6 +2,9 @@
 document.addEventListener("DOMContentLoaded", function () {
   var target = document.getElementById("api-docs");
   if (!target || typeof window.SwaggerUIBundle !== "function") {
+    if (target) {
+      target.setAttribute("aria-busy", "false");
+    }
     return;
   }
   window.SwaggerUIBundle({
@@ -10,5 +13,10 @@ document.addEventListener("DOMContentLoaded", function () {
     deepLinking: false,
     tryItOutEnabled: false,
     persistAuthorization: false,
+    // Busy until the operations are drawn: assistive technology (and the page checks)
+    // wait for the finished page.
+    onComplete: function () {
+      target.setAttribute("aria-busy", "false");
+    },
   });
 });

@@ -1,0 +1,205 @@
+"""Sending deliveries: signed, claimed before they go, retried with backoff, given up after
+WEBHOOK_MAX_ATTEMPTS; a subscription failing WEBHOOK_PAUSE_AFTER times in a row is paused
+and its owner told.
+
+Each request is a POST of the payload as JSON with these headers:
+
+    SeSAC-Event: application.decided
+    SeSAC-Delivery: 123                  (the same on a retry: handle it once)
+    SeSAC-Timestamp: 1764300000          (Unix seconds)
+    SeSAC-Signature: v1=<hex HMAC-SHA256 of "<timestamp>.<body>" with the secret>
+
+A 2xx answer is a delivery; anything else (another status, no answer within
+WEBHOOK_TIMEOUT, a redirect) is a failed attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .. import notify
+from ..crypto import decrypt
+from ..extensions import db
+from ..links import external_url
+from ..models import WebhookDelivery, WebhookSubscription
+from ..models.types import utcnow
+
+# Waits before the 2nd, 3rd, … attempt; the last repeats.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+LEASE = timedelta(minutes=2)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`v1=` and the hex HMAC-SHA256 of "<timestamp>." followed by the body."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return "v1=" + digest.hexdigest()
+
+
+def body_of(delivery: WebhookDelivery) -> bytes:
+    return json.dumps(delivery.payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003 - urllib's signature
+        return None  # a redirect is an answer like any other non-2xx: the attempt failed
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+@dataclass
+class Attempt:
+    status: int | None
+    response: str | None
+    error: str | None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def post(url: str, secret: str, delivery: WebhookDelivery, timeout: float) -> Attempt:
+    body = body_of(delivery)
+    timestamp = int(time.time())
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "SeSAC-MS-Webhooks/1",
+            "SeSAC-Event": delivery.event,
+            "SeSAC-Delivery": str(delivery.id),
+            "SeSAC-Timestamp": str(timestamp),
+            "SeSAC-Signature": signature(secret, timestamp, body),
+        },
+    )
+    try:
+        with _OPENER.open(request, timeout=timeout) as answer:
+            return Attempt(answer.status, answer.read(1000).decode(errors="replace"), None)
+    except urllib.error.HTTPError as error:
+        text = error.read(1000).decode(errors="replace") if error.fp else ""
+        return Attempt(error.code, text, None)
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
+        return Attempt(None, None, str(getattr(error, "reason", error))[:500])
+
+
+@dataclass
+class DeliveryRun:
+    delivered: int = 0
+    failed: int = 0
+    given_up: int = 0
+    paused: int = 0
+
+
+def _claim(delivery_id: int, token: str, now: datetime) -> bool:
+    claimed = db.session.execute(
+        sa.update(WebhookDelivery)
+        .where(
+            WebhookDelivery.id == delivery_id,
+            WebhookDelivery.delivered_at.is_(None),
+            WebhookDelivery.given_up_at.is_(None),
+            sa.or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
+        )
+        .values(claimed_by=token, claimed_until=now + LEASE)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def due_ids(now: datetime, limit: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(WebhookDelivery.id)
+            .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
+            .where(
+                WebhookDelivery.delivered_at.is_(None),
+                WebhookDelivery.given_up_at.is_(None),
+                WebhookDelivery.next_attempt_at <= now,
+                sa.or_(
+                    WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now
+                ),
+                WebhookSubscription.paused_at.is_(None),
+            )
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(limit)
+        )
+    )
+
+
+def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryRun:
+    """Send what is due, one delivery at a time, each claimed and committed on its own."""
+    config = current_app.config
+    run = DeliveryRun()
+    token = secrets.token_hex(8)
+    for delivery_id in due_ids(now or utcnow(), limit):
+        if not _claim(delivery_id, token, now or utcnow()):
+            continue  # another sender has it
+        delivery = db.session.get(WebhookDelivery, delivery_id)
+        subscription = db.session.get(WebhookSubscription, delivery.subscription_id)
+        attempt = post(
+            subscription.url,
+            decrypt(subscription.secret_encrypted),
+            delivery,
+            float(config["WEBHOOK_TIMEOUT"]),
+        )
+        _note_attempt(delivery, subscription, attempt, now or utcnow(), run)
+        db.session.commit()
+    return run
+
+
+def _note_attempt(
+    delivery: WebhookDelivery,
+    subscription: WebhookSubscription,
+    attempt: Attempt,
+    now: datetime,
+    run: DeliveryRun,
+) -> None:
+    config = current_app.config
+    delivery.attempts += 1
+    delivery.claimed_by = delivery.claimed_until = None
+    delivery.last_status = attempt.status
+    delivery.last_response = attempt.response
+    delivery.last_error = attempt.error
+    if attempt.delivered:
+        delivery.delivered_at = now
+        subscription.failures_in_a_row = 0
+        run.delivered += 1
+        return
+    run.failed += 1
+    subscription.failures_in_a_row += 1
+    if delivery.attempts >= int(config["WEBHOOK_MAX_ATTEMPTS"]):
+        delivery.given_up_at = now
+        run.given_up += 1
+    else:
+        wait = BACKOFF[min(delivery.attempts, len(BACKOFF)) - 1]
+        delivery.next_attempt_at = now + wait
+    if subscription.paused_at is None and subscription.failures_in_a_row >= int(
+        config["WEBHOOK_PAUSE_AFTER"]
+    ):
+        subscription.paused_at = now
+        run.paused += 1
+        notify.send(
+            subscription.owner,
+            "webhook_paused",
+            url=subscription.url,
+            failures=subscription.failures_in_a_row,
+            link=external_url("webhooks.show", subscription_id=subscription.id),
+        )

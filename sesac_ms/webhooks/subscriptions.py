@@ -1,0 +1,144 @@
+"""Subscribing a URL to a campus's events: made by its managers (an administrator's may
+cover every campus), signed with a secret shown once, paused and resumed, removed."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy import Select
+
+from .. import audit
+from ..crypto import encrypt
+from ..errors import NotAllowed, Problems
+from ..extensions import db
+from ..models import Campus, Role, User, WebhookDelivery, WebhookSubscription
+from ..models.types import utcnow
+from .events import EVENTS
+
+
+@dataclass
+class NewSubscription:
+    subscription: WebhookSubscription
+    secret: str  # shown once; the receiver verifies signatures with it
+
+
+def _check_url(url: str, problems: Problems) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    allowed = ("https", "http") if current_app.config["WEBHOOK_ALLOW_HTTP"] else ("https",)
+    if not url:
+        problems.add(gettext("Enter the address to send the events to."), "url")
+    elif len(url) > 500:
+        problems.add(gettext("Keep the address to 500 characters."), "url")
+    elif parts.scheme not in allowed or not parts.hostname:
+        problems.add(
+            gettext("Enter an https:// address, such as https://example.com/hooks."), "url"
+        )
+    return url
+
+
+def subscribe(owner: User, url: str, events: list[str], campus: Campus | None) -> NewSubscription:
+    """A new subscription; every problem with the input at once."""
+    problems = Problems()
+    url = _check_url(url, problems)
+    chosen = sorted(set(events or []))
+    if not chosen:
+        problems.add(gettext("Choose at least one event."), "events")
+    elif any(event not in EVENTS for event in chosen):
+        problems.add(gettext("Choose events from the list."), "events")
+    if (
+        campus is None
+        and owner.role != Role.ADMIN
+        or campus is not None
+        and owner.role != Role.ADMIN
+        and campus.id != owner.campus_id
+    ):
+        problems.add(gettext("Choose one of your campuses."), "campus_id")
+    problems.raise_any()
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    subscription = WebhookSubscription(
+        campus_id=campus.id if campus else None,
+        owner_id=owner.id,
+        url=url,
+        events=",".join(chosen),
+        secret_encrypted=encrypt(secret),
+    )
+    db.session.add(subscription)
+    audit.record(
+        owner,
+        "webhook.created",
+        subscription,
+        {"url": [None, url], "events": [None, ", ".join(chosen)]},
+        label=url,
+        campus_id=subscription.campus_id,
+    )
+    return NewSubscription(subscription, secret)
+
+
+def visible_query(user: User) -> Select:
+    """The subscriptions a user manages: their campus's, or every one for an administrator."""
+    stmt = db.select(WebhookSubscription).order_by(WebhookSubscription.id.desc())
+    if user.role != Role.ADMIN:
+        stmt = stmt.where(WebhookSubscription.campus_id == user.campus_id)
+    return stmt
+
+
+def load(user: User, subscription_id: int) -> WebhookSubscription | None:
+    subscription = db.session.get(WebhookSubscription, subscription_id)
+    if subscription is None:
+        return None
+    if user.role != Role.ADMIN and subscription.campus_id != user.campus_id:
+        return None
+    return subscription
+
+
+def _check_manages(user: User, subscription: WebhookSubscription) -> None:
+    if user.role != Role.ADMIN and subscription.campus_id != user.campus_id:
+        raise NotAllowed(gettext("That subscription is not one of your campus's."))
+
+
+def pause(actor: User, subscription: WebhookSubscription) -> None:
+    _check_manages(actor, subscription)
+    if subscription.paused_at is None:
+        subscription.paused_at = utcnow()
+        audit.record(actor, "webhook.paused", subscription, {}, label=subscription.url,
+                     campus_id=subscription.campus_id)  # fmt: skip
+
+
+def resume(actor: User, subscription: WebhookSubscription) -> None:
+    """Deliver again: what is still pending goes out, and failures count from zero."""
+    _check_manages(actor, subscription)
+    if subscription.paused_at is not None:
+        subscription.paused_at = None
+        subscription.failures_in_a_row = 0
+        audit.record(actor, "webhook.resumed", subscription, {}, label=subscription.url,
+                     campus_id=subscription.campus_id)  # fmt: skip
+
+
+def remove(actor: User, subscription: WebhookSubscription) -> None:
+    """Delete the subscription with its deliveries."""
+    _check_manages(actor, subscription)
+    audit.record(
+        actor,
+        "webhook.deleted",
+        subscription,
+        {"url": [subscription.url, None]},
+        label=subscription.url,
+        campus_id=subscription.campus_id,
+    )
+    db.session.execute(
+        db.delete(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)
+    )
+    db.session.delete(subscription)
+
+
+def deliveries_query(subscription: WebhookSubscription) -> Select:
+    return (
+        db.select(WebhookDelivery)
+        .where(WebhookDelivery.subscription_id == subscription.id)
+        .order_by(WebhookDelivery.id.desc())
+    )
