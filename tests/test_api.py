@@ -431,3 +431,142 @@ def test_placements_and_follow_ups_within_scope_without_health_data(
     mine = client.get("/api/v1/follow-ups", headers=token_for(trainee)).get_json()["items"]
     assert [item["text"] for item in mine] == [f"할 일 {trainee.id}"]
     assert client.get("/api/v1/outcomes", headers=token_for(trainee)).status_code == 403
+
+
+def test_scores_outcomes_and_follow_ups_are_written_through_the_services(
+    app, client, make_user, make_cohort, make_open_cohort, make_application, token_for
+):
+    from datetime import date as date_type
+
+    from sesac_ms.models import (
+        ApplicationScore,
+        CoachingSession,
+        Enrollment,
+        EnrollmentStatus,
+        FollowUp,
+        SessionKind,
+    )
+
+    coordinator = make_user(Role.COORDINATOR, locale="en")
+    headers = token_for(coordinator)
+    application = make_application(make_open_cohort())
+    scored = client.post(
+        f"/api/v1/applications/{application.id}/scores",
+        json={"stage": "screening", "score": 87, "comment": "명확한 동기"},
+        headers=headers,
+    )
+    assert scored.status_code == 200 and scored.get_json()["average_score"] == 87
+    assert db.session.scalar(db.select(ApplicationScore.evaluator_id)) == coordinator.id
+
+    cohort = make_cohort(
+        recruit_start_on=date_type(2025, 1, 6),
+        recruit_end_on=date_type(2025, 1, 31),
+        start_on=date_type(2025, 3, 3),
+        end_on=date_type(2025, 8, 29),
+    )
+    trainee = make_user(Role.TRAINEE)
+    enrollment = Enrollment(
+        cohort_id=cohort.id,
+        user_id=trainee.id,
+        status=EnrollmentStatus.COMPLETED,
+        status_on=cohort.end_on,
+    )
+    db.session.add(enrollment)
+    db.session.commit()
+    outcome = {
+        "enrollment_id": enrollment.id,
+        "kind": "employed",
+        "outcome_on": "2025-09-15",
+        "company": "한빛소프트",
+        "employment_type": "permanent",
+        "insured": True,
+    }
+    made = client.post("/api/v1/outcomes", json=outcome, headers=headers)
+    assert made.status_code == 201 and made.get_json()["company"] == "한빛소프트"
+    assert client.post("/api/v1/outcomes", json=outcome, headers=headers).status_code == 200
+    wrong = client.post(
+        "/api/v1/outcomes", json={**outcome, "kind": "founded", "insured": True}, headers=headers
+    )
+    assert wrong.status_code == 422 and wrong.get_json()["errors"]  # a job's field on a business
+    url = f"/api/v1/outcomes/{made.get_json()['id']}"
+    etag = client.get(url, headers=headers).headers["ETag"]
+    verified = client.patch(
+        url,
+        json={"verification_state": "verified", "verification": "insurance_record"},
+        headers={**headers, "If-Match": etag},
+    )
+    assert verified.status_code == 200
+    assert verified.get_json()["verification_state"] == "verified"
+
+    session = CoachingSession(
+        cohort_id=cohort.id,
+        trainee_id=trainee.id,
+        staff_id=coordinator.id,
+        kind=SessionKind.CAREER,
+        starts_at=utcnow() - timedelta(days=1),
+        ends_at=utcnow() - timedelta(days=1, minutes=-30),
+    )
+    db.session.add(session)
+    db.session.flush()
+    follow_up = FollowUp(session_id=session.id, text="이력서 고치기")
+    db.session.add(follow_up)
+    db.session.commit()
+    mine = token_for(trainee)
+    url = f"/api/v1/follow-ups/{follow_up.id}"
+    assert client.patch(url, json={"done": True}, headers=mine).status_code == 428
+    etag = client.get(url, headers=mine).headers["ETag"]
+    done = client.patch(url, json={"done": True}, headers={**mine, "If-Match": etag})
+    assert done.status_code == 200 and done.get_json()["done_at"] is not None
+
+
+def test_staff_publish_times_and_refer_graduates_through_the_services(
+    app, client, make_user, make_cohort, token_for
+):
+    from datetime import date as date_type
+
+    from sesac_ms.clock import SEOUL
+    from sesac_ms.models import AvailabilitySlot, Company, Enrollment, EnrollmentStatus, Referral
+
+    coordinator = make_user(Role.COORDINATOR, locale="en")
+    headers = token_for(coordinator)
+    when = (utcnow() + timedelta(days=3)).astimezone(SEOUL).replace(hour=19, minute=0)
+    published = client.post(
+        "/api/v1/availability",
+        json={"kind": "career", "starts_at": when.isoformat(), "location": "상담실", "weeks": 2},
+        headers=headers,
+    )
+    assert published.status_code == 201 and len(published.get_json()["items"]) == 2
+    assert db.session.scalar(db.select(db.func.count()).select_from(AvailabilitySlot)) == 2
+    again = client.post(
+        "/api/v1/availability",
+        json={"kind": "career", "starts_at": when.isoformat(), "location": "상담실"},
+        headers=headers,
+    )
+    assert again.status_code == 409  # the same time is taken by the first
+
+    cohort = make_cohort(
+        recruit_start_on=date_type(2025, 1, 6),
+        recruit_end_on=date_type(2025, 1, 31),
+        start_on=date_type(2025, 3, 3),
+        end_on=date_type(2025, 8, 29),
+    )
+    trainee = make_user(Role.TRAINEE)
+    enrollment = Enrollment(
+        cohort_id=cohort.id,
+        user_id=trainee.id,
+        status=EnrollmentStatus.COMPLETED,
+        status_on=cohort.end_on,
+    )
+    company = Company(campus_id=coordinator.campus_id, name="한빛제조", industry="제조")
+    db.session.add_all([enrollment, company])
+    db.session.commit()
+    body = {"enrollment_id": enrollment.id, "company_id": company.id, "position": "QA"}
+    refused = client.post("/api/v1/referrals", json={**body, "consent": False}, headers=headers)
+    assert refused.status_code == 422 and refused.get_json()["errors"][0]["pointer"] == "/consent"
+    made = client.post("/api/v1/referrals", json={**body, "consent": True}, headers=headers)
+    assert made.status_code == 201 and made.get_json()["status"] == "proposed"
+    url = f"/api/v1/referrals/{made.get_json()['id']}"
+    etag = client.get(url, headers=headers).headers["ETag"]
+    moved = client.patch(url, json={"status": "sent"}, headers={**headers, "If-Match": etag})
+    assert moved.status_code == 200 and moved.get_json()["status"] == "sent"
+    assert db.session.scalar(db.select(Referral.status)) == "sent"

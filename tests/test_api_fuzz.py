@@ -44,6 +44,11 @@ def test_the_api_keeps_to_its_openapi_document(app, records, make_user, role):
     db.session.commit()
     OWNER_SECRET["secret"] = secret
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    # A request the document allows may still break a rule the document cannot state (a
+    # time in the past, a stage the cohort does not use): that is a 422 with the rule's
+    # message, documented on the operation, not valid data refused.
+    accepted = schema.config.checks.positive_data_acceptance
+    accepted.expected_statuses = [*accepted.expected_statuses, "422"]
     failures = []
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 10

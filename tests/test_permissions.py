@@ -268,6 +268,9 @@ API_BODIES = {
     "api_applications.change_application": {"stage": "rejected", "reason": "walk"},
     "api_sessions.change_session": {"status": "cancelled", "reason": "walk"},
     "api_roster.record_attendance": {"marks": [{"enrollment_id": 1, "status": "present"}]},
+    "api_applications.score_application": {"stage": "screening", "score": 50},
+    "api_placements.verify_outcome": {"verification_state": "unverified"},
+    "api_placements.change_referral": {"status": "sent"},
 }
 
 

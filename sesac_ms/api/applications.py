@@ -106,3 +106,24 @@ def change_application(change: dict, application_id: int) -> Any:
         abort(domain_problem(error))
     db.session.commit()
     return application
+
+
+@blp.route("/applications/<int:application_id>/scores", methods=["POST"])
+@api_require("application.score", "applications", write=True)
+@blp.arguments(schemas.ScoreChange)
+@blp.response(200, schemas.ApplicationSchema)
+@blp.errors(400, 404, 409)
+def score_application(score: dict, application_id: int) -> Any:
+    """Give or change your score (0–100) for a selection stage the cohort uses."""
+    application = load_in_scope(Application, application_id, _user())
+    g.api_subject = application
+    try:
+        services.record_score(
+            _user(), application, score["stage"], score["score"], score.get("comment", "")
+        )
+    except DomainError as error:
+        db.session.rollback()
+        abort(domain_problem(error))
+    db.session.commit()
+    db.session.refresh(application)
+    return application

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import abort, g
+from flask_babel import gettext
 from sqlalchemy.orm import defer
 
+from ..errors import DomainError
 from ..extensions import db
 from ..models import (
     CertificationAttempt,
     CoachingSession,
     Cohort,
+    Company,
     Course,
     Enrollment,
     FollowUp,
@@ -20,9 +23,12 @@ from ..models import (
     Referral,
     User,
 )
-from ..permissions import scope_campus
+from ..permissions import load_in_scope, scope_campus
+from ..placements import services as placement_services
+from ..sessions import services as session_services
 from . import Blueprint, paging, schemas
 from .guard import api_require, current_token
+from .problems import domain_problem
 from .sessions import visible_sessions
 
 blp = Blueprint(
@@ -128,3 +134,163 @@ def list_follow_ups(args: dict) -> Any:
         )
     found = paging.page(stmt, FollowUp.id, args)
     return found, paging.next_link(found["next_cursor"])
+
+
+@blp.route("/outcomes", methods=["POST"])
+@api_require("placement.record", "placements", write=True)
+@blp.arguments(schemas.OutcomeRecord)
+@blp.response(201, schemas.OutcomeSchema)
+@blp.alt_response(200, schema=schemas.OutcomeSchema, description="Already the current outcome")
+@blp.errors(400, 404, 409)
+def record_outcome(record: dict) -> Any:
+    """Record a completed trainee's outcome; the previous one stays as history. The same
+    outcome sent again changes nothing (200)."""
+    enrollment = load_in_scope(Enrollment, record["enrollment_id"], _user())
+    g.api_subject = enrollment.user
+    data = placement_services.OutcomeData(
+        kind=record["kind"],
+        outcome_on=record["outcome_on"],
+        company=record["company"],
+        job_title=record["job_title"],
+        industry=record["industry"],
+        employment_type=record["employment_type"],
+        insured=record["insured"],
+        exclusion_reason=record["exclusion_reason"],
+        health_consent=record["health_consent"],
+        evidence=record["evidence"],
+    )
+    try:
+        outcome = placement_services.record_outcome(_user(), enrollment, data, source="api")
+    except DomainError as error:
+        db.session.rollback()
+        abort(domain_problem(error))
+    db.session.commit()
+    if outcome is None:
+        return placement_services.current_outcome(enrollment), 200
+    return outcome
+
+
+@blp.route("/outcomes/<int:outcome_id>", methods=["PATCH"])
+@api_require("placement.record", "placements", write=True)
+@blp.etag
+@blp.arguments(schemas.VerificationChange)
+@blp.response(200, schemas.OutcomeSchema)
+@blp.errors(400, 404)
+def verify_outcome(change: dict, outcome_id: int) -> Any:
+    """Set how the outcome was verified. Send the ETag you read as If-Match."""
+    outcome = load_in_scope(Outcome, outcome_id, _user())
+    blp.check_etag(outcome, schemas.OutcomeSchema)
+    try:
+        placement_services.set_verification(
+            _user(),
+            outcome,
+            change["verification"].value if change["verification"] else None,
+            change["verification_state"].value,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        abort(domain_problem(error))
+    db.session.commit()
+    return outcome
+
+
+@blp.route("/outcomes/<int:outcome_id>", methods=["GET"])
+@api_require("placement.view", "placements")
+@blp.etag
+@blp.response(200, schemas.OutcomeSchema)
+@blp.errors(404)
+def show_outcome(outcome_id: int) -> Any:
+    return load_in_scope(Outcome, outcome_id, _user())
+
+
+def _own_follow_up(follow_up_id: int) -> FollowUp:
+    """A follow-up of a session the caller sees (session pages' rule), or 404."""
+    follow_up = db.session.get(FollowUp, follow_up_id)
+    session = db.session.get(CoachingSession, follow_up.session_id) if follow_up else None
+    if session is None or not session_services.can_see(_user(), session):
+        abort(404)
+    return follow_up
+
+
+@blp.route("/follow-ups/<int:follow_up_id>", methods=["GET"])
+@api_require("session.view", "sessions")
+@blp.etag
+@blp.response(200, schemas.FollowUpSchema)
+@blp.errors(404)
+def show_follow_up(follow_up_id: int) -> Any:
+    return _own_follow_up(follow_up_id)
+
+
+@blp.route("/follow-ups/<int:follow_up_id>", methods=["PATCH"])
+@api_require("session.participate", "sessions", write=True)
+@blp.etag
+@blp.arguments(schemas.FollowUpChange)
+@blp.response(200, schemas.FollowUpSchema)
+@blp.errors(400, 404)
+def finish_follow_up(change: dict, follow_up_id: int) -> Any:
+    """Mark a follow-up of one of your sessions done (either person in it)."""
+    user = _user()
+    follow_up = _own_follow_up(follow_up_id)
+    if user.id not in (follow_up.session.staff_id, follow_up.session.trainee_id):
+        abort(403, description=gettext("Only the two people in a session change it."))
+    blp.check_etag(follow_up, schemas.FollowUpSchema)
+    session_services.complete_follow_up(user, follow_up)
+    db.session.commit()
+    return follow_up
+
+
+@blp.route("/referrals", methods=["POST"])
+@api_require("placement.record", "placements", write=True)
+@blp.arguments(schemas.ReferralCreate)
+@blp.response(201, schemas.ReferralSchema)
+@blp.errors(400, 404)
+def create_referral(referral: dict) -> Any:
+    """Propose a trainee to a company of the campus, with the trainee's consent to share."""
+    enrollment = load_in_scope(Enrollment, referral["enrollment_id"], _user())
+    company = load_in_scope(Company, referral["company_id"], _user())
+    g.api_subject = enrollment.user
+    try:
+        made = placement_services.refer(
+            _user(),
+            enrollment,
+            company,
+            position=referral["position"],
+            consent=referral["consent"],
+        )
+    except DomainError as error:
+        db.session.rollback()
+        abort(domain_problem(error))
+    db.session.commit()
+    return made
+
+
+@blp.route("/referrals/<int:referral_id>", methods=["GET"])
+@api_require("placement.view", "placements")
+@blp.etag
+@blp.response(200, schemas.ReferralSchema)
+@blp.errors(404)
+def show_referral(referral_id: int) -> Any:
+    return load_in_scope(Referral, referral_id, _user())
+
+
+@blp.route("/referrals/<int:referral_id>", methods=["PATCH"])
+@api_require("placement.record", "placements", write=True)
+@blp.etag
+@blp.arguments(schemas.ReferralChange)
+@blp.response(200, schemas.ReferralSchema)
+@blp.errors(400, 404, 409)
+def change_referral(change: dict, referral_id: int) -> Any:
+    """Move a referral on: proposed → sent → interview → hired or not hired (a hire with the
+    job's start day becomes the graduate's outcome). Send the ETag you read as If-Match."""
+    referral = load_in_scope(Referral, referral_id, _user())
+    g.api_subject = referral.enrollment.user
+    blp.check_etag(referral, schemas.ReferralSchema)
+    try:
+        placement_services.advance_referral(
+            _user(), referral, change["status"].value, started_on=change["started_on"]
+        )
+    except DomainError as error:
+        db.session.rollback()
+        abort(domain_problem(error))
+    db.session.commit()
+    return referral

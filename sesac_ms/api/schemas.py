@@ -22,6 +22,7 @@ from ..models import (
     DepositStatus,
     EmploymentType,
     EnrollmentStatus,
+    ExclusionReason,
     MarkSource,
     OutcomeKind,
     ReferralStatus,
@@ -29,6 +30,7 @@ from ..models import (
     SessionStatus,
     Stage,
     Track,
+    Verification,
     VerificationState,
 )
 from ..models.applications import Education, EmploymentStatus
@@ -468,3 +470,73 @@ class FollowUpSchema(Schema):
 
 class FollowUpQuery(PageQuery):
     open = fields.Boolean(metadata={"description": "true: not done yet; false: done."})
+
+
+class ScoreChange(Schema):
+    stage = fields.String(
+        required=True,
+        validate=validate.OneOf([s.value for s in (Stage.SCREENING, Stage.ASSESSMENT,
+                                                   Stage.INTERVIEW)]),
+    )  # fmt: skip
+    score = fields.Integer(required=True, validate=validate.Range(0, 100))
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class FollowUpChange(Schema):
+    done = fields.Boolean(
+        required=True, validate=validate.Equal(True), metadata={"description": "Only true."}
+    )
+
+
+class OutcomeRecord(Schema):
+    """A graduate's outcome as the outcome form takes it; the fields of another kind are
+    refused. An illness exclusion needs `health_consent` (the trainee's separate consent)."""
+
+    enrollment_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
+    kind = fields.Enum(OutcomeKind, by_value=True, required=True)
+    outcome_on = fields.Date(required=True)
+    company = fields.String(load_default="", validate=validate.Length(max=200))
+    job_title = fields.String(load_default="", validate=validate.Length(max=200))
+    industry = fields.String(load_default="", validate=validate.Length(max=100))
+    employment_type = fields.Enum(EmploymentType, by_value=True, load_default=None)
+    insured = fields.Boolean(load_default=None)
+    exclusion_reason = fields.Enum(ExclusionReason, by_value=True, load_default=None)
+    health_consent = fields.Boolean(load_default=False)
+    evidence = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class VerificationChange(Schema):
+    verification_state = fields.Enum(VerificationState, by_value=True, required=True)
+    verification = fields.Enum(Verification, by_value=True, load_default=None)
+
+
+class ReferralCreate(Schema):
+    enrollment_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
+    company_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
+    position = fields.String(load_default="", validate=validate.Length(max=200))
+    consent = fields.Boolean(
+        required=True,
+        metadata={"description": "The trainee agreed to share their data with the company."},
+    )
+
+
+class ReferralChange(Schema):
+    status = fields.Enum(ReferralStatus, by_value=True, required=True)
+    started_on = fields.Date(
+        load_default=None, metadata={"description": "For hired: the day the job starts."}
+    )
+
+
+class SlotPublish(Schema):
+    kind = fields.Enum(SessionKind, by_value=True, required=True)
+    starts_at = fields.AwareDateTime(
+        required=True,
+        default_timezone=SEOUL,
+        metadata={"description": "ISO 8601; without an offset, Seoul time."},
+    )
+    location = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    weeks = fields.Integer(load_default=1, validate=validate.Range(1, 26))
+    during_class = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Publish even over class hours of some cohorts you serve."},
+    )

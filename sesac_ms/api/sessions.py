@@ -45,6 +45,30 @@ def bookable_times() -> Any:
     return {"items": services.open_slots_for(_user())}
 
 
+@blp.route("/availability", methods=["POST"])
+@api_require("session.manage", "sessions", write=True)
+@blp.arguments(schemas.SlotPublish)
+@blp.response(201, schemas.SlotList)
+@blp.errors(400, 409)
+def publish_times(times: dict) -> Any:
+    """Offer a time for a kind of session, once or weekly for up to 26 weeks, as the
+    availability page does (coordinators and mentors): never over your own sessions, nor
+    over class hours unless `during_class`."""
+    try:
+        slots = services.publish_slots(
+            _user(),
+            kind=times["kind"],
+            starts_at=times["starts_at"],
+            location=times["location"],
+            weeks=times["weeks"],
+            during_class=times["during_class"],
+        )
+    except DomainError as error:
+        _refused(error)
+    db.session.commit()
+    return {"items": slots}
+
+
 @blp.route("/availability/<int:slot_id>/booking", methods=["POST"])
 @api_require("session.book", "sessions", write=True)
 @blp.response(201, schemas.SessionSchema)
