@@ -15,6 +15,29 @@ from sesac_ms.models.types import utcnow
 from tests.conftest import login
 
 
+def graduate(make_cohort, make_user):
+    """A trainee who completed a cohort that ended in 2025 (not yet committed)."""
+    from datetime import date
+
+    from sesac_ms.models import Enrollment, EnrollmentStatus
+
+    cohort = make_cohort(
+        recruit_start_on=date(2025, 1, 6),
+        recruit_end_on=date(2025, 1, 31),
+        start_on=date(2025, 3, 3),
+        end_on=date(2025, 8, 29),
+    )
+    trainee = make_user(Role.TRAINEE)
+    enrollment = Enrollment(
+        cohort_id=cohort.id,
+        user_id=trainee.id,
+        status=EnrollmentStatus.COMPLETED,
+        status_on=cohort.end_on,
+    )
+    enrollment.cohort, enrollment.user = cohort, trainee
+    return enrollment
+
+
 @pytest.fixture
 def token_for(app):
     """A working token of `user` (read-write unless told), as its Authorization header."""
@@ -365,12 +388,9 @@ def test_a_class_day_is_marked_through_the_attendance_service(
 def test_placements_and_follow_ups_within_scope_without_health_data(
     app, client, make_user, make_cohort, token_for
 ):
-    from datetime import date as date_type
 
     from sesac_ms.models import (
         CoachingSession,
-        Enrollment,
-        EnrollmentStatus,
         ExclusionReason,
         FollowUp,
         Outcome,
@@ -378,20 +398,9 @@ def test_placements_and_follow_ups_within_scope_without_health_data(
         SessionKind,
     )
 
-    cohort = make_cohort(
-        recruit_start_on=date_type(2025, 1, 6),
-        recruit_end_on=date_type(2025, 1, 31),
-        start_on=date_type(2025, 3, 3),
-        end_on=date_type(2025, 8, 29),
-    )
-    trainee, other = make_user(Role.TRAINEE), make_user(Role.TRAINEE)
-    coordinator = make_user(Role.COORDINATOR)
-    enrollment = Enrollment(
-        cohort_id=cohort.id,
-        user_id=trainee.id,
-        status=EnrollmentStatus.COMPLETED,
-        status_on=cohort.end_on,
-    )
+    enrollment = graduate(make_cohort, make_user)
+    cohort, trainee = enrollment.cohort, enrollment.user
+    other, coordinator = make_user(Role.TRAINEE), make_user(Role.COORDINATOR)
     db.session.add(enrollment)
     db.session.flush()
     db.session.add(
@@ -436,13 +445,10 @@ def test_placements_and_follow_ups_within_scope_without_health_data(
 def test_scores_outcomes_and_follow_ups_are_written_through_the_services(
     app, client, make_user, make_cohort, make_open_cohort, make_application, token_for
 ):
-    from datetime import date as date_type
 
     from sesac_ms.models import (
         ApplicationScore,
         CoachingSession,
-        Enrollment,
-        EnrollmentStatus,
         FollowUp,
         SessionKind,
     )
@@ -458,19 +464,8 @@ def test_scores_outcomes_and_follow_ups_are_written_through_the_services(
     assert scored.status_code == 200 and scored.get_json()["average_score"] == 87
     assert db.session.scalar(db.select(ApplicationScore.evaluator_id)) == coordinator.id
 
-    cohort = make_cohort(
-        recruit_start_on=date_type(2025, 1, 6),
-        recruit_end_on=date_type(2025, 1, 31),
-        start_on=date_type(2025, 3, 3),
-        end_on=date_type(2025, 8, 29),
-    )
-    trainee = make_user(Role.TRAINEE)
-    enrollment = Enrollment(
-        cohort_id=cohort.id,
-        user_id=trainee.id,
-        status=EnrollmentStatus.COMPLETED,
-        status_on=cohort.end_on,
-    )
+    enrollment = graduate(make_cohort, make_user)
+    cohort, trainee = enrollment.cohort, enrollment.user
     db.session.add(enrollment)
     db.session.commit()
     outcome = {
@@ -522,10 +517,9 @@ def test_scores_outcomes_and_follow_ups_are_written_through_the_services(
 def test_staff_publish_times_and_refer_graduates_through_the_services(
     app, client, make_user, make_cohort, token_for
 ):
-    from datetime import date as date_type
 
     from sesac_ms.clock import SEOUL
-    from sesac_ms.models import AvailabilitySlot, Company, Enrollment, EnrollmentStatus, Referral
+    from sesac_ms.models import AvailabilitySlot, Company, Referral
 
     coordinator = make_user(Role.COORDINATOR, locale="en")
     headers = token_for(coordinator)
@@ -544,19 +538,7 @@ def test_staff_publish_times_and_refer_graduates_through_the_services(
     )
     assert again.status_code == 409  # the same time is taken by the first
 
-    cohort = make_cohort(
-        recruit_start_on=date_type(2025, 1, 6),
-        recruit_end_on=date_type(2025, 1, 31),
-        start_on=date_type(2025, 3, 3),
-        end_on=date_type(2025, 8, 29),
-    )
-    trainee = make_user(Role.TRAINEE)
-    enrollment = Enrollment(
-        cohort_id=cohort.id,
-        user_id=trainee.id,
-        status=EnrollmentStatus.COMPLETED,
-        status_on=cohort.end_on,
-    )
+    enrollment = graduate(make_cohort, make_user)
     company = Company(campus_id=coordinator.campus_id, name="한빛제조", industry="제조")
     db.session.add_all([enrollment, company])
     db.session.commit()

@@ -15,16 +15,12 @@ from ..extensions import db
 from ..models import Application, Cohort, Course, Stage
 from ..permissions import load_in_scope, scope_campus
 from . import Blueprint, paging, schemas
-from .guard import api_require, current_token
+from .guard import api_require, caller
 from .problems import domain_problem
 
 blp = Blueprint(
     "api_applications", __name__, title="Applications", description="Applications to cohorts."
 )
-
-
-def _user() -> Any:
-    return current_token().user  # type: ignore[union-attr]
 
 
 @blp.route("/applications")
@@ -42,7 +38,7 @@ def list_applications(args: dict) -> Any:
         .join(Cohort, Cohort.id == Application.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
     )
-    stmt = scope_campus(stmt, Course.campus_id, _user())
+    stmt = scope_campus(stmt, Course.campus_id, caller())
     if args.get("cohort_id"):
         stmt = stmt.where(Application.cohort_id == args["cohort_id"])
     if args.get("stage"):
@@ -60,13 +56,13 @@ def list_applications(args: dict) -> Any:
 @blp.response(200, schemas.ApplicationSchema)
 @blp.errors(404)
 def show_application(application_id: int) -> Any:
-    application = load_in_scope(Application, application_id, _user())
+    application = load_in_scope(Application, application_id, caller())
     g.api_subject = application
     return application
 
 
 def _move(application: Application, stage: Stage, reason: str) -> None:
-    actor = _user()
+    actor = caller()
     if stage == Stage.ACCEPTED:
         services.accept(actor, application, reason)
     elif stage == Stage.WAITLISTED:
@@ -96,7 +92,7 @@ def change_application(change: dict, application_id: int) -> Any:
     """Move an application to its next selection stage, or decide it: accepted (within the
     cohort's places), waitlisted, or rejected (with a reason). Send the ETag you read as
     If-Match, so a decision someone took meanwhile is not overwritten."""
-    application = load_in_scope(Application, application_id, _user())
+    application = load_in_scope(Application, application_id, caller())
     g.api_subject = application
     blp.check_etag(application, schemas.ApplicationSchema)
     try:
@@ -115,11 +111,11 @@ def change_application(change: dict, application_id: int) -> Any:
 @blp.errors(400, 404, 409)
 def score_application(score: dict, application_id: int) -> Any:
     """Give or change your score (0–100) for a selection stage the cohort uses."""
-    application = load_in_scope(Application, application_id, _user())
+    application = load_in_scope(Application, application_id, caller())
     g.api_subject = application
     try:
         services.record_score(
-            _user(), application, score["stage"], score["score"], score.get("comment", "")
+            caller(), application, score["stage"], score["score"], score.get("comment", "")
         )
     except DomainError as error:
         db.session.rollback()

@@ -58,6 +58,11 @@ def current_token() -> ApiToken | None:
     return g.get("api_token")
 
 
+def caller() -> Any:
+    """The token's owner, inside an operation (api_require has checked there is one)."""
+    return current_token().user  # type: ignore[union-attr]
+
+
 def rate_key() -> str:
     """Requests are counted per token (per address for those without a working token)."""
     secret = _bearer_secret()

@@ -27,9 +27,9 @@ from ..permissions import load_in_scope, scope_campus
 from ..placements import services as placement_services
 from ..sessions import services as session_services
 from . import Blueprint, paging, schemas
-from .guard import api_require, current_token
+from .guard import api_require, caller
 from .problems import domain_problem
-from .sessions import visible_sessions
+from .sessions import visible_session, visible_sessions
 
 blp = Blueprint(
     "api_placements",
@@ -39,10 +39,6 @@ blp = Blueprint(
 )
 
 
-def _user() -> Any:
-    return current_token().user  # type: ignore[union-attr]
-
-
 def _of_campus(stmt: Any, enrollment_id: Any) -> Any:
     """Records of enrollments of the caller's campus (every campus: an administrator)."""
     stmt = (
@@ -50,7 +46,7 @@ def _of_campus(stmt: Any, enrollment_id: Any) -> Any:
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
     )
-    return scope_campus(stmt, Course.campus_id, _user())
+    return scope_campus(stmt, Course.campus_id, caller())
 
 
 @blp.route("/outcomes")
@@ -110,7 +106,7 @@ def list_certifications(args: dict) -> Any:
     stmt = scope_campus(
         db.select(CertificationAttempt).join(User, User.id == CertificationAttempt.user_id),
         User.campus_id,
-        _user(),
+        caller(),
     )
     found = paging.page(stmt, CertificationAttempt.id, args)
     g.api_people_count = len(found["items"])
@@ -126,7 +122,7 @@ def list_certifications(args: dict) -> Any:
 def list_follow_ups(args: dict) -> Any:
     """Follow-ups of the 1:1 sessions you see: your own (a trainee's, a mentor's), or your
     campus's (coordinators and managers)."""
-    sessions = visible_sessions(_user()).with_only_columns(CoachingSession.id)
+    sessions = visible_sessions(caller()).with_only_columns(CoachingSession.id)
     stmt = db.select(FollowUp).where(FollowUp.session_id.in_(sessions))
     if args.get("open") is not None:
         stmt = stmt.where(
@@ -145,7 +141,7 @@ def list_follow_ups(args: dict) -> Any:
 def record_outcome(record: dict) -> Any:
     """Record a completed trainee's outcome; the previous one stays as history. The same
     outcome sent again changes nothing (200)."""
-    enrollment = load_in_scope(Enrollment, record["enrollment_id"], _user())
+    enrollment = load_in_scope(Enrollment, record["enrollment_id"], caller())
     g.api_subject = enrollment.user
     data = placement_services.OutcomeData(
         kind=record["kind"],
@@ -160,7 +156,7 @@ def record_outcome(record: dict) -> Any:
         evidence=record["evidence"],
     )
     try:
-        outcome = placement_services.record_outcome(_user(), enrollment, data, source="api")
+        outcome = placement_services.record_outcome(caller(), enrollment, data, source="api")
     except DomainError as error:
         db.session.rollback()
         abort(domain_problem(error))
@@ -178,11 +174,11 @@ def record_outcome(record: dict) -> Any:
 @blp.errors(400, 404)
 def verify_outcome(change: dict, outcome_id: int) -> Any:
     """Set how the outcome was verified. Send the ETag you read as If-Match."""
-    outcome = load_in_scope(Outcome, outcome_id, _user())
+    outcome = load_in_scope(Outcome, outcome_id, caller())
     blp.check_etag(outcome, schemas.OutcomeSchema)
     try:
         placement_services.set_verification(
-            _user(),
+            caller(),
             outcome,
             change["verification"].value if change["verification"] else None,
             change["verification_state"].value,
@@ -200,15 +196,15 @@ def verify_outcome(change: dict, outcome_id: int) -> Any:
 @blp.response(200, schemas.OutcomeSchema)
 @blp.errors(404)
 def show_outcome(outcome_id: int) -> Any:
-    return load_in_scope(Outcome, outcome_id, _user())
+    return load_in_scope(Outcome, outcome_id, caller())
 
 
 def _own_follow_up(follow_up_id: int) -> FollowUp:
     """A follow-up of a session the caller sees (session pages' rule), or 404."""
     follow_up = db.session.get(FollowUp, follow_up_id)
-    session = db.session.get(CoachingSession, follow_up.session_id) if follow_up else None
-    if session is None or not session_services.can_see(_user(), session):
+    if follow_up is None:
         abort(404)
+    visible_session(follow_up.session_id)
     return follow_up
 
 
@@ -229,7 +225,7 @@ def show_follow_up(follow_up_id: int) -> Any:
 @blp.errors(400, 404)
 def finish_follow_up(change: dict, follow_up_id: int) -> Any:
     """Mark a follow-up of one of your sessions done (either person in it)."""
-    user = _user()
+    user = caller()
     follow_up = _own_follow_up(follow_up_id)
     if user.id not in (follow_up.session.staff_id, follow_up.session.trainee_id):
         abort(403, description=gettext("Only the two people in a session change it."))
@@ -246,12 +242,12 @@ def finish_follow_up(change: dict, follow_up_id: int) -> Any:
 @blp.errors(400, 404)
 def create_referral(referral: dict) -> Any:
     """Propose a trainee to a company of the campus, with the trainee's consent to share."""
-    enrollment = load_in_scope(Enrollment, referral["enrollment_id"], _user())
-    company = load_in_scope(Company, referral["company_id"], _user())
+    enrollment = load_in_scope(Enrollment, referral["enrollment_id"], caller())
+    company = load_in_scope(Company, referral["company_id"], caller())
     g.api_subject = enrollment.user
     try:
         made = placement_services.refer(
-            _user(),
+            caller(),
             enrollment,
             company,
             position=referral["position"],
@@ -270,7 +266,7 @@ def create_referral(referral: dict) -> Any:
 @blp.response(200, schemas.ReferralSchema)
 @blp.errors(404)
 def show_referral(referral_id: int) -> Any:
-    return load_in_scope(Referral, referral_id, _user())
+    return load_in_scope(Referral, referral_id, caller())
 
 
 @blp.route("/referrals/<int:referral_id>", methods=["PATCH"])
@@ -282,12 +278,12 @@ def show_referral(referral_id: int) -> Any:
 def change_referral(change: dict, referral_id: int) -> Any:
     """Move a referral on: proposed → sent → interview → hired or not hired (a hire with the
     job's start day becomes the graduate's outcome). Send the ETag you read as If-Match."""
-    referral = load_in_scope(Referral, referral_id, _user())
+    referral = load_in_scope(Referral, referral_id, caller())
     g.api_subject = referral.enrollment.user
     blp.check_etag(referral, schemas.ReferralSchema)
     try:
         placement_services.advance_referral(
-            _user(), referral, change["status"].value, started_on=change["started_on"]
+            caller(), referral, change["status"].value, started_on=change["started_on"]
         )
     except DomainError as error:
         db.session.rollback()

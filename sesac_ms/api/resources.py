@@ -16,7 +16,7 @@ from ..models import Campus, Cohort, Course, Role
 from ..permissions import AUTHENTICATED, load_in_scope, scope_campus
 from ..reports import services as reports
 from . import Blueprint, paging, schemas
-from .guard import api_require, current_token
+from .guard import api_require, caller, current_token
 
 me = Blueprint("api_me", __name__, title="Me", description="The token and its owner.")
 campuses = Blueprint(
@@ -29,10 +29,6 @@ report_blp = Blueprint(
     "api_reports", __name__, title="Reports", description="Employment and certification figures."
 )
 BLUEPRINTS = (me, campuses, cohorts, report_blp)
-
-
-def _user() -> Any:
-    return current_token().user  # type: ignore[union-attr]
 
 
 @me.route("/me")
@@ -64,7 +60,7 @@ def who_am_i() -> Any:
 @campuses.errors()
 def list_campuses(args: dict) -> Any:
     """Campuses: every campus for an administrator, one's own for everyone else."""
-    found = paging.page(scope_campus(db.select(Campus), Campus.id, _user()), Campus.id, args)
+    found = paging.page(scope_campus(db.select(Campus), Campus.id, caller()), Campus.id, args)
     return found, paging.next_link(found["next_cursor"])
 
 
@@ -74,7 +70,7 @@ def list_campuses(args: dict) -> Any:
 @campuses.response(200, schemas.CampusSchema)
 @campuses.errors(404)
 def show_campus(campus_id: int) -> Any:
-    return load_in_scope(Campus, campus_id, _user())
+    return load_in_scope(Campus, campus_id, caller())
 
 
 @campuses.route("/courses")
@@ -85,7 +81,7 @@ def show_campus(campus_id: int) -> Any:
 @campuses.errors()
 def list_courses(args: dict) -> Any:
     """Courses, filtered by campus as on the courses page."""
-    stmt = cohort_services.courses_query(_user(), args.get("campus_id"))
+    stmt = cohort_services.courses_query(caller(), args.get("campus_id"))
     found = paging.page(stmt, Course.id, args)
     return found, paging.next_link(found["next_cursor"])
 
@@ -96,7 +92,7 @@ def list_courses(args: dict) -> Any:
 @campuses.response(200, schemas.CourseSchema)
 @campuses.errors(404)
 def show_course(course_id: int) -> Any:
-    return load_in_scope(Course, course_id, _user())
+    return load_in_scope(Course, course_id, caller())
 
 
 @cohorts.route("/cohorts")
@@ -108,7 +104,7 @@ def show_course(course_id: int) -> Any:
 def list_cohorts(args: dict) -> Any:
     """Cohorts, filtered by campus, course and status as on the cohorts page."""
     stmt = cohort_services.cohorts_query(
-        _user(),
+        caller(),
         campus_id=args.get("campus_id"),
         course_id=args.get("course_id"),
         status=args.get("status"),
@@ -124,14 +120,14 @@ def list_cohorts(args: dict) -> Any:
 @cohorts.errors(404)
 def show_cohort(cohort_id: int) -> Any:
     """A cohort with its class days, cancelled ones included (they say so)."""
-    cohort = load_in_scope(Cohort, cohort_id, _user())
+    cohort = load_in_scope(Cohort, cohort_id, caller())
     cohort.class_days = class_days(cohort)  # type: ignore[attr-defined]
     return cohort
 
 
 def _report_campus(asked: int | None) -> int | None:
     """The campus a report covers: an administrator's choice (None: all), else one's own."""
-    user = _user()
+    user = caller()
     if user.role == Role.ADMIN:
         return asked
     if asked not in (None, user.campus_id):

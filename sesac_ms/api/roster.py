@@ -14,16 +14,12 @@ from ..extensions import db
 from ..models import ClassDay, Cohort, Course, Enrollment
 from ..permissions import load_in_scope, scope_campus
 from . import Blueprint, paging, schemas
-from .guard import api_require, current_token
+from .guard import api_require, caller
 from .problems import domain_problem
 
 blp = Blueprint(
     "api_roster", __name__, title="Rosters", description="Trainees of cohorts and attendance."
 )
-
-
-def _user() -> Any:
-    return current_token().user  # type: ignore[union-attr]
 
 
 @blp.route("/enrollments")
@@ -39,7 +35,7 @@ def list_enrollments(args: dict) -> Any:
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
     )
-    stmt = scope_campus(stmt, Course.campus_id, _user())
+    stmt = scope_campus(stmt, Course.campus_id, caller())
     if args.get("cohort_id"):
         stmt = stmt.where(Enrollment.cohort_id == args["cohort_id"])
     if args.get("status"):
@@ -50,7 +46,7 @@ def list_enrollments(args: dict) -> Any:
 
 
 def _sheet_of(cohort_id: int, day_id: int) -> tuple[Cohort, ClassDay, dict[str, Any]]:
-    cohort = load_in_scope(Cohort, cohort_id, _user())
+    cohort = load_in_scope(Cohort, cohort_id, caller())
     class_day = db.session.get(ClassDay, day_id)
     if class_day is None or class_day.cohort_id != cohort.id:
         abort(404)
@@ -95,7 +91,7 @@ def record_attendance(change: dict, cohort_id: int, day_id: int) -> Any:
     blp.check_etag(sheet, schemas.SheetSchema)
     marks = {m["enrollment_id"]: (m["status"].value, m["note"]) for m in change["marks"]}
     try:
-        roster.record_attendance(_user(), cohort, class_day, marks)
+        roster.record_attendance(caller(), cohort, class_day, marks)
     except DomainError as error:
         db.session.rollback()
         # the service names a trainee's reason "note-<enrollment id>", as the sheet's field

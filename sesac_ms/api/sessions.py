@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import AvailabilitySlot, CoachingSession, Cohort, Course, Role, SessionStatus
 from ..sessions import services
 from . import Blueprint, paging, schemas
-from .guard import api_require, current_token
+from .guard import api_require, caller
 from .problems import domain_problem
 
 blp = Blueprint(
@@ -23,10 +23,6 @@ blp = Blueprint(
     title="Sessions",
     description="1:1 mentoring, portfolio coaching, mock interviews and career counselling.",
 )
-
-
-def _user() -> Any:
-    return current_token().user  # type: ignore[union-attr]
 
 
 def _refused(error: DomainError) -> None:
@@ -42,7 +38,7 @@ def _refused(error: DomainError) -> None:
 def bookable_times() -> Any:
     """The times you can book now: your cohort's staff's free times, clear of your classes
     and sessions (as the booking page shows them)."""
-    return {"items": services.open_slots_for(_user())}
+    return {"items": services.open_slots_for(caller())}
 
 
 @blp.route("/availability", methods=["POST"])
@@ -56,7 +52,7 @@ def publish_times(times: dict) -> Any:
     over class hours unless `during_class`."""
     try:
         slots = services.publish_slots(
-            _user(),
+            caller(),
             kind=times["kind"],
             starts_at=times["starts_at"],
             location=times["location"],
@@ -75,7 +71,7 @@ def publish_times(times: dict) -> Any:
 @blp.errors(404, 409, 422)
 def book(slot_id: int) -> Any:
     """Book a time: one booking wins a time however many ask at once; the others get 409."""
-    trainee = _user()
+    trainee = caller()
     slot = db.session.get(AvailabilitySlot, slot_id)
     if slot is None or not services.slot_of_my_cohort(trainee, slot):
         abort(404)
@@ -112,7 +108,7 @@ def visible_sessions(user: Any) -> Any:
 def list_sessions(args: dict) -> Any:
     """Your sessions (a trainee's, a mentor's own), or your campus's (coordinators and
     managers), filtered by status and kind."""
-    stmt = visible_sessions(_user())
+    stmt = visible_sessions(caller())
     if args.get("status"):
         stmt = stmt.where(CoachingSession.status == args["status"])
     if args.get("kind"):
@@ -121,9 +117,10 @@ def list_sessions(args: dict) -> Any:
     return found, paging.next_link(found["next_cursor"])
 
 
-def _load(session_id: int) -> CoachingSession:
+def visible_session(session_id: int) -> CoachingSession:
+    """A session the caller sees (the session pages' rule), or 404."""
     session = db.session.get(CoachingSession, session_id)
-    if session is None or not services.can_see(_user(), session):
+    if session is None or not services.can_see(caller(), session):
         abort(404)
     return session
 
@@ -134,8 +131,8 @@ def _load(session_id: int) -> CoachingSession:
 @blp.response(200, schemas.SessionSchema)
 @blp.errors(404)
 def show_session(session_id: int) -> Any:
-    session = _load(session_id)
-    if _user().id != session.trainee_id:
+    session = visible_session(session_id)
+    if caller().id != session.trainee_id:
         g.api_subject = session.trainee
     return session
 
@@ -171,8 +168,8 @@ def change_session(change: dict, session_id: int) -> Any:
     """Cancel a session (either person, with a reason), or, as its staff, mark it completed
     or a no-show, and log its summary, staff notes and links. Send the ETag you read as
     If-Match."""
-    user = _user()
-    session = _load(session_id)
+    user = caller()
+    session = visible_session(session_id)
     if user.id not in (session.staff_id, session.trainee_id):
         abort(403, description=gettext("Only the two people in a session change it."))
     g.api_subject = session.trainee
