@@ -39,15 +39,12 @@ def list_applications(args: dict) -> Any:
         .join(Course, Course.id == Cohort.course_id)
     )
     stmt = scope_campus(stmt, Course.campus_id, caller())
-    if args.get("cohort_id"):
-        stmt = stmt.where(Application.cohort_id == args["cohort_id"])
-    if args.get("stage"):
-        stmt = stmt.where(Application.stage == args["stage"])
-    if args.get("eligible") is not None:
-        stmt = stmt.where(Application.eligible.is_(args["eligible"]))
-    found = paging.page(stmt, Application.id, args)
-    g.api_people_count = len(found["items"])
-    return found, paging.next_link(found["next_cursor"])
+    filters = {
+        "cohort_id": Application.cohort_id,
+        "stage": Application.stage,
+        "eligible": Application.eligible,
+    }
+    return paging.listed(stmt, Application.id, args, filters, people=True)
 
 
 @blp.route("/applications/<int:application_id>", methods=["GET"])

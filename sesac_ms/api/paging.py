@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import g, request
 from sqlalchemy import Select
 
 from ..extensions import db
@@ -36,3 +36,22 @@ def next_link(next_cursor: int | None) -> dict[str, str]:
     from urllib.parse import urlencode
 
     return {"Link": f'<{request.base_url}?{urlencode(query)}>; rel="next"'}
+
+
+def listed(
+    stmt: Select,
+    id_column: Any,
+    args: dict[str, Any],
+    filters: dict[str, Any] | None = None,
+    *,
+    people: bool = False,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """An operation's page: `stmt` narrowed by each given filter (query name → column), paged,
+    with its Link header. `people`: the items are people, counted in the access log."""
+    for name, column in (filters or {}).items():
+        if args.get(name) is not None:
+            stmt = stmt.where(column == args[name])
+    found = page(stmt, id_column, args)
+    if people:
+        g.api_people_count = len(found["items"])
+    return found, next_link(found["next_cursor"])

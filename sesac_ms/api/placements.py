@@ -68,13 +68,8 @@ def list_outcomes(args: dict) -> Any:
         ),
         Outcome.enrollment_id,
     )
-    if args.get("cohort_id"):
-        stmt = stmt.where(Enrollment.cohort_id == args["cohort_id"])
-    if args.get("kind"):
-        stmt = stmt.where(Outcome.kind == args["kind"])
-    found = paging.page(stmt, Outcome.id, args)
-    g.api_people_count = len(found["items"])
-    return found, paging.next_link(found["next_cursor"])
+    filters = {"cohort_id": Enrollment.cohort_id, "kind": Outcome.kind}
+    return paging.listed(stmt, Outcome.id, args, filters, people=True)
 
 
 @blp.route("/referrals")
@@ -86,13 +81,8 @@ def list_outcomes(args: dict) -> Any:
 def list_referrals(args: dict) -> Any:
     """Job referrals, filtered by cohort and status as on the referrals page."""
     stmt = _of_campus(db.select(Referral), Referral.enrollment_id)
-    if args.get("cohort_id"):
-        stmt = stmt.where(Enrollment.cohort_id == args["cohort_id"])
-    if args.get("status"):
-        stmt = stmt.where(Referral.status == args["status"])
-    found = paging.page(stmt, Referral.id, args)
-    g.api_people_count = len(found["items"])
-    return found, paging.next_link(found["next_cursor"])
+    filters = {"cohort_id": Enrollment.cohort_id, "status": Referral.status}
+    return paging.listed(stmt, Referral.id, args, filters, people=True)
 
 
 @blp.route("/certifications")
@@ -108,9 +98,7 @@ def list_certifications(args: dict) -> Any:
         User.campus_id,
         caller(),
     )
-    found = paging.page(stmt, CertificationAttempt.id, args)
-    g.api_people_count = len(found["items"])
-    return found, paging.next_link(found["next_cursor"])
+    return paging.listed(stmt, CertificationAttempt.id, args, people=True)
 
 
 @blp.route("/follow-ups")
@@ -128,8 +116,7 @@ def list_follow_ups(args: dict) -> Any:
         stmt = stmt.where(
             FollowUp.done_at.is_(None) if args["open"] else FollowUp.done_at.is_not(None)
         )
-    found = paging.page(stmt, FollowUp.id, args)
-    return found, paging.next_link(found["next_cursor"])
+    return paging.listed(stmt, FollowUp.id, args)
 
 
 @blp.route("/outcomes", methods=["POST"])

@@ -60,8 +60,7 @@ def who_am_i() -> Any:
 @campuses.errors()
 def list_campuses(args: dict) -> Any:
     """Campuses: every campus for an administrator, one's own for everyone else."""
-    found = paging.page(scope_campus(db.select(Campus), Campus.id, caller()), Campus.id, args)
-    return found, paging.next_link(found["next_cursor"])
+    return paging.listed(scope_campus(db.select(Campus), Campus.id, caller()), Campus.id, args)
 
 
 @campuses.route("/campuses/<int:campus_id>")
@@ -82,8 +81,7 @@ def show_campus(campus_id: int) -> Any:
 def list_courses(args: dict) -> Any:
     """Courses, filtered by campus as on the courses page."""
     stmt = cohort_services.courses_query(caller(), args.get("campus_id"))
-    found = paging.page(stmt, Course.id, args)
-    return found, paging.next_link(found["next_cursor"])
+    return paging.listed(stmt, Course.id, args)
 
 
 @campuses.route("/courses/<int:course_id>")
@@ -109,8 +107,7 @@ def list_cohorts(args: dict) -> Any:
         course_id=args.get("course_id"),
         status=args.get("status"),
     )
-    found = paging.page(stmt, Cohort.id, args)
-    return found, paging.next_link(found["next_cursor"])
+    return paging.listed(stmt, Cohort.id, args)
 
 
 @cohorts.route("/cohorts/<int:cohort_id>")

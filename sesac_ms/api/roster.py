@@ -36,13 +36,8 @@ def list_enrollments(args: dict) -> Any:
         .join(Course, Course.id == Cohort.course_id)
     )
     stmt = scope_campus(stmt, Course.campus_id, caller())
-    if args.get("cohort_id"):
-        stmt = stmt.where(Enrollment.cohort_id == args["cohort_id"])
-    if args.get("status"):
-        stmt = stmt.where(Enrollment.status == args["status"])
-    found = paging.page(stmt, Enrollment.id, args)
-    g.api_people_count = len(found["items"])
-    return found, paging.next_link(found["next_cursor"])
+    filters = {"cohort_id": Enrollment.cohort_id, "status": Enrollment.status}
+    return paging.listed(stmt, Enrollment.id, args, filters, people=True)
 
 
 def _sheet_of(cohort_id: int, day_id: int) -> tuple[Cohort, ClassDay, dict[str, Any]]:

@@ -108,13 +108,8 @@ def visible_sessions(user: Any) -> Any:
 def list_sessions(args: dict) -> Any:
     """Your sessions (a trainee's, a mentor's own), or your campus's (coordinators and
     managers), filtered by status and kind."""
-    stmt = visible_sessions(caller())
-    if args.get("status"):
-        stmt = stmt.where(CoachingSession.status == args["status"])
-    if args.get("kind"):
-        stmt = stmt.where(CoachingSession.kind == args["kind"])
-    found = paging.page(stmt, CoachingSession.id, args)
-    return found, paging.next_link(found["next_cursor"])
+    filters = {"status": CoachingSession.status, "kind": CoachingSession.kind}
+    return paging.listed(visible_sessions(caller()), CoachingSession.id, args, filters)
 
 
 def visible_session(session_id: int) -> CoachingSession:
