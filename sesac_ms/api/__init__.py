@@ -10,6 +10,7 @@ service functions as the pages and the CLI.
 from __future__ import annotations
 
 import http
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,11 @@ class SesacApi(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists the errors it can answer
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._undocumented: list[tuple[Any, Any]] = []
+        self._documenting = threading.Lock()
+        super().__init__(*args, **kwargs)
+
     def _register_error_handlers(self) -> None:
         return None
 
@@ -51,16 +57,28 @@ class SesacApi(flask_smorest.Api):
             self.spec.components.response(status.name, response, lazy=True)
 
     def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
-        """As flask-smorest's, with the area's title (not its code name) as its tag."""
+        """As flask-smorest's, with the area's title (not its code name) as its tag, and the
+        area written into the document only when the document is first asked for: every
+        app (a gunicorn worker, each test) would otherwise pay for it at start-up."""
         self._app.extensions["flask-smorest"]["blp_name_to_api"][blp.name] = self
         self._app.register_blueprint(blp, **options)
-        blp.register_views_in_doc(self, self._app, self.spec, name=blp.name, parameters=parameters)
-        self.spec.tag({"name": blp.title, "description": blp.description})
+        self._undocumented.append((blp, parameters))
+
+    def document(self) -> Any:
+        """The OpenAPI document (an apispec APISpec), completed on first use."""
+        with self._documenting:  # threads of one worker ask at once: write it once
+            while self._undocumented:
+                blp, parameters = self._undocumented.pop(0)
+                blp.register_views_in_doc(
+                    self, self._app, self.spec, name=blp.name, parameters=parameters
+                )
+                self.spec.tag({"name": blp.title, "description": blp.description})
+        return self.spec
 
 
 def spec_of(app: Flask) -> Any:
     """The app's OpenAPI document (an apispec APISpec)."""
-    return app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec
+    return app.extensions["flask-smorest"]["apis"][""]["ext_obj"].document()
 
 
 class StrictParser(FlaskParser):

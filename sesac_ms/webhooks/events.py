@@ -130,7 +130,10 @@ def emit(
                 WebhookSubscription.campus_id == campus_id,
             ),
             # the events column is a comma-separated list: match a whole name
-            sa.literal(",").concat(WebhookSubscription.events).concat(",").contains(f",{event},"),
+            sa.literal(",")
+            .concat(WebhookSubscription.events)
+            .concat(",")
+            .contains(f",{event},", autoescape=True),
         )
     ).all()
     if not subscribers:
