@@ -12,8 +12,9 @@ On that one visit it runs every check:
   notes: read from the database) and elements marked `lang="ko"` (the language switch);
 - at 390 px, no sideways scrolling (`scrollWidth <= innerWidth`).
 
-Every failure of the whole sweep is collected and reported once, one line a problem, so a
-single run shows everything. Downloads, feeds, health checks and POST-only routes are not
+Every failure of a role's sweep is collected and reported once, one line a problem, so a
+single run shows everything; each role is a test of its own, so the suite's workers share
+the sweep. Downloads, feeds, health checks and POST-only routes are not
 pages and are left out; a page answering anything but 200 is a failure.
 """
 
@@ -615,19 +616,21 @@ def sweep(
             set_locale(app, ROLES[role], "ko")  # the demo account as the other tests expect
 
 
+# One test per role, so the suite's workers share the sweep (it is the longest test).
+@pytest.mark.parametrize("role", list(ROLES))
 def test_every_page_of_every_role_in_both_locales_and_widths_passes_the_checks(
-    browser: Browser, live_server: str, live_app: Flask, world: SweepWorld
+    browser: Browser, live_server: str, live_app: Flask, world: SweepWorld, role: str
 ) -> None:
     report = Report()
     started = time.monotonic()
-    for role in ROLES:
-        sweep(browser, live_server, live_app, world, role, report)
+    sweep(browser, live_server, live_app, world, role, report)
     took = time.monotonic() - started
     print(
-        f"sweep: {report.visits} visits, {len(report.checked)} pages checked in {took:.0f} s "
-        f"(loading {report.seconds['load']:.0f} s, checks {report.seconds['checks']:.0f} s)"
+        f"sweep as {role}: {report.visits} visits, {len(report.checked)} pages checked in "
+        f"{took:.0f} s (loading {report.seconds['load']:.0f} s, checks "
+        f"{report.seconds['checks']:.0f} s)"
     )
-    assert report.visits > 100, "the sweep reached too few pages: check the log-ins"
+    assert report.visits > 20, "the sweep reached too few pages: check the log-in"
     if report.failures:
         pytest.fail(
             f"{len(report.failures)} problem(s) in {report.visits} visits:\n"
