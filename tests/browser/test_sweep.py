@@ -100,6 +100,9 @@ NOT_PAGES = {
     "sessions.trainee_search",
     "api_docs.openapi_json",
 }
+# Public pages the same for everyone but the navigation (checked on every other page), and
+# heavy to draw: opened by the anonymous visitor alone.
+ANONYMOUS_ONLY = {"api_docs.docs_page"}
 NOT_PAGE_SUFFIXES = (".csv", ".ics", ".json", ".xlsx", "/export", ".txt", ".xml", ".ico", ".png")
 
 # Text of every text node and of the attributes a person sees or hears, except inside
@@ -465,7 +468,7 @@ def pages_for(app: Flask, role: str, world: SweepWorld) -> Iterator[tuple[str, s
             if action != PUBLIC:
                 continue
         elif action == PUBLIC:
-            if rule.arguments:
+            if rule.arguments or rule.endpoint in ANONYMOUS_ONLY:
                 continue  # a visitor's page of one record (a form, a private link): anonymously
         elif Role(role) not in ACTIONS[action]:
             continue
