@@ -13,6 +13,13 @@ from werkzeug.exceptions import HTTPException
 from .database import UNAVAILABLE_ERRORS, is_database_unavailable
 from .extensions import db
 
+API_PREFIX = "/api/"
+
+
+def is_api_request() -> bool:
+    """An API request: its errors are problem details (sesac_ms/api/problems.py)."""
+    return request.path.startswith(API_PREFIX)
+
 
 class DomainError(Exception):
     """A business rule said no. `field` names the form field the message belongs beside."""
@@ -99,7 +106,7 @@ def register_error_handlers(app: Flask) -> None:
     """
 
     def render_page(code: int, error: HTTPException | None = None) -> ResponseReturnValue:
-        if _is_api():
+        if is_api_request():
             from .api.problems import http_problem, problem
 
             return http_problem(error) if error is not None else problem(code)
@@ -120,7 +127,7 @@ def register_error_handlers(app: Flask) -> None:
         if is_database_unavailable(original):
             return database_unavailable(original)
         _rollback_quietly()
-        if _is_api():
+        if is_api_request():
             from .api.problems import problem
 
             return problem(500)
@@ -136,18 +143,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def other_http_error(error: HTTPException):
-        if _is_api():
+        if is_api_request():
             from .api.problems import http_problem
 
             return http_problem(error)
         if request.accept_mimetypes.accept_html and error.code in (401, 410):
             return render_page(404)
         return error
-
-
-def _is_api() -> bool:
-    """An API request: its errors are problem details (sesac_ms/api/problems.py)."""
-    return request.path.startswith("/api/")
 
 
 def database_unavailable(error: BaseException | None) -> ResponseReturnValue:
@@ -162,7 +164,7 @@ def database_unavailable(error: BaseException | None) -> ResponseReturnValue:
         request.url_rule.rule if request.url_rule else "(no route)",
     )
     _rollback_quietly()
-    if _is_api():
+    if is_api_request():
         from .api.problems import problem
 
         response = problem(503)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g
+from flask import g
 from flask_babel import gettext
 from sqlalchemy.orm import undefer
 
 from ..applications import services
-from ..errors import Conflict, DomainError
+from ..errors import Conflict
 from ..extensions import db
 from ..models import Application, Cohort, Course, Stage
 from ..permissions import load_in_scope, scope_campus
 from . import Blueprint, paging, schemas
 from .guard import api_require, caller
-from .problems import domain_problem
+from .problems import committed
 
 blp = Blueprint(
     "api_applications", __name__, title="Applications", description="Applications to cohorts."
@@ -92,12 +92,8 @@ def change_application(change: dict, application_id: int) -> Any:
     application = load_in_scope(Application, application_id, caller())
     g.api_subject = application
     blp.check_etag(application, schemas.ApplicationSchema)
-    try:
+    with committed():
         _move(application, Stage(change["stage"]), change.get("reason", ""))
-    except DomainError as error:
-        db.session.rollback()
-        abort(domain_problem(error))
-    db.session.commit()
     return application
 
 
@@ -110,13 +106,9 @@ def score_application(score: dict, application_id: int) -> Any:
     """Give or change your score (0–100) for a selection stage the cohort uses."""
     application = load_in_scope(Application, application_id, caller())
     g.api_subject = application
-    try:
+    with committed():
         services.record_score(
             caller(), application, score["stage"], score["score"], score.get("comment", "")
         )
-    except DomainError as error:
-        db.session.rollback()
-        abort(domain_problem(error))
-    db.session.commit()
     db.session.refresh(application)
     return application

@@ -8,6 +8,7 @@ API's @require: the same permissions table, then the token's own narrowing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -17,14 +18,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from .. import audit
+from ..errors import is_api_request
 from ..extensions import db, limiter, login_manager
 from ..models import ApiToken
 from ..models.audit import AccessAction
 from ..models.types import utcnow
-from ..permissions import ACTIONS, AUTHENTICATED, can
+from ..permissions import ACTIONS, can
 from ..rate_limits import worker_share
 from . import tokens
-from .problems import is_api_request
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC_ENDPOINTS = frozenset({"api_docs.openapi_json", "api_docs.docs_page"})
@@ -127,8 +128,6 @@ def _rate_limit_headers(response: Any) -> None:
     current = getattr(limiter, "current_limit", None)
     if current is None:
         return
-    import time
-
     response.headers["RateLimit-Limit"] = str(current.limit.amount)
     response.headers["RateLimit-Remaining"] = str(max(0, current.remaining))
     response.headers["RateLimit-Reset"] = str(max(0, int(current.reset_at - time.time())))
@@ -156,6 +155,3 @@ def _record_use(token: ApiToken, status: int) -> None:
     except Exception:  # noqa: BLE001 - the answer is made; say so in the log, keep it
         db.session.rollback()
         current_app.logger.exception("writing the API access log failed")
-
-
-__all__ = ["AUTHENTICATED", "api_require", "authenticate_request", "finish_response"]

@@ -9,7 +9,6 @@ from flask import abort, g
 from flask_babel import gettext
 from sqlalchemy.orm import defer
 
-from ..errors import DomainError
 from ..extensions import db
 from ..models import (
     CertificationAttempt,
@@ -28,7 +27,7 @@ from ..placements import services as placement_services
 from ..sessions import services as session_services
 from . import Blueprint, paging, schemas
 from .guard import api_require, caller
-from .problems import domain_problem
+from .problems import committed
 from .sessions import visible_session, visible_sessions
 
 blp = Blueprint(
@@ -142,12 +141,8 @@ def record_outcome(record: dict) -> Any:
         health_consent=record["health_consent"],
         evidence=record["evidence"],
     )
-    try:
+    with committed():
         outcome = placement_services.record_outcome(caller(), enrollment, data, source="api")
-    except DomainError as error:
-        db.session.rollback()
-        abort(domain_problem(error))
-    db.session.commit()
     if outcome is None:
         return placement_services.current_outcome(enrollment), 200
     return outcome
@@ -163,17 +158,13 @@ def verify_outcome(change: dict, outcome_id: int) -> Any:
     """Set how the outcome was verified. Send the ETag you read as If-Match."""
     outcome = load_in_scope(Outcome, outcome_id, caller())
     blp.check_etag(outcome, schemas.OutcomeSchema)
-    try:
+    with committed():
         placement_services.set_verification(
             caller(),
             outcome,
             change["verification"].value if change["verification"] else None,
             change["verification_state"].value,
         )
-    except DomainError as error:
-        db.session.rollback()
-        abort(domain_problem(error))
-    db.session.commit()
     return outcome
 
 
@@ -232,7 +223,7 @@ def create_referral(referral: dict) -> Any:
     enrollment = load_in_scope(Enrollment, referral["enrollment_id"], caller())
     company = load_in_scope(Company, referral["company_id"], caller())
     g.api_subject = enrollment.user
-    try:
+    with committed():
         made = placement_services.refer(
             caller(),
             enrollment,
@@ -240,10 +231,6 @@ def create_referral(referral: dict) -> Any:
             position=referral["position"],
             consent=referral["consent"],
         )
-    except DomainError as error:
-        db.session.rollback()
-        abort(domain_problem(error))
-    db.session.commit()
     return made
 
 
@@ -268,12 +255,8 @@ def change_referral(change: dict, referral_id: int) -> Any:
     referral = load_in_scope(Referral, referral_id, caller())
     g.api_subject = referral.enrollment.user
     blp.check_etag(referral, schemas.ReferralSchema)
-    try:
+    with committed():
         placement_services.advance_referral(
             caller(), referral, change["status"].value, started_on=change["started_on"]
         )
-    except DomainError as error:
-        db.session.rollback()
-        abort(domain_problem(error))
-    db.session.commit()
     return referral

@@ -5,28 +5,25 @@
      "errors": [{"location": "json", "pointer": "/reason", "detail": "…"}]}
 
 Served as `application/problem+json`. The pages' error handlers (errors.py) hand requests
-under API_PREFIX to `http_problem`, so an unknown API URL or a database outage answers in
+under errors.API_PREFIX to `http_problem`, so an unknown API URL or a database outage answers in
 this shape too, never with an HTML page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from http import HTTPStatus
 from typing import Any
 
-from flask import Response, json, request
+from flask import Response, abort, json
 from flask_babel import gettext, ngettext
 from werkzeug.exceptions import HTTPException
 
-from ..errors import DomainError, NotAllowed, each_error
+from ..errors import Conflict, DomainError, NotAllowed, each_error
+from ..extensions import db
 
-API_PREFIX = "/api/"
 PROBLEM_TYPE = "application/problem+json"
-
-
-def is_api_request() -> bool:
-    return request.path.startswith(API_PREFIX)
 
 
 def problem(
@@ -93,7 +90,7 @@ def http_problem(error: HTTPException) -> Response:
     code = error.code or 500
     if code == 304:
         return Response(status=304)
-    messages = getattr(error, "data", {}).get("messages") if hasattr(error, "data") else None
+    messages = (getattr(error, "data", None) or {}).get("messages")
     if code == 422 and messages:
         return validation_problem(messages)
     headers = {}
@@ -110,8 +107,6 @@ def http_problem(error: HTTPException) -> Response:
 def domain_problem(error: DomainError, pointers: Mapping[str, str] | None = None) -> Response:
     """A service's refusal: 403 for NotAllowed, 409 for a conflict, 422 for bad input.
     `pointers` maps a service's field name to where it is in the request body."""
-    from ..errors import Conflict
-
     found = each_error(error)
     if isinstance(error, NotAllowed):
         status = 403
@@ -129,3 +124,15 @@ def domain_problem(error: DomainError, pointers: Mapping[str, str] | None = None
     ]
     detail = found[0].message if len(found) == 1 else _summary(len(found))
     return problem(status, detail, errors=errors)
+
+
+@contextmanager
+def committed(pointers: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Run an operation's change through its service: commit it, or roll it back and answer
+    the service's refusal as a problem (`pointers` as for `domain_problem`)."""
+    try:
+        yield
+    except DomainError as error:
+        db.session.rollback()
+        abort(domain_problem(error, pointers))
+    db.session.commit()

@@ -9,13 +9,12 @@ from typing import Any
 from flask import abort, g
 
 from ..cohorts import roster
-from ..errors import DomainError
 from ..extensions import db
 from ..models import ClassDay, Cohort, Course, Enrollment
 from ..permissions import load_in_scope, scope_campus
 from . import Blueprint, paging, schemas
 from .guard import api_require, caller
-from .problems import domain_problem
+from .problems import committed
 
 blp = Blueprint(
     "api_roster", __name__, title="Rosters", description="Trainees of cohorts and attendance."
@@ -85,15 +84,11 @@ def record_attendance(change: dict, cohort_id: int, day_id: int) -> Any:
     cohort, class_day, sheet = _sheet_of(cohort_id, day_id)
     blp.check_etag(sheet, schemas.SheetSchema)
     marks = {m["enrollment_id"]: (m["status"].value, m["note"]) for m in change["marks"]}
-    try:
+    # the service names a trainee's reason "note-<enrollment id>", as the sheet's field
+    pointers = {
+        f"note-{mark['enrollment_id']}": f"/marks/{index}/note"
+        for index, mark in enumerate(change["marks"])
+    }
+    with committed(pointers):
         roster.record_attendance(caller(), cohort, class_day, marks)
-    except DomainError as error:
-        db.session.rollback()
-        # the service names a trainee's reason "note-<enrollment id>", as the sheet's field
-        pointers = {
-            f"note-{mark['enrollment_id']}": f"/marks/{index}/note"
-            for index, mark in enumerate(change["marks"])
-        }
-        abort(domain_problem(error, pointers))
-    db.session.commit()
     return _sheet_of(cohort_id, day_id)[2]

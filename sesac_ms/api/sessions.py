@@ -9,13 +9,13 @@ from typing import Any
 from flask import abort, g
 from flask_babel import gettext
 
-from ..errors import DomainError, InvalidInput
+from ..errors import InvalidInput
 from ..extensions import db
 from ..models import AvailabilitySlot, CoachingSession, Cohort, Course, Role, SessionStatus
 from ..sessions import services
 from . import Blueprint, paging, schemas
 from .guard import api_require, caller
-from .problems import domain_problem
+from .problems import committed
 
 blp = Blueprint(
     "api_sessions",
@@ -23,11 +23,6 @@ blp = Blueprint(
     title="Sessions",
     description="1:1 mentoring, portfolio coaching, mock interviews and career counselling.",
 )
-
-
-def _refused(error: DomainError) -> None:
-    db.session.rollback()
-    abort(domain_problem(error))
 
 
 @blp.route("/availability")
@@ -50,7 +45,7 @@ def publish_times(times: dict) -> Any:
     """Offer a time for a kind of session, once or weekly for up to 26 weeks, as the
     availability page does (coordinators and mentors): never over your own sessions, nor
     over class hours unless `during_class`."""
-    try:
+    with committed():
         slots = services.publish_slots(
             caller(),
             kind=times["kind"],
@@ -59,9 +54,6 @@ def publish_times(times: dict) -> Any:
             weeks=times["weeks"],
             during_class=times["during_class"],
         )
-    except DomainError as error:
-        _refused(error)
-    db.session.commit()
     return {"items": slots}
 
 
@@ -75,11 +67,8 @@ def book(slot_id: int) -> Any:
     slot = db.session.get(AvailabilitySlot, slot_id)
     if slot is None or not services.slot_of_my_cohort(trainee, slot):
         abort(404)
-    try:
+    with committed():
         session = services.book_slot(trainee, slot)
-    except DomainError as error:
-        _refused(error)
-    db.session.commit()
     return session
 
 
@@ -169,9 +158,6 @@ def change_session(change: dict, session_id: int) -> Any:
         abort(403, description=gettext("Only the two people in a session change it."))
     g.api_subject = session.trainee
     blp.check_etag(session, schemas.SessionSchema)
-    try:
+    with committed():
         _change(user, session, change)
-    except DomainError as error:
-        _refused(error)
-    db.session.commit()
     return session
