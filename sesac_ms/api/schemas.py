@@ -33,7 +33,7 @@ from ..models import (
     Verification,
     VerificationState,
 )
-from ..models.applications import Education, EmploymentStatus
+from ..models.applications import SCORED_STAGES, Education, EmploymentStatus
 from ..models.people import Role
 from ..reports.services import LEVELS
 from .tokens import RESOURCES
@@ -205,9 +205,8 @@ class ApplicationQuery(PageQuery):
     eligible = fields.Boolean()
 
 
-# The stages a manager can move an application to; "the next stage" is one of the first four.
-MOVES = (Stage.SCREENING, Stage.ASSESSMENT, Stage.INTERVIEW, Stage.ACCEPTED, Stage.WAITLISTED,
-         Stage.REJECTED)  # fmt: skip
+# The stages a manager can move an application to: the next selection stage, or a decision.
+MOVES = (*SCORED_STAGES, Stage.ACCEPTED, Stage.WAITLISTED, Stage.REJECTED)
 
 
 class ApplicationChange(Schema):
@@ -474,10 +473,8 @@ class FollowUpQuery(PageQuery):
 
 class ScoreChange(Schema):
     stage = fields.String(
-        required=True,
-        validate=validate.OneOf([s.value for s in (Stage.SCREENING, Stage.ASSESSMENT,
-                                                   Stage.INTERVIEW)]),
-    )  # fmt: skip
+        required=True, validate=validate.OneOf([stage.value for stage in SCORED_STAGES])
+    )
     score = fields.Integer(required=True, validate=validate.Range(0, 100))
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 

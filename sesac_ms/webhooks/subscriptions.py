@@ -87,26 +87,39 @@ def visible_query(user: User) -> Select:
     return stmt
 
 
+def _manages(user: User, subscription: WebhookSubscription) -> bool:
+    return user.role == Role.ADMIN or subscription.campus_id == user.campus_id
+
+
 def load(user: User, subscription_id: int) -> WebhookSubscription | None:
+    """The subscription, if the user manages it (their campus's; every one for an admin)."""
     subscription = db.session.get(WebhookSubscription, subscription_id)
-    if subscription is None:
-        return None
-    if user.role != Role.ADMIN and subscription.campus_id != user.campus_id:
-        return None
-    return subscription
+    return subscription if subscription is not None and _manages(user, subscription) else None
 
 
 def _check_manages(user: User, subscription: WebhookSubscription) -> None:
-    if user.role != Role.ADMIN and subscription.campus_id != user.campus_id:
+    if not _manages(user, subscription):
         raise NotAllowed(gettext("That subscription is not one of your campus's."))
+
+
+def _record(
+    actor: User, action: str, subscription: WebhookSubscription, changes: dict | None = None
+) -> None:
+    audit.record(
+        actor,
+        action,
+        subscription,
+        changes or {},
+        label=subscription.url,
+        campus_id=subscription.campus_id,
+    )
 
 
 def pause(actor: User, subscription: WebhookSubscription) -> None:
     _check_manages(actor, subscription)
     if subscription.paused_at is None:
         subscription.paused_at = utcnow()
-        audit.record(actor, "webhook.paused", subscription, {}, label=subscription.url,
-                     campus_id=subscription.campus_id)  # fmt: skip
+        _record(actor, "webhook.paused", subscription)
 
 
 def resume(actor: User, subscription: WebhookSubscription) -> None:
@@ -115,21 +128,13 @@ def resume(actor: User, subscription: WebhookSubscription) -> None:
     if subscription.paused_at is not None:
         subscription.paused_at = None
         subscription.failures_in_a_row = 0
-        audit.record(actor, "webhook.resumed", subscription, {}, label=subscription.url,
-                     campus_id=subscription.campus_id)  # fmt: skip
+        _record(actor, "webhook.resumed", subscription)
 
 
 def remove(actor: User, subscription: WebhookSubscription) -> None:
     """Delete the subscription with its deliveries."""
     _check_manages(actor, subscription)
-    audit.record(
-        actor,
-        "webhook.deleted",
-        subscription,
-        {"url": [subscription.url, None]},
-        label=subscription.url,
-        campus_id=subscription.campus_id,
-    )
+    _record(actor, "webhook.deleted", subscription, {"url": [subscription.url, None]})
     db.session.execute(
         db.delete(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)
     )
