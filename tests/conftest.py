@@ -10,12 +10,15 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
+import jinja2
+import jinja2.bccache
 import pytest
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from werkzeug.routing import Rule
 
 from sesac_ms import create_app
 from sesac_ms.applications.services import ApplicantDetails, submit_application, today_in_seoul
@@ -44,6 +47,53 @@ BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 def pytest_configure(config: pytest.Config) -> None:
     if IN_CI and not TEST_DATABASE_URL:
         raise pytest.UsageError("CI=true but TEST_DATABASE_URL is unset: PostgreSQL is required")
+    _reuse_compiled_url_builders()
+
+
+def _reuse_compiled_url_builders() -> None:
+    """Compile each route's URL builder once per test process, not once per app.
+
+    The suite builds an app for every test, and werkzeug writes and compiles Python code for
+    each of ~200 rules twice per app: two thirds of create_app's 80 ms. The builder it
+    returns takes the rule as its first argument, so rules alike in pattern, defaults and
+    converters can share one; only the tests use this.
+    """
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, Callable] = {}
+
+    def cached(self: Rule, append_unknown: bool = True) -> Callable:
+        key = (
+            append_unknown,
+            tuple(self._trace),
+            tuple(sorted((k, repr(v)) for k, v in (self.defaults or {}).items())),
+            # A converter shapes the code only through to_url of a default: its type says it.
+            tuple((k, type(c)) for k, c in self._converters.items()),
+        )
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = cached
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per test process, not once per app (each test builds one):
+    about 80 ms a test of Jinja's compiler. Jinja checks each entry against the template's
+    source, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.codes.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.codes[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES_COMPILED = _CompiledTemplates()
 
 
 def base_config(database_url: str, instance: Path) -> dict:
@@ -123,8 +173,21 @@ def _build_schema(url: str, instance: Path) -> None:
 def _empty_tables() -> None:
     tables = list(reversed(db.metadata.sorted_tables))
     if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        # TRUNCATE of every table took ~130 ms a test (new files for 41 tables); a test fills
+        # a few, so delete the rows of those. The replica role skips the triggers, the logs'
+        # guards and the foreign keys' checks alike; every sequence starts again at 1, as
+        # RESTART IDENTITY did.
+        filled = " UNION ALL ".join(
+            f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables
+        )
+        names = set(db.session.execute(sa.text(filled)).scalars())
+        db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            if table.name in names:
+                db.session.execute(sa.text(f'DELETE FROM "{table.name}"'))
+        db.session.execute(
+            sa.text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'")
+        )
     else:
         # The logs' triggers (models/audit.py guard_ddl) refuse to delete young entries: the
         # test database's owner lifts them for the wipe and puts them back.
@@ -161,6 +224,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
         config.update(overrides)
         os.environ["SESAC_INSTANCE_PATH"] = str(tmp_path / "instance")
         app = create_app(config)
+        app.jinja_env.bytecode_cache = TEMPLATES_COMPILED
         app.before_request_funcs.setdefault(None, []).insert(0, _forget_request_state)
         apps.append(app)
         return app

@@ -1,9 +1,10 @@
-"""Every page of every role, in Korean and English, on a desktop and a phone, in real Chromium.
+"""Every page of every role, in Korean and English, on a phone, in real Chromium.
 
-For each role (and an anonymous visitor), each locale and each width, one browser context
+For each role (and an anonymous visitor) and each locale, one browser context at 390 px
 logs in once and opens every GET page the role may open (built from `app.url_map` and
 `permissions.ACTIONS`, with the URL arguments filled from the demo data of the live server).
-On that one visit it runs every check:
+On that one visit it runs every check. A second context at desktop width opens the role's
+first page only, for what a phone hides: the navigation bar, expanded.
 
 - axe-core (vendored in tests/browser/vendor/axe-core) with the WCAG 2.0/2.1 A and AA rules:
   no serious or critical violation (KWCAG 2.2 follows WCAG 2.1 AA);
@@ -606,7 +607,7 @@ def sweep(
             for width in WIDTHS:
                 context = open_context(browser, base, app, role, locale, width)
                 try:
-                    for endpoint, url in pages:
+                    for endpoint, url in pages if width == "phone" else pages[:1]:
                         if url.startswith("!"):
                             report.fail(f"{role} {locale} {width} ({endpoint})", url[1:])
                             continue
