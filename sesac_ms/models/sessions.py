@@ -126,3 +126,14 @@ class FollowUp(db.Model):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     session: Mapped[CoachingSession] = relationship(back_populates="follow_ups")
+
+    # The open ones by session: the coverage page counts a cohort's, a trainee's page lists
+    # theirs; a fifth of all follow-ups at most, so a cohort's are found in a few pages.
+    __table_args__ = (
+        sa.Index(
+            "ix_follow_ups_open_session",
+            "session_id",
+            postgresql_where=sa.text("done_at IS NULL"),
+            sqlite_where=sa.text("done_at IS NULL"),
+        ),
+    )
