@@ -299,6 +299,25 @@ def log_list_access(
     return entry
 
 
+# Why a person's download of their own data is in the access log (a download needs one).
+# Stored in Korean, as the log keeps it; reason_text shows it in the reader's language.
+SELF_ACCESS_REASON = "정보주체 본인 열람 (개인정보 보호법 제35조)"
+_REASONS = {
+    SELF_ACCESS_REASON: _l(
+        "The person viewing their own data (Personal Information Protection Act, Article 35)"
+    )
+}
+
+
+def reason_text(reason: str | None) -> str:
+    """An access-log entry's reason as a page shows it: what staff typed as it is, the
+    reason the application writes itself in the reader's language."""
+    if not reason:
+        return ""
+    known = _REASONS.get(reason)
+    return str(known) if known is not None else reason
+
+
 def describe(entry: PersonalDataAccess) -> str:
     """One access-log row as sentences: what was done to what, how many, with which filters."""
     page = PAGES.get(entry.page)

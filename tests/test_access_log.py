@@ -519,3 +519,16 @@ def test_the_admin_can_go_from_a_person_to_who_looked_at_their_data(app, scene, 
     response = admin_client.get(unescape(link.group(1)))
 
     assert f"Viewed a 1:1 session with its notes: 김하나 <{trainee.email}>." in text(response)
+
+
+def test_the_reason_the_application_writes_is_shown_in_the_readers_language(app):
+    from flask_babel import force_locale
+
+    from sesac_ms.audit import SELF_ACCESS_REASON, reason_text
+
+    with app.test_request_context(), force_locale("en"):
+        assert reason_text(SELF_ACCESS_REASON).startswith("The person viewing their own data")
+        assert reason_text("채용 연계 확인") == "채용 연계 확인"  # typed by staff: as it is
+        assert reason_text(None) == ""
+    with app.test_request_context(), force_locale("ko"):
+        assert reason_text(SELF_ACCESS_REASON) == SELF_ACCESS_REASON

@@ -408,7 +408,13 @@ def access_log() -> ResponseReturnValue:
     page = paging.keyset(
         services.access_query(**filters), PersonalDataAccess.id, ACCESS_LOG_PAGE_SIZE
     )
-    return render_template("admin/access_log.html", page=page, form=form, describe=audit.describe)
+    return render_template(
+        "admin/access_log.html",
+        page=page,
+        form=form,
+        describe=audit.describe,
+        reason_text=audit.reason_text,
+    )
 
 
 @bp.get("/api-tokens")

@@ -48,8 +48,6 @@ from .export import (
 )
 from .forms import RequestForm, ResolveForm
 
-# Why a person's download of their own data is in the access log (a download needs one).
-SELF_ACCESS_REASON = "정보주체 본인 열람 (개인정보 보호법 제35조)"
 PAGE_SIZE = 50
 
 # The printable page is one file that still reads when saved: its style is inside it, and
@@ -138,7 +136,7 @@ def _log_download(
         subject=subject,
         page=page,
         detail=fmt,
-        reason=SELF_ACCESS_REASON,
+        reason=audit.SELF_ACCESS_REASON,
     )
 
 

@@ -66,7 +66,10 @@ def certification_report(
     )
     if campus_id:
         stmt = stmt.where(per_person.c.campus_id == campus_id)
-    stmt = stmt.order_by(*([Campus.opening_order.nulls_last()] if by_campus else []), Exam.name)
+    # By campus, then exam: campuses without an opening order (added later) by name, so the
+    # order never rests on how the database happens to read the rows.
+    by = [Campus.opening_order.nulls_last(), group[0]] if by_campus else []
+    stmt = stmt.order_by(*by, Exam.name)
     rows = []
     for record in db.session.execute(stmt).all():
         campus = record[0] if by_campus else ""
