@@ -110,6 +110,11 @@ def _random_change(rng: random.Random, world: dict) -> None:
 
 @pytest.fixture
 def world(make_campus, make_course, make_cohort, make_user):
+    return make_world(make_campus, make_course, make_cohort, make_user)
+
+
+def make_world(make_campus, make_course, make_cohort, make_user) -> dict:
+    """Two campuses, six cohorts ended at various dates, six completed trainees each."""
     rng = random.Random(1)
     campuses = [make_campus(), make_campus()]
     cohorts = []

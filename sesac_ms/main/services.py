@@ -58,6 +58,7 @@ class Dashboard:
     enrollment: Any = None
     data_requests: Any = None  # admin, manager: open requests about personal data (privacy/)
     review_due: Any = None  # admin: the previous month while its access review is not recorded
+    figures_version: int | None = None  # read with the campuses (reports.figures_cache)
 
 
 def dashboard_for(user: User) -> Dashboard:
@@ -79,10 +80,9 @@ def dashboard_for(user: User) -> Dashboard:
         board.data_requests = open_counts(user, review_recorded(month) if month else None)
         if month is not None:
             board.review_due = review_due(recorded=board.data_requests.recorded)
-        stmt = db.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
-        if user.role == Role.MANAGER:
-            stmt = stmt.where(User.campus_id == user.campus_id)
-        board.user_counts = {str(role): n for role, n in db.session.execute(stmt)}
+        board.user_counts = _user_counts(
+            None if user.role == Role.ADMIN else user.campus_id, board.figures_version
+        )
     if user.role in (Role.COORDINATOR, Role.MENTOR, Role.TRAINEE):
         _sessions(board, user)
     if user.role == Role.COORDINATOR:
@@ -92,6 +92,21 @@ def dashboard_for(user: User) -> Dashboard:
     if user.role == Role.TRAINEE:
         _trainee(board, user)
     return board
+
+
+def _user_counts(campus_id: int | None, version: int | None) -> dict[str, int]:
+    """Active accounts per role (of a campus): 35,000 at twice Seoul's size, so counted once
+    per change of the accounts and kept under the figures' `version` (reports.figures_cache,
+    read with the campuses)."""
+    from ..reports import figures_cache
+
+    def count() -> dict[str, int]:
+        stmt = db.select(User.role, sa.func.count()).where(User.active).group_by(User.role)
+        if campus_id is not None:
+            stmt = stmt.where(User.campus_id == campus_id)
+        return {str(role): n for role, n in db.session.execute(stmt)}
+
+    return figures_cache.figures_at(version, ("active accounts", campus_id), count)
 
 
 def log_people_shown(user: User, board: Dashboard) -> bool:
@@ -144,6 +159,7 @@ def _cohorts(board: Dashboard, user: User) -> None:
 
 def _campus_glance(board: Dashboard, user: User) -> None:
     """Per campus: running cohorts, applicants in selection, employment rates (SQL)."""
+    from ..reports import figures_cache
     from ..reports.services import employment_reports_by_campus
 
     campus_id = None if user.role == Role.ADMIN else user.campus_id
@@ -166,21 +182,30 @@ def _campus_glance(board: Dashboard, user: User) -> None:
         .subquery("selecting")
     )
     campuses = (
-        db.select(Campus, running.c.n, selecting.c.n)
+        db.select(Campus, running.c.n, selecting.c.n, figures_cache.version_column())
         .outerjoin(running, running.c.campus_id == Campus.id)
         .outerjoin(selecting, selecting.c.campus_id == Campus.id)
         .order_by(Campus.opening_order.nulls_last(), Campus.name_ko)
     )
     if campus_id:
         campuses = campuses.where(Campus.id == campus_id)
-    glance = {}
-    for campus, running_count, selecting_count in db.session.execute(campuses):
-        glance[campus.name_ko] = CampusGlance(
+    rows = db.session.execute(campuses).all()
+    glance = {
+        campus.name_ko: CampusGlance(
             campus, running=int(running_count or 0), in_selection=int(selecting_count or 0)
         )
+        for campus, running_count, selecting_count, _ in rows
+    }
+    version = rows[0].figures_version if rows else None
     # The report decides what is not yet counted (reports.services.window_closed); the cards
-    # and the table show its rows as they are, so the two always agree.
-    within, overall = employment_reports_by_campus((30, None), campus_id)
+    # and the table show its rows as they are, so the two always agree. The figures' version
+    # came with the campuses (figures_cache).
+    board.figures_version = version
+    within, overall = figures_cache.figures_at(
+        version,
+        ("dashboard", campus_id),
+        lambda: employment_reports_by_campus((30, None), campus_id),
+    )
     # Report rows name a campus in the page's language.
     by_name = {name: g for g in glance.values() for name in (g.campus.name_ko, g.campus.name_en)}
     for row in within[:-1]:

@@ -53,7 +53,7 @@ from .sessions import (
     SessionKind,
     SessionStatus,
 )
-from .summaries import TALLY_WINDOWS, CohortEmployment, ExamResults
+from .summaries import TALLY_WINDOWS, CohortEmployment, ExamResults, FiguresVersion
 from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "TotpCredential",
     "CohortEmployment",
     "ExamResults",
+    "FiguresVersion",
     "TALLY_WINDOWS",
     "CertificationAttempt",
     "Company",

@@ -73,3 +73,16 @@ class ExamResults(db.Model):
 
 
 FIGURES = tuple(c.name for c in CohortEmployment.__table__.columns if c.name != "cohort_id")
+
+
+class FiguresVersion(db.Model):
+    """One row: a number raised in every transaction that can move a report's figures.
+
+    reports.figures_cache keeps worked-out figures under it; see there. The row is made by
+    the migration, or by the first raise (an upsert) where a test emptied the table.
+    """
+
+    __tablename__ = "figures_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")

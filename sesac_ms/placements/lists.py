@@ -166,7 +166,10 @@ def completed_by_end(
     user: User, cohort_id: int | None = None, *, missing: bool = False
 ) -> EndDateCounts:
     """Rows of `completed_query` per cohort end date (one grouped query over the per-cohort
-    figures: a row per end date, whatever the number of trainees)."""
+    figures: a row per end date, whatever the number of trainees), kept with the report's
+    figures (reports.figures_cache)."""
+    from ..reports import figures_cache
+
     value = sa.func.sum(_completed_tally(missing))
     stmt = (
         _tally_query(user, cohort_id, Cohort.end_on, value)
@@ -174,7 +177,11 @@ def completed_by_end(
         .having(value > 0)
         .order_by(Cohort.end_on.desc())
     )
-    return EndDateCounts([(end_on, int(n)) for end_on, n in db.session.execute(stmt)])
+    scope = None if user.role == Role.ADMIN else user.campus_id
+    return figures_cache.figures(
+        ("completed by end", scope, cohort_id, missing),
+        lambda: EndDateCounts([(end_on, int(n)) for end_on, n in db.session.execute(stmt)]),
+    )
 
 
 WAITING_DAYS = (30, 90, 180)
@@ -187,6 +194,15 @@ def without_outcome(user: User, today: date) -> dict[int, int]:
     less those who completed within the last 180 days, a few hundred rows found through the
     enrollments' status date (or, when a trainee has none, their cohort's end date).
     """
+    from ..reports import figures_cache
+
+    scope = None if user.role == Role.ADMIN else user.campus_id
+    return figures_cache.figures(
+        ("without outcome", scope, today), lambda: _without_outcome(user, today)
+    )
+
+
+def _without_outcome(user: User, today: date) -> dict[int, int]:
     since = today - timedelta(days=max(WAITING_DAYS))
 
     def completed_since(ended: Any, condition: Any) -> sa.Select:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import date
+from typing import Any
 
 from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
@@ -13,7 +15,7 @@ from ..errors import DomainError
 from ..models import Role
 from ..paging import requested_page
 from ..permissions import acting_user, require
-from . import bp, services
+from . import bp, figures_cache, services
 
 DAY_MARKS = [0, 30, 60, 90, 180]
 PER_PAGE = 50  # rows of the report table per page; downloads carry every row
@@ -55,31 +57,61 @@ def employment() -> ResponseReturnValue:
     # Downloads keep the Korean names the other offices use, as the CLI writes them.
     locale = "ko" if fmt else str(get_locale())
     if fmt:
-        rows = services.employment_report(filters, locale=locale)
-        return _download(
-            services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt, "employment"
+        if fmt not in services.MIMETYPES:
+            abort(400)
+        # The file is the figures written out: kept with them (figures_cache), as writing
+        # a workbook of a thousand cohorts costs far more than summing them.
+        content = figures_cache.figures(
+            ("employment download", astuple(filters), fmt),
+            lambda: _employment_file(filters, fmt),
         )
+        return file_response(content, services.MIMETYPES[fmt], f"employment.{fmt}")
+    page = requested_page()
+    shown = figures_cache.figures(
+        ("employment", astuple(filters), page, locale),
+        lambda: _employment_figures(filters, page, locale),
+    )
+    return render_template(
+        "reports/employment.html",
+        **shown,
+        filters=filters,
+        campuses=campuses_for(acting_user()),
+        day_marks=DAY_MARKS,
+        years=range(date.today().year, 2020, -1),
+    )
+
+
+def _employment_file(filters: services.EmploymentFilters, fmt: str) -> bytes:
+    """The report as a download, in Korean as the CLI writes it (every row, no paging)."""
+    rows = services.employment_report(filters, locale="ko")
+    try:
+        return services.render(services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt)
+    except DomainError:
+        abort(400)
+
+
+def _employment_figures(
+    filters: services.EmploymentFilters, page: int, locale: str
+) -> dict[str, Any]:
+    """Everything the report page shows that the records decide: the page of rows, the
+    campus bars, the cohorts' curves and the retention rates (kept by figures_cache)."""
     report, campus_rows = services.employment_report_with_campuses(
-        filters, requested_page(), PER_PAGE, locale=locale
+        filters, page, PER_PAGE, locale=locale
     )
     cohorts = services.reported_cohorts(filters)
     curves = services.employed_by_days([c.id for c in cohorts], DAY_MARKS)
-    return render_template(
-        "reports/employment.html",
-        report=report,
-        filters=filters,
-        campuses=campuses_for(acting_user()),
-        bars=services.campus_bars(campus_rows),
-        lines=services.curve_lines(cohorts, curves, DAY_MARKS, locale),
-        day_marks=DAY_MARKS,
-        years=range(date.today().year, 2020, -1),
-        retention=services.retention_rates(
+    by_cohort = filters.by == "cohort"
+    return {
+        "report": report,
+        "bars": services.campus_bars(campus_rows),
+        "lines": services.curve_lines(cohorts, curves, DAY_MARKS, locale),
+        "retention": services.retention_rates(
             filters.campus_id,
-            by_cohort=by == "cohort",
+            by_cohort=by_cohort,
             locale=locale,
-            cohort_ids=[row.cohort_id for row in report.rows] if by == "cohort" else None,
+            cohort_ids=[row.cohort_id for row in report.rows] if by_cohort else None,
         ),
-    )
+    }
 
 
 @bp.get("/certifications")

@@ -27,20 +27,25 @@ from sqlalchemy.orm import Session
 
 from ..models import (
     TALLY_WINDOWS,
+    Campus,
     Cohort,
     CohortEmployment,
+    Course,
     Enrollment,
     Outcome,
     RetentionCheck,
     RetentionResult,
+    User,
 )
 from ..models.summaries import FIGURES
-from . import exam_tallies
+from . import exam_tallies, figures_cache
 from .exam_tallies import flushed_values
 from .sql import COMPLETED, KINDS, plus_days
 from .sql import count_if as _count_if
 
 CHUNK = 500
+_LABELLED = (Campus, Course, Cohort)
+_COUNTED = ("role", "active", "campus_id")  # what of an account the dashboards count by
 
 # What, changed on each model, moves a cohort's figures.
 _WATCHED = {
@@ -123,10 +128,12 @@ def _insert_missing(connection: Connection, cohort_ids: list[int]) -> None:
 
 
 def refresh(connection: Connection, cohort_ids: Iterable[int]) -> None:
-    """Rewrite these cohorts' rows from their records (cohorts that no longer exist skipped)."""
+    """Rewrite these cohorts' rows from their records (cohorts that no longer exist skipped),
+    and raise the figures' version (reports.figures_cache) in the same transaction."""
     wanted = sorted(set(cohort_ids))
     if not wanted:
         return
+    figures_cache.raise_version(connection)
     table = CohortEmployment.__table__
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
@@ -153,6 +160,7 @@ def rebuild_all(connection: Connection | None = None) -> int:
     from ..extensions import db
 
     connection = connection or db.session.connection()
+    figures_cache.raise_version(connection)  # whatever changed by hand, kept figures go too
     ids = list(connection.scalars(sa.select(Cohort.id).order_by(Cohort.id)))
     refresh(connection, ids)
     exam_tallies.rebuild_all(connection)
@@ -209,6 +217,20 @@ def _touched(session: Session) -> tuple[set[int], set[int], set[int]]:
     return cohorts, enrollments, outcomes
 
 
+def _labels_touched(session: Session) -> bool:
+    """A campus, course or cohort added, changed or removed: the reports name and group
+    their rows by these (and pick their cohorts by dates), so the kept figures go. So do
+    accounts added, removed, or given another role, campus or state: the dashboards count
+    them (a log-in, which only stamps the account, keeps them)."""
+    for group in (session.new, session.dirty, session.deleted):
+        for obj in group:
+            if isinstance(obj, _LABELLED):
+                return True
+            if isinstance(obj, User) and (group is not session.dirty or _changed(obj, _COUNTED)):
+                return True
+    return False
+
+
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     exam_tallies.before_flush(session)
 
@@ -217,6 +239,8 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     exam_tallies.refresh(session.connection(), exam_tallies.touched_exams(session))
     cohorts, enrollments, outcomes = _touched(session)
     if not (cohorts or enrollments or outcomes):
+        if _labels_touched(session):
+            figures_cache.raise_version(session.connection())
         return
     connection = session.connection()
     if outcomes:

@@ -1,0 +1,143 @@
+"""Report figures worked out once per change of the records they count.
+
+Why: the employment report and the staff dashboards sum the per-cohort rows
+(reports.tallies) on every request, with their curves and retention: about 10 ms of SQL a
+page at twice Seoul's size on PostgreSQL, a cost that still grows with the years of
+cohorts. Those figures move only when the records move, so a page keeps what it worked out
+and the next request for the same figures reads it back.
+
+Why it is never stale: the database holds one number, the figures' version
+(models.FiguresVersion). Every transaction that can move a figure raises it, in that same
+transaction (`raise_version`, called by reports.tallies: a cohort's figures rewritten, a
+campus, course or cohort added, changed or removed). A request reads the version (one row,
+by its key) and looks for its figures under (version, Seoul's date, what it asks). A change
+committed anywhere means a new version in every worker, so figures kept before it are
+never found again. A figure worked out while a change commits is kept under the older
+version, which no later request asks for. Seoul's date is in the key because the report's
+windows close with the days.
+
+Where it lives: in the worker that worked it out, at most MAX_KEPT entries, the least
+recently used dropped first, and in its app (a test's app starts empty). Nothing about
+who may see what is kept here: the key holds the campus scope and the page's filters as
+the route decided them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context
+from sqlalchemy.engine import Connection
+
+from ..clock import today_in_seoul
+from ..extensions import db
+from ..models import FiguresVersion
+
+MAX_KEPT = 512
+_EXTENSION = "sesac_figures"
+_READ = "sesac_figures_version"  # the version as this request read it, on flask.g
+
+T = TypeVar("T")
+
+
+class _Kept:
+    """Least recently used first; one lock, as a worker may serve requests in threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[bool, Any]:
+        with self.lock:
+            if key not in self.entries:
+                return False, None
+            self.entries.move_to_end(key)
+            return True, self.entries[key]
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def _kept() -> _Kept:
+    kept = current_app.extensions.get(_EXTENSION)
+    if kept is None:
+        kept = current_app.extensions.setdefault(_EXTENSION, _Kept(MAX_KEPT))
+    return kept
+
+
+def current_version() -> int | None:
+    """The figures' version as this transaction sees it; None before the first change
+    (a database emptied by a test): nothing is kept then.
+
+    Read once per request (a page may look up several figures); raising it in this request
+    forgets the reading, so a page built after its own change is never shown older figures.
+    """
+    if has_request_context() and _READ in g:
+        return g.get(_READ)
+    version = db.session.scalar(sa.select(FiguresVersion.number).where(FiguresVersion.id == 1))
+    if has_request_context():
+        setattr(g, _READ, version)
+    return version
+
+
+def version_column() -> Any:
+    """current_version() as a column, for a page to read it with a statement it runs anyway."""
+    return (sa.select(FiguresVersion.number).where(FiguresVersion.id == 1).scalar_subquery()).label(
+        "figures_version"
+    )
+
+
+def figures(what: Hashable, work_out: Callable[[], T]) -> T:
+    """The figures `what` names (a tuple of plain values: the report, its filters, scope,
+    page and language), worked out by `work_out` unless kept under the current version.
+
+    `work_out` must return plain values (rows, numbers, text), never ORM objects: they
+    outlive the request's session."""
+    return figures_at(current_version(), what, work_out)
+
+
+def figures_at(version: int | None, what: Hashable, work_out: Callable[[], T]) -> T:
+    """figures(), with the version read by the caller in this transaction (version_column)."""
+    if has_request_context():
+        setattr(g, _READ, version)
+    if version is None:
+        return work_out()
+    key = (version, today_in_seoul(), what)
+    kept = _kept()
+    found, value = kept.get(key)
+    if not found:
+        value = work_out()
+        kept.put(key, value)
+    return value
+
+
+def raise_version(connection: Connection) -> None:
+    """Raise the version in the caller's transaction (commits and rolls back with it).
+
+    An upsert: the row is there after the migration, but a test may have emptied the table.
+    """
+    if has_request_context():
+        g.pop(_READ, None)
+    table = FiguresVersion.__table__
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(id=1, number=1)
+    connection.execute(
+        stmt.on_conflict_do_update(index_elements=[table.c.id], set_={"number": table.c.number + 1})
+    )
+
+
+def forget() -> None:
+    """Drop every figure this app's worker kept (tests count the queries of working out)."""
+    current_app.extensions.pop(_EXTENSION, None)
