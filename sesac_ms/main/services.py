@@ -177,7 +177,18 @@ def _campus_glance(board: Dashboard, user: User) -> None:
         .select_from(Application)
         .join(Cohort, Cohort.id == Application.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
-        .where(Application.stage.in_(IN_SELECTION))
+        # The stages written into the statement, not bound: so the planners see the partial
+        # index of applications in selection applies (models.Application).
+        .where(
+            Application.stage.in_(
+                sa.bindparam(
+                    "in_selection",
+                    [stage.value for stage in IN_SELECTION],
+                    expanding=True,
+                    literal_execute=True,
+                )
+            )
+        )
         .group_by(Course.campus_id)
         .subquery("selecting")
     )

@@ -33,6 +33,7 @@ class Stage(StrEnum):
 
 # Stages where the applicant is still being assessed.
 IN_SELECTION = (Stage.SUBMITTED, Stage.SCREENING, Stage.ASSESSMENT, Stage.INTERVIEW)
+IN_SELECTION_SQL = "stage IN (" + ", ".join(f"'{stage.value}'" for stage in IN_SELECTION) + ")"
 # Stages that hold one of the cohort's places.
 HOLDS_SEAT = (Stage.ACCEPTED, Stage.OFFERED, Stage.ENROLLED)
 SCORED_STAGES = (Stage.SCREENING, Stage.ASSESSMENT, Stage.INTERVIEW)
@@ -61,6 +62,16 @@ class Application(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("cohort_id", "email"),
         sa.CheckConstraint("waitlist_rank IS NULL OR waitlist_rank > 0", name="waitlist_rank"),
+        # The applicants still in selection by cohort (the dashboards count them per
+        # campus): a few thousand of 200,000 applications. Its statistics also tell
+        # SQLite's planner how few they are, which the stage index alone does not (it read
+        # every application through the cohorts, 95 ms at twice Seoul's size).
+        sa.Index(
+            "ix_applications_in_selection",
+            "cohort_id",
+            postgresql_where=sa.text(IN_SELECTION_SQL),
+            sqlite_where=sa.text(IN_SELECTION_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
