@@ -8,8 +8,10 @@ and the next request for the same figures reads it back.
 
 Why it is never stale: the database holds one number, the figures' version
 (models.FiguresVersion). Every transaction that can move a figure raises it, in that same
-transaction (`raise_version`, called by reports.tallies: a cohort's figures rewritten, a
-campus, course or cohort added, changed or removed). A request reads the version (one row,
+transaction (`raise_version`, called by reports.tallies: a cohort's figures rewritten; a
+campus, course or cohort added, changed or removed; an account added, removed or given
+another role, campus or state; and by the retention job's anonymisation, which updates
+accounts past the ORM). A request reads the version (one row,
 by its key) and looks for its figures under (version, Seoul's date, what it asks). A change
 committed anywhere means a new version in every worker, so figures kept before it are
 never found again. A figure worked out while a change commits is kept under the older
