@@ -145,3 +145,28 @@ def test_the_dashboard_counts_accounts_as_they_change(app, login_as, client, mak
     trainee.active, trainee.role = True, Role.MENTOR
     db.session.commit()
     assert _active_trainees(client) == before
+
+
+def test_a_moved_completion_date_moves_the_trainees_waiting_for_an_outcome(app, world):
+    from datetime import timedelta
+
+    from sesac_ms.clock import today_in_seoul
+    from sesac_ms.models import Outcome, User
+    from sesac_ms.placements.lists import without_outcome
+
+    admin = User(email="admin-wait@example.com", name="관리자", role=Role.ADMIN)
+    db.session.add(admin)
+    enrollment = world["enrollments"][0]
+    db.session.execute(sa.delete(Outcome).where(Outcome.enrollment_id == enrollment.id))
+    today = today_in_seoul()
+    enrollment.status_on = today - timedelta(days=10)
+    db.session.commit()
+    with app.test_request_context():
+        recent = without_outcome(admin, today)
+    enrollment.status_on = today - timedelta(days=400)  # the same status, another date
+    db.session.commit()
+    with app.test_request_context():
+        moved = without_outcome(admin, today)
+        figures_cache.forget()
+        assert moved == without_outcome(admin, today)  # as worked out afresh
+    assert moved[180] == recent[180] + 1

@@ -32,7 +32,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context, request
 from sqlalchemy.engine import Connection
 
 from ..clock import today_in_seoul
@@ -41,7 +41,7 @@ from ..models import FiguresVersion
 
 MAX_KEPT = 512
 _EXTENSION = "sesac_figures"
-_READ = "sesac_figures_version"  # the version as this request read it, on flask.g
+_READ = "sesac_figures_version"  # the version as this request read it, in its environ
 
 T = TypeVar("T")
 
@@ -83,11 +83,11 @@ def current_version() -> int | None:
     Read once per request (a page may look up several figures); raising it in this request
     forgets the reading, so a page built after its own change is never shown older figures.
     """
-    if has_request_context() and _READ in g:
-        return g.get(_READ)
+    if has_request_context() and _READ in request.environ:
+        return request.environ[_READ]
     version = db.session.scalar(sa.select(FiguresVersion.number).where(FiguresVersion.id == 1))
     if has_request_context():
-        setattr(g, _READ, version)
+        request.environ[_READ] = version
     return version
 
 
@@ -110,7 +110,7 @@ def figures(what: Hashable, work_out: Callable[[], T]) -> T:
 def figures_at(version: int | None, what: Hashable, work_out: Callable[[], T]) -> T:
     """figures(), with the version read by the caller in this transaction (version_column)."""
     if has_request_context():
-        setattr(g, _READ, version)
+        request.environ[_READ] = version
     if version is None:
         return work_out()
     key = (version, today_in_seoul(), what)
@@ -128,7 +128,7 @@ def raise_version(connection: Connection) -> None:
     An upsert: the row is there after the migration, but a test may have emptied the table.
     """
     if has_request_context():
-        g.pop(_READ, None)
+        request.environ.pop(_READ, None)
     table = FiguresVersion.__table__
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert

@@ -45,7 +45,9 @@ from .sql import count_if as _count_if
 
 CHUNK = 500
 _LABELLED = (Campus, Course, Cohort)
-_COUNTED = ("role", "active", "campus_id")  # what of an account the dashboards count by
+# Beyond the figures' own records: what the dashboards count accounts by, and the date a
+# trainee completed on, which dates the completed trainees still without an outcome.
+_COUNTED = {User: ("role", "active", "campus_id"), Enrollment: ("status_on",)}
 
 # What, changed on each model, moves a cohort's figures.
 _WATCHED = {
@@ -221,12 +223,14 @@ def _labels_touched(session: Session) -> bool:
     """A campus, course or cohort added, changed or removed: the reports name and group
     their rows by these (and pick their cohorts by dates), so the kept figures go. So do
     accounts added, removed, or given another role, campus or state: the dashboards count
-    them (a log-in, which only stamps the account, keeps them)."""
+    them (a log-in, which only stamps the account, keeps them); and a completion date
+    moved."""
     for group in (session.new, session.dirty, session.deleted):
         for obj in group:
             if isinstance(obj, _LABELLED):
                 return True
-            if isinstance(obj, User) and (group is not session.dirty or _changed(obj, _COUNTED)):
+            counted = _COUNTED.get(type(obj))
+            if counted and (group is not session.dirty or _changed(obj, counted)):
                 return True
     return False
 
