@@ -600,7 +600,8 @@ def visit(
 def sweep(
     browser: Browser, base: str, app: Flask, world: SweepWorld, role: str, report: Report
 ) -> None:
-    """Every page of the role, in each locale at each width: one logged-in context each."""
+    """Every page of the role in each locale at 390 px, and its first page at desktop width:
+    one logged-in context for each locale and width."""
     pages = list(pages_for(app, role, world))
     try:
         for locale in LOCALES:
