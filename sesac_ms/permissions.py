@@ -175,12 +175,16 @@ def load_in_scope(model: type, object_id: int, user: Any = None) -> Any:
     return obj
 
 
+def scope_campus_id(user: Any = None) -> int | None:
+    """The campus the user's lists and figures keep to; None for an admin (every campus)."""
+    user = current_user if user is None else user
+    return None if user.role == Role.ADMIN else user.campus_id
+
+
 def scope_campus(stmt: Select, campus_column: Any, user: Any = None) -> Select:
     """Restrict a query to the user's campus unless they are an admin."""
-    user = current_user if user is None else user
-    if user.role == Role.ADMIN:
-        return stmt
-    return stmt.where(campus_column == user.campus_id)
+    campus_id = scope_campus_id(user)
+    return stmt if campus_id is None else stmt.where(campus_column == campus_id)
 
 
 def assigned_cohort_ids(user: User) -> Select:

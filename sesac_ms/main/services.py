@@ -23,7 +23,7 @@ from ..models import (
     User,
 )
 from ..models.applications import IN_SELECTION
-from ..permissions import scope_campus
+from ..permissions import scope_campus, scope_campus_id
 
 ACTIVE_STATUSES = (CohortStatus.RECRUITING, CohortStatus.SELECTING, CohortStatus.IN_PROGRESS)
 COHORTS_SHOWN = 50  # the rest are counted and linked to the cohort list
@@ -80,9 +80,7 @@ def dashboard_for(user: User) -> Dashboard:
         board.data_requests = open_counts(user, review_recorded(month) if month else None)
         if month is not None:
             board.review_due = review_due(recorded=board.data_requests.recorded)
-        board.user_counts = _user_counts(
-            None if user.role == Role.ADMIN else user.campus_id, board.figures_version
-        )
+        board.user_counts = _user_counts(scope_campus_id(user), board.figures_version)
     if user.role in (Role.COORDINATOR, Role.MENTOR, Role.TRAINEE):
         _sessions(board, user)
     if user.role == Role.COORDINATOR:
@@ -162,7 +160,7 @@ def _campus_glance(board: Dashboard, user: User) -> None:
     from ..reports import figures_cache
     from ..reports.services import employment_reports_by_campus
 
-    campus_id = None if user.role == Role.ADMIN else user.campus_id
+    campus_id = scope_campus_id(user)
     # Counted per campus in two grouped subqueries, each led by its selective filter (the
     # status and stage indexes), rather than once per campus through every cohort.
     running = (

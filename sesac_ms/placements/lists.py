@@ -30,6 +30,7 @@ from ..models import (
     Role,
     User,
 )
+from ..permissions import scope_campus, scope_campus_id
 from .services import COMPLETED
 
 # Who a referral may name: trainees still in training (a hire may come before the end,
@@ -97,7 +98,7 @@ def completed_query(
 
 def _in_scope(stmt: sa.Select, user: User) -> sa.Select:
     """Rows of the user's campus (stmt must reach Course); every campus for an admin."""
-    return stmt if user.role == Role.ADMIN else stmt.where(Course.campus_id == user.campus_id)
+    return scope_campus(stmt, Course.campus_id, user)
 
 
 def _completed_tally(missing: bool) -> Any:
@@ -177,9 +178,8 @@ def completed_by_end(
         .having(value > 0)
         .order_by(Cohort.end_on.desc())
     )
-    scope = None if user.role == Role.ADMIN else user.campus_id
     return figures_cache.figures(
-        ("completed by end", scope, cohort_id, missing),
+        ("completed by end", scope_campus_id(user), cohort_id, missing),
         lambda: EndDateCounts([(end_on, int(n)) for end_on, n in db.session.execute(stmt)]),
     )
 
@@ -196,9 +196,8 @@ def without_outcome(user: User, today: date) -> dict[int, int]:
     """
     from ..reports import figures_cache
 
-    scope = None if user.role == Role.ADMIN else user.campus_id
     return figures_cache.figures(
-        ("without outcome", scope, today), lambda: _without_outcome(user, today)
+        ("without outcome", scope_campus_id(user), today), lambda: _without_outcome(user, today)
     )
 
 

@@ -82,12 +82,10 @@ def employment() -> ResponseReturnValue:
 
 
 def _employment_file(filters: services.EmploymentFilters, fmt: str) -> bytes:
-    """The report as a download, in Korean as the CLI writes it (every row, no paging)."""
+    """The report as a download, in Korean as the CLI writes it (every row, no paging);
+    `fmt` is one of services.MIMETYPES (the route answered 400 to any other)."""
     rows = services.employment_report(filters, locale="ko")
-    try:
-        return services.render(services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt)
-    except DomainError:
-        abort(400)
+    return services.render(services.EMPLOYMENT_COLUMNS, [r.as_dict() for r in rows], fmt)
 
 
 def _employment_figures(
