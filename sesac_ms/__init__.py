@@ -81,6 +81,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .reports.tallies import install as keep_employment_tallies
 
     keep_employment_tallies()
+    from .cohorts.attendance_versions import install as keep_attendance_versions
+
+    keep_attendance_versions()
 
     from .errors import register_error_handlers
     from .security import StaticFreeSessionInterface, add_security_headers, check_production_config

@@ -14,13 +14,17 @@ The at-risk flag and the daily nudges read `margin`: the same count before it is
 by the days left (a finished course still shows how close a trainee came).
 
 One statement reads everything, so the roster costs the same few queries however many
-trainees it shows.
+trainees it shows. A cohort's figures are kept, once worked out, under its attendance
+version (attendance_versions), Seoul's date and its rules, so the roster, its downloads and
+the nudges read them back until a mark, a class day or the trainees change; a page about one
+trainee reads only that trainee's marks (`summary_of`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext
@@ -28,6 +32,8 @@ from flask_babel import lazy_gettext
 from ..clock import today_in_seoul
 from ..extensions import db
 from ..models import Attendance, AttendanceStatus, ClassDay, Cohort, Enrollment
+from ..reports import figures_cache
+from . import attendance_versions
 
 # A trainee this many absences (or fewer) from a threshold is flagged at risk.
 AT_RISK_MARGIN = 1
@@ -65,8 +71,26 @@ def _counted(summary: AttendanceSummary, lates_per_absence: int) -> int:
 
 
 def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
-    """Attendance figures and flags of every trainee of the cohort, in one query."""
+    """Attendance figures and flags of every trainee of the cohort, in one query, or read
+    back as kept under the cohort's attendance version. Callers must not change them."""
     today = today_in_seoul()
+    key = (
+        "attendance",
+        cohort.id,
+        attendance_versions.current(cohort.id),
+        today,
+        cohort.completion_threshold,
+        cohort.lates_per_absence,
+    )
+    return figures_cache.kept(key, lambda: _work_out(cohort, today))
+
+
+def summary_of(enrollment: Enrollment) -> AttendanceSummary | None:
+    """One trainee's attendance figures (None before any mark), from their marks alone."""
+    return _work_out(enrollment.cohort, today_in_seoul(), enrollment.id).get(enrollment.id)
+
+
+def _work_out(cohort: Cohort, today: date, only: int | None = None) -> dict[int, AttendanceSummary]:
     month = sa.func.extract("month", ClassDay.day) + 100 * sa.func.extract("year", ClassDay.day)
     zero = sa.literal(0)
     # One statement, four parts: marks per trainee and status (days cancelled left out)
@@ -75,6 +99,8 @@ def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
     # month, the only marks the rules count by month (a row per mark status and month
     # would be three times as many rows to read).
     trainees = db.select(Enrollment.id).where(Enrollment.cohort_id == cohort.id)
+    if only is not None:
+        trainees = trainees.where(Enrollment.id == only)
     # A trainee's marks are all on their cohort's days: leaving out its few cancelled days
     # spares looking up the day of every mark (thousands of lookups on PostgreSQL).
     cancelled = db.select(ClassDay.id).where(

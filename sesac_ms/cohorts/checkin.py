@@ -45,6 +45,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
+from . import attendance_versions
 from .attendance_times import class_hours, mark_from_times
 
 STEP_SECONDS = 30
@@ -253,6 +254,8 @@ def check_in(
     elif not _stamp(found, left_at=moment):
         raise Conflict(_already(found, OUT))
     _remark(found)
+    # The insert and the stamp go past the ORM's flush, which raises the version otherwise.
+    attendance_versions.raise_for(db.session.connection(), [cohort.id])
     audit.record(
         trainee,
         "attendance.checked_in" if direction == IN else "attendance.checked_out",

@@ -37,7 +37,12 @@ from ..models import (
     User,
 )
 from ..models.audit import AccessAction
-from .attendance_figures import AttendanceSummary, flag_label, summaries  # noqa: F401
+from .attendance_figures import (  # noqa: F401
+    AttendanceSummary,
+    flag_label,
+    summaries,
+    summary_of,
+)
 
 ATTENDED = (
     AttendanceStatus.PRESENT,
@@ -523,7 +528,7 @@ def set_status(
     reason = None
     on = _check_in_cohort(cohort, on, "on") if status != EnrollmentStatus.ENROLLED else None
     if status == EnrollmentStatus.COMPLETED and rate is None:  # callers other than the page
-        summary = summaries(cohort).get(enrollment.id)
+        summary = summary_of(enrollment)
         rate = summary.rate if summary else None
     below = rate is None or rate < cohort.completion_threshold
     if status == EnrollmentStatus.COMPLETED and below and not note:

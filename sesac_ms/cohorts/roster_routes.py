@@ -385,7 +385,7 @@ def trainee(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
     roster.log_trainee_view(acting_user(), enrollment)
     html = _trainee_page(
-        cohort, enrollment, _status_form(enrollment), roster.summaries(cohort).get(enrollment.id)
+        cohort, enrollment, _status_form(enrollment), roster.summary_of(enrollment)
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
@@ -396,7 +396,7 @@ def trainee(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
 def trainee_status(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     enrollment = _in_cohort(Enrollment, enrollment_id, cohort)
-    summary = roster.summaries(cohort).get(enrollment.id)
+    summary = roster.summary_of(enrollment)
     form = _status_form(enrollment)
     if form.validate_on_submit():
         try:
@@ -440,7 +440,7 @@ def deposit(cohort_id: int, enrollment_id: int) -> ResponseReturnValue:
         if not cohort.deposit_amount:  # the page shows no deposit form
             flash_form_errors(form)
             return redirect(target)
-        summary = roster.summaries(cohort).get(enrollment.id)
+        summary = roster.summary_of(enrollment)
         status_form = _status_form(enrollment, fresh=True)
         return _trainee_page(cohort, enrollment, status_form, summary, deposit_form=form)
     try:
@@ -497,7 +497,7 @@ def my_training() -> ResponseReturnValue:
             "records": records,
             "class_today": enrollment.status == EnrollmentStatus.ENROLLED
             and any(day.day == today and not day.cancelled for day, _ in records),
-            "summary": roster.summaries(cohort).get(enrollment.id),
+            "summary": roster.summary_of(enrollment),
             "events": roster.events(cohort),
         }
     return render_template(

@@ -243,11 +243,11 @@ def _sessions(board: Dashboard, user: User) -> None:
 
 
 def _trainee(board: Dashboard, user: User) -> None:
-    from ..cohorts.roster import summaries, trainee_enrollments
+    from ..cohorts.roster import summary_of, trainee_enrollments
     from ..sessions.services import open_follow_ups
 
     board.follow_ups = open_follow_ups(user)
     enrollments = trainee_enrollments(user)
     if enrollments:
         board.enrollment = enrollments[0]
-        board.attendance = summaries(enrollments[0].cohort).get(enrollments[0].id)
+        board.attendance = summary_of(enrollments[0])

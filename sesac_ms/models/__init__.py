@@ -53,7 +53,13 @@ from .sessions import (
     SessionKind,
     SessionStatus,
 )
-from .summaries import TALLY_WINDOWS, CohortEmployment, ExamResults, FiguresVersion
+from .summaries import (
+    TALLY_WINDOWS,
+    AttendanceVersion,
+    CohortEmployment,
+    ExamResults,
+    FiguresVersion,
+)
 from .webhooks import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -66,6 +72,7 @@ __all__ = [
     "CohortEmployment",
     "ExamResults",
     "FiguresVersion",
+    "AttendanceVersion",
     "TALLY_WINDOWS",
     "CertificationAttempt",
     "Company",

@@ -86,3 +86,20 @@ class FiguresVersion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     number: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+
+
+class AttendanceVersion(db.Model):
+    """A cohort's attendance version: a number raised in every transaction that can move its
+    trainees' attendance figures (a mark, a check-in, an import, a class day added or
+    cancelled, a trainee added or moved). cohorts.attendance_figures keeps the cohort's
+    figures under it; see there.
+
+    Keyed by the cohort's id without a foreign key: the row outlives a deleted cohort (whose
+    deletion raises it), so a cohort that later gets the same id never starts from a number
+    figures were kept under.
+    """
+
+    __tablename__ = "attendance_versions"
+
+    cohort_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    number: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")

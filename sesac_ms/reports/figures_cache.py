@@ -113,12 +113,20 @@ def figures_at(version: int | None, what: Hashable, work_out: Callable[[], T]) -
         request.environ[_READ] = version
     if version is None:
         return work_out()
-    key = (version, today_in_seoul(), what)
-    kept = _kept()
-    found, value = kept.get(key)
+    return kept((version, today_in_seoul(), what), work_out)
+
+
+def kept(key: Hashable, work_out: Callable[[], T]) -> T:
+    """The value kept under `key` in this worker, else `work_out()`, kept under it.
+
+    The key must name the version of the records it was worked out from (figures_at here;
+    a cohort's attendance version in cohorts.attendance_figures), and the same rules hold:
+    plain values only, nothing about who may see them."""
+    entries = _kept()
+    found, value = entries.get(key)
     if not found:
         value = work_out()
-        kept.put(key, value)
+        entries.put(key, value)
     return value
 
 
