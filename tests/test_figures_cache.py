@@ -136,9 +136,11 @@ def test_the_dashboard_counts_accounts_as_they_change(app, login_as, client, mak
     before = _active_trainees(client)
     trainee = make_user(Role.TRAINEE)
     assert _active_trainees(client) == before + 1
+    version = figures_cache.current_version()
     trainee.last_login_at = trainee.created_at  # a log-in: counted the same
     db.session.commit()
     assert _active_trainees(client) == before + 1
+    assert figures_cache.current_version() == version  # and nothing kept is forgotten
     trainee.active = False
     db.session.commit()
     assert _active_trainees(client) == before
@@ -170,3 +172,57 @@ def test_a_moved_completion_date_moves_the_trainees_waiting_for_an_outcome(app, 
         figures_cache.forget()
         assert moved == without_outcome(admin, today)  # as worked out afresh
     assert moved[180] == recent[180] + 1
+
+
+def _accounts_file(client) -> list[list[str]]:
+    import csv
+    import io
+
+    response = client.post("/admin/users/export", data={"reason": "계정 점검 (분기)"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+
+
+def test_the_accounts_download_follows_every_change_of_what_it_lists(
+    app, login_as, client, make_user, make_campus
+):
+    """The file is kept under the figures' version: each change below must show at once,
+    and the file must equal one written afresh."""
+    from sesac_ms.models import PersonalDataAccess
+
+    login_as(Role.ADMIN, locale="ko")
+    trainee = make_user(Role.TRAINEE, name="가교육생", email="ga@sesac.example")
+    other = make_campus("중랑", name_en="Jungnang", district="중랑구", opening_order=25)
+
+    def row() -> list[str]:
+        found = [r for r in _accounts_file(client) if r[1] == trainee.email]
+        return found[0] if found else []
+
+    changes = [
+        lambda: setattr(trainee, "name", "나교육생"),
+        lambda: setattr(trainee, "email", "na@sesac.example"),
+        lambda: setattr(trainee, "campus_id", other.id),
+        lambda: setattr(other, "name_ko", "중랑2"),
+        lambda: setattr(trainee, "active", False),
+        lambda: setattr(trainee, "role", Role.MENTOR),
+    ]
+    before = row()
+    for change in changes:
+        change()
+        db.session.commit()
+        shown = row()
+        assert shown != before
+        kept = _accounts_file(client)
+        figures_cache.forget()
+        assert kept == _accounts_file(client)  # as written afresh
+        before = shown
+    assert before[:2] == ["나교육생", "na@sesac.example"] and before[3:] == ["중랑2", "N"]
+    added = make_user(Role.TRAINEE, email="new@sesac.example")
+    assert any(r[1] == added.email for r in _accounts_file(client))
+    # Each download is still logged, kept file or not.
+    downloads = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PersonalDataAccess)
+        .where(PersonalDataAccess.page == "admin.users_export")
+    )
+    assert downloads == 1 + 3 * len(changes) + 1

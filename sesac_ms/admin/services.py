@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from sqlalchemy import Select
 
 from .. import audit, spreadsheet_out
@@ -141,31 +141,44 @@ def shown_user_filters(
 def export_users_csv(actor: User, reason: str, **filters) -> bytes:
     """Users as CSV (UTF-8 with BOM for Excel); the download is logged with its reason.
 
-    Read as plain rows (no User objects) and written in one pass: the cost still grows
-    with the number of people exported, as any file of them does."""
-    stmt = (
-        users_query(**filters)
-        .with_only_columns(User.name, User.email, User.role, Campus.name_ko, User.active)
-        .select_from(User)
-        .outerjoin(Campus, Campus.id == User.campus_id)
-    )
-    users = db.session.execute(stmt).all()
-    from .forms import ROLE_LABELS
+    Read as plain rows (no User objects) and written in one pass; the file is kept under the
+    figures' version (reports.figures_cache), which every account added, removed, renamed,
+    re-addressed, re-roled, moved or (de)activated raises, as does a campus renamed: the
+    next download of the same accounts, in the same language, is the kept file."""
+    from ..reports import figures_cache
 
-    roles = {role: str(label) for role, label in ROLE_LABELS.items()}  # named, never a code
-    content = spreadsheet_out.csv_bytes(
-        [gettext("Name"), gettext("E-mail"), gettext("Role"), gettext("Campus"), gettext("Active")],
-        [
+    def write() -> tuple[bytes, int]:
+        stmt = (
+            users_query(**filters)
+            .with_only_columns(User.name, User.email, User.role, Campus.name_ko, User.active)
+            .select_from(User)
+            .outerjoin(Campus, Campus.id == User.campus_id)
+        )
+        users = db.session.execute(stmt).all()
+        from .forms import ROLE_LABELS
+
+        roles = {role: str(label) for role, label in ROLE_LABELS.items()}  # named, never a code
+        headers = [
+            gettext("Name"),
+            gettext("E-mail"),
+            gettext("Role"),
+            gettext("Campus"),
+            gettext("Active"),
+        ]
+        rows = [
             [name, email, roles[role], campus or "", "Y" if active else "N"]
             for name, email, role, campus, active in users
-        ],
-    )
+        ]
+        return spreadsheet_out.csv_bytes(headers, rows), len(users)
+
+    what = ("accounts csv", tuple(sorted(filters.items())), str(get_locale()))
+    content, count = figures_cache.kept_file(what, write)
     audit.record_access(
         actor,
         AccessAction.DOWNLOAD,
-        gettext("%(n)d user accounts", n=len(users)),
+        gettext("%(n)d user accounts", n=count),
         page="admin.users_export",
-        people_count=len(users),
+        people_count=count,
         filters=shown_user_filters(**filters),
         reason=reason,
     )

@@ -86,8 +86,10 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
     """(cohort ids, class day ids) whose attendance figures this flush may move."""
     cohorts: set[int] = set()
     class_days: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if obj in session.dirty and not session.is_modified(obj):
+    dirty = session.dirty  # a new set at each reading: read once
+    for obj in (*session.new, *dirty, *session.deleted):
+        changed = obj in dirty
+        if changed and not session.is_modified(obj, include_collections=False):
             continue
         if isinstance(obj, Attendance):
             class_days.add(obj.class_day_id)
@@ -96,13 +98,13 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
         elif isinstance(obj, ClassDay):
             cohorts.add(obj.cohort_id)
         elif isinstance(obj, Enrollment):
-            if obj in session.dirty:
+            if changed:
                 history = sa.inspect(obj).attrs.cohort_id.history
                 if not history.has_changes():
                     continue
                 cohorts.update(i for i in history.deleted if i is not None)
             cohorts.add(obj.cohort_id)
-        elif isinstance(obj, Cohort) and obj not in session.dirty:
+        elif isinstance(obj, Cohort) and not changed:
             cohorts.add(obj.id)
     cohorts.discard(None)  # type: ignore[arg-type]
     class_days.discard(None)  # type: ignore[arg-type]

@@ -40,7 +40,9 @@ from ..extensions import db
 from ..models import FiguresVersion
 
 MAX_KEPT = 512
+FILES_KEPT = 16
 _EXTENSION = "sesac_figures"
+_FILES = "sesac_figure_files"
 _READ = "sesac_figures_version"  # the version as this request read it, in its environ
 
 T = TypeVar("T")
@@ -130,6 +132,23 @@ def kept(key: Hashable, work_out: Callable[[], T]) -> T:
     return value
 
 
+def kept_file(what: Hashable, work_out: Callable[[], T]) -> T:
+    """figures(), for a download: kept apart, at most FILES_KEPT per worker, as a file may
+    weigh megabytes (every account of the academy)."""
+    version = current_version()
+    if version is None:
+        return work_out()
+    key = (version, today_in_seoul(), what)
+    files = current_app.extensions.get(_FILES)
+    if files is None:
+        files = current_app.extensions.setdefault(_FILES, _Kept(FILES_KEPT))
+    found, value = files.get(key)
+    if not found:
+        value = work_out()
+        files.put(key, value)
+    return value
+
+
 def raise_version(connection: Connection) -> None:
     """Raise the version in the caller's transaction (commits and rolls back with it).
 
@@ -151,3 +170,4 @@ def raise_version(connection: Connection) -> None:
 def forget() -> None:
     """Drop every figure this app's worker kept (tests count the queries of working out)."""
     current_app.extensions.pop(_EXTENSION, None)
+    current_app.extensions.pop(_FILES, None)

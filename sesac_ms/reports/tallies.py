@@ -45,9 +45,13 @@ from .sql import count_if as _count_if
 
 CHUNK = 500
 _LABELLED = (Campus, Course, Cohort)
-# Beyond the figures' own records: what the dashboards count accounts by, and the date a
+# Beyond the figures' own records: what the dashboards count accounts by, and the list of
+# accounts downloaded (admin.services.export_users_csv) names them by; and the date a
 # trainee completed on, which dates the completed trainees still without an outcome.
-_COUNTED = {User: ("role", "active", "campus_id"), Enrollment: ("status_on",)}
+_COUNTED = {
+    User: ("role", "active", "campus_id", "name", "email"),
+    Enrollment: ("status_on",),
+}
 
 # What, changed on each model, moves a cohort's figures.
 _WATCHED = {
@@ -193,6 +197,10 @@ def check(connection: Connection | None = None) -> list[tuple[int, dict[str, tup
 # --- keeping the rows up to date ---------------------------------------------------------
 
 
+def _columns(obj: Any) -> tuple[str, ...]:
+    return tuple(attr.key for attr in inspect(type(obj)).column_attrs)
+
+
 def _changed(obj: Any, names: tuple[str, ...]) -> bool:
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in names)
@@ -222,15 +230,20 @@ def _touched(session: Session) -> tuple[set[int], set[int], set[int]]:
 def _labels_touched(session: Session) -> bool:
     """A campus, course or cohort added, changed or removed: the reports name and group
     their rows by these (and pick their cohorts by dates), so the kept figures go. So do
-    accounts added, removed, or given another role, campus or state: the dashboards count
-    them (a log-in, which only stamps the account, keeps them); and a completion date
-    moved."""
-    for group in (session.new, session.dirty, session.deleted):
+    accounts added, removed, renamed, or given another address, role, campus or state: the
+    dashboards count them and the accounts' download lists them (a log-in, which only
+    stamps the account, keeps them); and a completion date moved."""
+    dirty = session.dirty  # a new set at each reading: read once, compared by identity
+    for group in (session.new, dirty, session.deleted):
         for obj in group:
             if isinstance(obj, _LABELLED):
-                return True
+                # Dirty may mean only a collection of it changed (an account of a campus):
+                # a column of its own must have.
+                if group is not dirty or _changed(obj, _columns(obj)):
+                    return True
+                continue
             counted = _COUNTED.get(type(obj))
-            if counted and (group is not session.dirty or _changed(obj, counted)):
+            if counted and (group is not dirty or _changed(obj, counted)):
                 return True
     return False
 
