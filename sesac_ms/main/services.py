@@ -26,7 +26,9 @@ from ..models.applications import IN_SELECTION
 from ..permissions import scope_campus, scope_campus_id
 
 ACTIVE_STATUSES = (CohortStatus.RECRUITING, CohortStatus.SELECTING, CohortStatus.IN_PROGRESS)
-COHORTS_SHOWN = 50  # the rest are counted and linked to the cohort list
+# The soonest of the active cohorts; the rest (a hundred and more academy-wide) are counted
+# and linked to the cohort list, which pages and filters them.
+COHORTS_SHOWN = 20
 UPCOMING_SHOWN = 10
 
 
