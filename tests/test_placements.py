@@ -556,6 +556,28 @@ def test_exam_attempts_are_recorded_once_per_date(client, coordinator, completed
     assert len(audit_actions("certification.recorded")) == 2
 
 
+def test_the_trainee_page_shows_its_forms_blank_in_each_language_after_a_posted_one(
+    app, client, coordinator, completed, make_user
+):
+    """Blank forms' fields are rendered once per language and kept (routes._fields): a form
+    posted back shows its own values and problems, and the pages after it are blank again."""
+    page = f"/placements/{completed.id}"
+    client.get(page)  # shows the welcome of the log-in
+    blank = client.get(page).get_data(as_text=True)
+    assert "Exam date" in blank and 'value="AI-900"' not in blank
+
+    posted = client.post(f"{page}/certifications", data={"exam": "AI-900", "result": "pass"})
+    assert posted.status_code == 200
+    html = posted.get_data(as_text=True)
+    assert 'value="AI-900"' in html
+    assert 'id="exam_on-error"' in html and 'aria-invalid="true"' in html
+    assert client.get(page).get_data(as_text=True) == blank
+
+    korean = text(other_client(app, make_user(Role.COORDINATOR)).get(page))
+    assert ko("Exam date") in korean and "Exam date" not in korean
+    assert "Exam date" in text(client.get(page))
+
+
 # --- who sees what ----------------------------------------------------------------------
 
 
@@ -688,7 +710,7 @@ def test_each_completed_page_sorts_only_the_end_dates_it_covers_and_lists_the_sa
 
     for missing in (False, True):
         query = lists.completed_query(coordinator, missing=missing)
-        every = [e.id for e, _ in db.session.execute(query).all()]
+        every = [row.id for row in db.session.execute(query).all()]
         ends = lists.completed_by_end(coordinator, missing=missing)
         assert ends.total == len(every) == (7 if missing else 8)
         for limit in (1, 2, 3, 4, 50):
@@ -699,13 +721,13 @@ def test_each_completed_page_sorts_only_the_end_dates_it_covers_and_lists_the_sa
                     continue
                 stmt, within = narrowed
                 rows = db.session.execute(stmt.limit(limit).offset(within)).all()
-                assert [e.id for e, _ in rows] == every[offset : offset + limit]
+                assert [row.id for row in rows] == every[offset : offset + limit]
 
     # Through the page: three a page, the last page past the end, the same names in order.
     from sesac_ms.placements import routes
 
     monkeypatch.setattr(routes, "COMPLETED_PAGE_SIZE", 3)
-    names = [e.user.name for e, _ in db.session.execute(lists.completed_query(coordinator))]
+    names = [row.name for row in db.session.execute(lists.completed_query(coordinator))]
     shown = []
     for number in (1, 2, 3):
         page = client.get(f"/placements/?page={number}").get_data(as_text=True)
@@ -733,17 +755,39 @@ def test_the_placement_pages_run_a_fixed_number_of_queries(
         enrol(ended_cohort(end_on=TODAY + timedelta(days=30)), EnrollmentStatus.ENROLLED)
         db.session.commit()
 
+    trainee = enrol(ended_cohort(end_on=TODAY - timedelta(days=100)))
+    exam_on = TODAY - timedelta(days=50)
+
+    def add_history(n: int) -> None:
+        nonlocal exam_on
+        for i in range(n):
+            services.record_outcome(
+                None, trainee, OutcomeData(OutcomeKind.EMPLOYED, TODAY, f"회사{exam_on}{i}")
+            )
+            exam_on += timedelta(days=1)
+            services.record_attempt(coordinator, trainee.user, "AI-900", exam_on, True, 700)
+        db.session.commit()
+
     def measure() -> list[int]:
         counts = []
-        for url in ("/placements/", "/placements/?missing=1", "/placements/referrals", "/"):
+        for url in (
+            "/placements/",
+            "/placements/?missing=1",
+            "/placements/referrals",
+            f"/placements/{trainee.id}",
+            "/",
+        ):
             with count_queries() as n:
                 assert client.get(url).status_code == 200
             counts.append(n())
         return counts
 
     add(2)
+    add_history(2)
     few = measure()
+    assert max(few) <= 10
     add(10)
+    add_history(10)
     assert measure() == few
 
 

@@ -26,7 +26,6 @@ from ..models import (
     EnrollmentStatus,
     Outcome,
     Referral,
-    ReferralStatus,
     Role,
     User,
 )
@@ -64,27 +63,33 @@ def completed_query(
     user: User, cohort_id: int | None = None, *, missing: bool = False
 ) -> sa.Select:
     """Completed trainees in the user's scope with their current outcome, latest cohorts
-    first, as (Enrollment, Outcome | None) rows: a query to page, loading only the columns
-    the list shows. `missing`: only those without an outcome yet."""
+    first: a query to page, of plain rows with only the columns the list shows (no model
+    instance per row but the cohorts' courses, a few for a page, with what `Cohort.label`
+    reads). The outcome's columns are None for a trainee without one. `missing`: only
+    those without an outcome yet."""
     stmt = (
-        db.select(Enrollment, Outcome)
+        db.select(
+            Enrollment.id,
+            User.name,
+            Enrollment.status_on,
+            Enrollment.cohort_id,
+            Cohort.number.label("cohort_number"),
+            Cohort.end_on,
+            Course,
+            Outcome.kind,
+            Outcome.company,
+            Outcome.outcome_on,
+            Outcome.verification_state,
+        )
+        .join(User, User.id == Enrollment.user_id)
         .join(Cohort, Cohort.id == Enrollment.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
         .outerjoin(Outcome, sa.and_(Outcome.enrollment_id == Enrollment.id, Outcome.is_current))
         .where(Enrollment.status.in_(COMPLETED))
         .order_by(Cohort.end_on.desc(), Enrollment.id)
         .options(
-            load_only(Enrollment.status_on, Enrollment.cohort_id, Enrollment.user_id),
-            _name_only(joinedload(Enrollment.user)),
-            _cohort_label_only(contains_eager(Enrollment.cohort)),
-            load_only(
-                Outcome.kind,
-                Outcome.company,
-                Outcome.outcome_on,
-                Outcome.verification_state,
-                Outcome.enrollment_id,
-            ),
-            lazyload(Outcome.enrollment),  # the row's own enrollment, already loaded
+            load_only(Course.title, Course.title_en, Course.track, Course.campus_id),
+            joinedload(Course.campus).load_only(Campus.name_ko, Campus.name_en),
         )
     )
     if user.role != Role.ADMIN:
@@ -94,6 +99,24 @@ def completed_query(
     if missing:
         stmt = stmt.where(Outcome.id.is_(None))
     return stmt
+
+
+def trainee_enrollment(user: User, enrollment_id: int) -> Enrollment | None:
+    """The enrollment a trainee's placement page shows, or None outside the user's campus:
+    with only what the page reads of the trainee (name, e-mail) and of the cohort (its
+    label), not the whole joined-eager cascade."""
+    stmt = (
+        db.select(Enrollment)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .where(Enrollment.id == enrollment_id)
+        .options(
+            load_only(Enrollment.cohort_id, Enrollment.user_id),
+            _name_only(joinedload(Enrollment.user)),
+            _cohort_label_only(contains_eager(Enrollment.cohort)),
+        )
+    )
+    return db.session.scalar(_in_scope(stmt, user))
 
 
 def _in_scope(stmt: sa.Select, user: User) -> sa.Select:
@@ -348,21 +371,18 @@ def campus_companies(campus_id: int) -> list[Company]:
     )
 
 
-@dataclass
-class ReferralRow:
-    """A referral as the list shows it (plain values, no model instances)."""
-
-    id: int
-    position: str
-    status: ReferralStatus
-    enrollment_id: int
-    company: str
-    trainee: str = ""
-
-
 def referrals_query(user: User) -> sa.Select:
     """Referrals in the user's scope, latest change first, as plain rows of the columns the
-    list shows: a query to page (`referral_rows` then adds the trainees' names)."""
+    list shows: a query to page. The trainee's name is a subquery of the row, which the
+    database runs for the page's rows only, after the sort and limit (joined into the list
+    query, the trainees of every referral of the campus would be joined before the sort),
+    and leaves out of the page's count."""
+    trainee = (
+        db.select(User.name)
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .where(Enrollment.id == Referral.enrollment_id)
+        .scalar_subquery()
+    )
     stmt = (
         db.select(
             Referral.id,
@@ -370,6 +390,7 @@ def referrals_query(user: User) -> sa.Select:
             Referral.status,
             Referral.enrollment_id,
             Company.name.label("company"),
+            trainee.label("trainee"),
         )
         .join(Company, Company.id == Referral.company_id)
         .order_by(Referral.updated_at.desc(), Referral.id.desc())
@@ -379,18 +400,12 @@ def referrals_query(user: User) -> sa.Select:
     return stmt
 
 
-def referral_rows(rows: list[sa.Row]) -> list[ReferralRow]:
-    """A page of `referrals_query` with each trainee's name, read by a second query for the
-    page's rows only (joined into the list query, the trainees of every referral of the
-    campus would be joined before the sort)."""
-    ids = {row.enrollment_id for row in rows}
-    names = dict(
-        db.session.execute(
-            db.select(Enrollment.id, User.name)
-            .join(User, User.id == Enrollment.user_id)
-            .where(Enrollment.id.in_(ids))
-        ).all()
-        if ids
-        else ()
-    )
-    return [ReferralRow(*row, trainee=names.get(row.enrollment_id, "")) for row in rows]
+def referral_count(user: User) -> int:
+    """How many rows `referrals_query` lists: for an admin every referral, counted without
+    the join to their companies (each referral has one), at a third of the cost."""
+    stmt = db.select(sa.func.count()).select_from(Referral)
+    if user.role != Role.ADMIN:
+        stmt = stmt.join(Company, Company.id == Referral.company_id).where(
+            Company.campus_id == user.campus_id
+        )
+    return int(db.session.scalar(stmt) or 0)

@@ -6,9 +6,20 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, get_locale, gettext
+from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import SelectChoice
 
 from .. import audit, paging
@@ -90,6 +101,7 @@ def index() -> ResponseReturnValue:
         # Each row puts its own id after this URL, and shows dates formatted once each.
         trainee_url=url_parts("placements.trainee", "enrollment_id")[0],
         dates=_row_dates(page.items),
+        cohorts=_cohort_labels(page.items),
         waiting=lists.without_outcome(acting_user(), today_in_seoul()),
         **{
             **_labels(),
@@ -105,19 +117,51 @@ def _row_dates(rows: list) -> dict:
     """The completed list's dates as the `date` filter shows them, formatted once per date
     (a page of 50 trainees holds a few cohorts' end dates)."""
     days = set()
-    for enrollment, outcome in rows:
-        days.add(enrollment.status_on or enrollment.cohort.end_on)
-        if outcome is not None:
-            days.add(outcome.outcome_on)
+    for row in rows:
+        days.add(row.status_on or row.end_on)
+        if row.kind is not None:
+            days.add(row.outcome_on)
     return {day: format_date(day, "medium") if day else "" for day in days}
+
+
+def _cohort_labels(rows: list) -> dict[int, str]:
+    """Each cohort's label on the completed list, made once per cohort, not per trainee."""
+    locale = str(get_locale())
+    labels: dict[int, str] = {}
+    for row in rows:
+        if row.cohort_id not in labels:
+            cohort = lists.CohortChoice(row.cohort_id, row.cohort_number, row.Course)
+            labels[row.cohort_id] = cohort.label(locale)
+    return labels
+
+
+def _fields(macro: str, form: FlaskForm | None, blank: type[FlaskForm]) -> Markup:
+    """A form's fields on the trainee page (placements/_trainee_forms.html): those of a form
+    posted back with its problems, or a blank form's, rendered once per language and kept
+    with the app (the same HTML every time, and a third of the page's rendering)."""
+
+    def render(form: FlaskForm) -> Markup:
+        return get_template_attribute("placements/_trainee_forms.html", macro)(form)
+
+    if form is not None:
+        return render(form)
+    if current_app.jinja_env.auto_reload:  # templates being edited: nothing kept
+        return render(blank(formdata=None))
+    kept = current_app.extensions.setdefault("placements.blank_fields", {})
+    key = (macro, str(get_locale()))
+    if key not in kept:
+        kept[key] = render(blank(formdata=None))
+    return kept[key]
 
 
 def _trainee_page(
     enrollment: Enrollment,
-    outcome_form: OutcomeForm,
+    outcome_form: OutcomeForm | None = None,
     attempt_form: AttemptForm | None = None,
     retention_form: RetentionForm | None = None,
 ) -> ResponseReturnValue:
+    """The trainee's placement page; a form given is one posted back with its problems, the
+    others are shown blank."""
     history = services.outcome_history(enrollment)
     return render_template(
         "placements/trainee.html",
@@ -125,10 +169,10 @@ def _trainee_page(
         history=history,
         current=next((o for o in history if o.is_current), None),
         checks=services.retention_checks(history),
-        outcome_form=outcome_form,
-        verify_form=VerifyForm(formdata=None),
-        retention_form=retention_form or RetentionForm(formdata=None),
-        attempt_form=attempt_form or AttemptForm(formdata=None),
+        outcome_fields=_fields("outcome_fields", outcome_form, OutcomeForm),
+        verify_fields=_fields("verify_fields", None, VerifyForm),
+        retention_fields=_fields("retention_fields", retention_form, RetentionForm),
+        attempt_fields=_fields("attempt_fields", attempt_form, AttemptForm),
         attempts=services.attempts_of(enrollment.user),
         **_labels(),
     )
@@ -137,10 +181,13 @@ def _trainee_page(
 @bp.get("/<int:enrollment_id>")
 @require("placement.view")
 def trainee(enrollment_id: int) -> ResponseReturnValue:
-    enrollment = load_in_scope(Enrollment, enrollment_id)
+    enrollment = lists.trainee_enrollment(acting_user(), enrollment_id)
+    if enrollment is None:
+        abort(404)
     services.log_view(acting_user(), enrollment)
-    db.session.commit()
-    return _trainee_page(enrollment, OutcomeForm())
+    html = _trainee_page(enrollment)
+    db.session.commit()  # the access-log entry, once the page is built from the loaded rows
+    return html
 
 
 @bp.post("/<int:enrollment_id>/outcome")
@@ -234,7 +281,7 @@ def retention(outcome_id: int) -> ResponseReturnValue:
         flash_form_errors(form)  # the page shows no retention form for this outcome
         return redirect(url_for("placements.trainee", enrollment_id=outcome.enrollment_id))
     # Every problem beside its field, on the page the form was posted from.
-    return _trainee_page(outcome.enrollment, OutcomeForm(formdata=None), retention_form=form)
+    return _trainee_page(outcome.enrollment, retention_form=form)
 
 
 @bp.post("/<int:enrollment_id>/certifications")
@@ -260,7 +307,7 @@ def record_attempt(enrollment_id: int) -> ResponseReturnValue:
             flash(gettext("Exam attempt recorded."), "success")
             return redirect(url_for("placements.trainee", enrollment_id=enrollment_id))
     # Every problem beside its field, on the page the form was posted from.
-    return _trainee_page(enrollment, OutcomeForm(formdata=None), attempt_form=form)
+    return _trainee_page(enrollment, attempt_form=form)
 
 
 # --- companies and referrals ------------------------------------------------------------
@@ -334,7 +381,8 @@ class _Referring:
     company of that cohort's campus (bounded lists, however long the history)."""
 
     form: ReferralForm
-    cohorts: list[lists.CohortChoice]
+    # The cohorts offered as (id, label), labelled once here rather than per option.
+    cohorts: list[tuple[int, str]]
     # Admins choose the campus first (the cohorts offered are that campus's); None for others.
     campuses: list[Campus] | None = None
     campus_id: int | None = None
@@ -383,12 +431,24 @@ def _referring() -> _Referring | None:
         SelectChoice(e.id, f"{e.starts_at.astimezone(SEOUL):%Y-%m-%d} {e.title}")
         for e in services.matching_days(user)
     ]
-    return _Referring(form, cohorts, campuses, chosen_campus, cohort, enrollment, company)
+    locale = str(get_locale())
+    return _Referring(
+        form,
+        [(c.id, c.label(locale)) for c in cohorts],
+        campuses,
+        chosen_campus,
+        cohort,
+        enrollment,
+        company,
+    )
 
 
 def _referrals_page(referring: _Referring | None) -> ResponseReturnValue:
-    page = paging.numbered(lists.referrals_query(acting_user()), REFERRAL_PAGE_SIZE)
-    page.items = lists.referral_rows(page.items)
+    page = paging.numbered(
+        lists.referrals_query(acting_user()),
+        REFERRAL_PAGE_SIZE,
+        total=lists.referral_count(acting_user()),
+    )
     audit.log_list_access(
         acting_user(),
         "placements.referrals",

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext
+from sqlalchemy.orm import defer, lazyload
 
 from .. import audit
 from ..errors import Conflict, InvalidInput, NotAllowed, Problems
@@ -297,11 +299,19 @@ def record_outcome(
 
 
 def outcome_history(enrollment: Enrollment) -> list[Outcome]:
+    """The enrollment's outcomes, latest first, as the trainee page shows them: without
+    their enrollment (the page's own) and without the sealed consent and evidence it does
+    not show (each would be decrypted for nothing)."""
     return list(
         db.session.scalars(
             db.select(Outcome)
             .where(Outcome.enrollment_id == enrollment.id)
             .order_by(Outcome.id.desc())
+            .options(
+                defer(Outcome.health_consent_at),
+                defer(Outcome.evidence),
+                lazyload(Outcome.enrollment),
+            )
         )
     )
 
@@ -470,11 +480,14 @@ def create_company(
 MATCHING_DAYS_OFFERED = 50  # the form offers the newest; an older one stays valid
 
 
-def _matching_days_of(user: User):
+def _matching_days_of(user: User, *columns: Any) -> sa.Select:
+    """The matching days of the user's campus (every campus for an admin): the events, or
+    the columns given."""
     from ..models import CohortEvent, Course, EventKind
 
     stmt = (
-        db.select(CohortEvent)
+        db.select(*(columns or (CohortEvent,)))
+        .select_from(CohortEvent)
         .join(Cohort, Cohort.id == CohortEvent.cohort_id)
         .join(Course, Course.id == Cohort.course_id)
         .where(CohortEvent.kind == EventKind.MATCHING_DAY)
@@ -484,12 +497,15 @@ def _matching_days_of(user: User):
     return stmt
 
 
-def matching_days(user: User) -> list:
-    """The newest matching-day events (매칭데이) of the user's campus, for the form's choice."""
+def matching_days(user: User) -> list[sa.Row]:
+    """The newest matching-day events (매칭데이) of the user's campus, for the form's choice:
+    rows of their id, start and title (not the events, with their descriptions)."""
     from ..models import CohortEvent
 
-    stmt = _matching_days_of(user).order_by(CohortEvent.starts_at.desc())
-    return list(db.session.scalars(stmt.limit(MATCHING_DAYS_OFFERED)))
+    stmt = _matching_days_of(
+        user, CohortEvent.id, CohortEvent.starts_at, CohortEvent.title
+    ).order_by(CohortEvent.starts_at.desc())
+    return list(db.session.execute(stmt.limit(MATCHING_DAYS_OFFERED)))
 
 
 def _is_matching_day_of(user: User, event_id: int) -> bool:
@@ -679,10 +695,12 @@ def record_attempt(
 
 
 def attempts_of(trainee: User) -> list[CertificationAttempt]:
+    """The trainee's exam attempts with their exams, by date (not the trainee again)."""
     return list(
         db.session.scalars(
             db.select(CertificationAttempt)
             .where(CertificationAttempt.user_id == trainee.id)
             .order_by(CertificationAttempt.exam_on)
+            .options(lazyload(CertificationAttempt.user))
         )
     )
