@@ -16,6 +16,8 @@ from typing import Any
 from flask import has_request_context, request
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from .extensions import db
 from .live_labels import cohort_label
@@ -255,8 +257,40 @@ def record_access(
         reason=reason.strip() if reason else None,
         ip_address=_client_address(),
     )
-    db.session.add(entry)
+    _add_at_commit(entry)
     return entry
+
+
+_PENDING_ACCESS = "sesac_ms.pending_access"  # Session.info key
+
+
+def _add_at_commit(entry: PersonalDataAccess) -> None:
+    """Add the entry to the session as it commits, not now.
+
+    Why: a page logs what it shows, then builds itself, then commits. Added now, the entry
+    would be written by the first query of the build (autoflush), and on SQLite the writer
+    holds the database's one write lock from then until the commit: every other request
+    that writes would wait for this page to render. Added at commit, it is written with the
+    commit, and it still goes (or not) with the transaction: a rollback or a closed session
+    drops it.
+    """
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so a rollback before any query still ends this one, and drops it
+    session.info.setdefault(_PENDING_ACCESS, []).append(entry)
+
+
+@event.listens_for(Session, "before_commit")
+def _add_pending_access(session: Session) -> None:
+    pending = session.info.pop(_PENDING_ACCESS, None)
+    if pending:
+        session.add_all(pending)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending_access(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction, not a savepoint within it
+        session.info.pop(_PENDING_ACCESS, None)
 
 
 _LOGGED_LISTS = "sesac_ms.access_logged_lists"  # request.environ key: page -> entry

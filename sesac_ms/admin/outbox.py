@@ -60,7 +60,7 @@ def outbox() -> ResponseReturnValue:
         {"showing": STATE_LABELS.get(state), "page": page.page if page.page > 1 else None},
         len(page.items),
     )
-    return render_template(
+    html = render_template(
         "admin/outbox.html",
         page=page,
         state=state,
@@ -69,6 +69,8 @@ def outbox() -> ResponseReturnValue:
         give_up_after=format_timedelta(give_up_after(), threshold=1.5),
         channel_label=channel_label,
     )
+    db.session.commit()  # the access-log entry, once the page is built
+    return html
 
 
 @bp.post("/mail/requeue")
