@@ -362,6 +362,40 @@ def test_publishing_one_time_and_weekly_times_with_the_length_of_each_kind(
     assert len(re.findall(r"/sessions/slots/\d+/delete", page)) == 4  # a Remove button each
 
 
+def test_my_times_say_who_booked_each_and_the_class_hours_in_as_many_queries_for_more(
+    client_of, mentor, enrol, cohort, count_queries
+):
+    park, choi = enrol(cohort, "Trainee Park"), enrol(cohort, "Trainee Choi")
+    booked = services.book_slot(park, publish(mentor, at(3, 19))).id
+    open_time = publish(mentor, at(4, 19)).id
+    db.session.commit()
+    hours = f"{cohort.label('en')} · 09:00–18:00"
+    mentor_id, choi_id = mentor.id, choi.id
+    client = client_of(mentor)
+    client.get("/sessions/slots")  # the first request loads the translations
+
+    def shown() -> tuple[str, int]:
+        db.session.expunge_all()  # nothing the test loaded may spare the page a query
+        with count_queries() as queries:
+            page = text(client.get("/sessions/slots"))
+        return page, queries()
+
+    page, few = shown()
+    assert f'href="/sessions/{booked}">{en("Booked by %(name)s", name="Trainee Park")}' in page
+    assert re.findall(r"/sessions/slots/(\d+)/delete", page) == [str(open_time)]
+    assert hours in page  # trainees of the cohort cannot book during its class hours
+
+    mentor, choi = db.session.get(User, mentor_id), db.session.get(User, choi_id)
+    for days in (5, 6, 7):
+        publish(mentor, at(days, 19))
+    services.book_slot(choi, publish(mentor, at(8, 19)))
+    db.session.commit()
+    page, more = shown()
+    assert en("Booked by %(name)s", name="Trainee Choi") in page
+    assert len(re.findall(r"/sessions/slots/\d+/delete", page)) == 4
+    assert more == few <= 10
+
+
 def test_publishing_over_your_own_time_is_refused_as_a_whole(client_of, coordinator):
     publish(coordinator, at(14, 14), kind="mentoring")  # 14:00–15:00
     client = client_of(coordinator)
@@ -1134,6 +1168,56 @@ def test_staff_see_a_days_classes_as_one_line_in_the_month(
     # The trainee, in one cohort, sees each class day as "Class".
     mine = text(client_of(trainee).get(f"/sessions/?month={month}"))
     assert "2 classes" not in mine and en("Class") in mine
+
+
+def test_a_schedule_runs_as_many_queries_for_a_busy_month_as_for_a_quiet_one(
+    client_of, make_user, make_running_cohort, staff_of, enrol, cohort, count_queries
+):
+    coordinator = staff_of(cohort, Role.COORDINATOR, "Coach Kim")
+    manager = make_user(Role.MANAGER)
+    roster.generate_class_days(manager, cohort)
+    park = enrol(cohort, "Trainee Park")
+    first = scheduled(coordinator, park, cohort, at(2, 19))
+    people = {coordinator.id: client_of(coordinator), park.id: client_of(park)}
+    for client in people.values():
+        client.get("/sessions/")  # the first request loads the translations
+
+    def measured() -> dict[int, tuple[int, str]]:
+        shown = {}
+        for user_id, client in people.items():
+            db.session.expire_all()  # nothing the test loaded may spare the page a query
+            with count_queries() as queries:
+                page = text(client.get("/sessions/"))
+            shown[user_id] = queries(), page
+        return shown
+
+    quiet = measured()
+    other = make_running_cohort()
+    db.session.add(
+        CohortStaff(cohort_id=other.id, user_id=coordinator.id, role=StaffRole.COORDINATOR)
+    )
+    roster.generate_class_days(manager, other)
+    db.session.add(
+        CohortEvent(
+            cohort_id=cohort.id,
+            kind=EventKind.JOB_FAIR,
+            title="Matching day at Guro",
+            starts_at=at(3, 14),
+            ends_at=at(3, 17),
+            place="Hall",
+        )
+    )
+    db.session.commit()
+    choi = enrol(other, "Trainee Choi")
+    later = [scheduled(coordinator, choi, other, at(days, 19)) for days in (4, 5, 6)]
+    busy = measured()
+
+    for user_id, (count, page) in busy.items():
+        assert count == quiet[user_id][0] <= 10
+        assert f"/sessions/{first.id}" in page and "Matching day at Guro" in page
+    coordinator_page = busy[coordinator.id][1]
+    assert all(f"/sessions/{session.id}" in coordinator_page for session in later)
+    assert "Trainee Choi" in coordinator_page and "Trainee Choi" not in busy[park.id][1]
 
 
 def test_the_trainee_picker_lists_recent_trainees_and_finds_the_others(

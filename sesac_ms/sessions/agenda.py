@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from operator import attrgetter
 
 import sqlalchemy as sa
@@ -17,7 +18,6 @@ from flask_babel import (
     gettext,
     ngettext,
 )
-from sqlalchemy.orm import aliased
 
 from .. import audit
 from ..clock import SEOUL, today_in_seoul
@@ -27,6 +27,7 @@ from ..models import (
     ClassDay,
     CoachingSession,
     Cohort,
+    CohortEvent,
     CohortStaff,
     Enrollment,
     EnrollmentStatus,
@@ -36,6 +37,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
+from .cohort_names import cohort_names, names_query
 from .services import kind_label, seoul
 
 
@@ -50,17 +52,27 @@ class AgendaItem:
     cohort_label: str = ""  # class items: whose class, for folding a week into one line
     days: str = ""  # class_week: the weekdays, "월–금" or "Mon–Wed, Fri"
     count: int = 1  # class_day: how many cohorts have class that day
-    # Seoul's day and hours, worked out once (a schedule shows hundreds of items). Numeric
-    # times need no locale: strftime, not Babel.
+    # Seoul's times, day and hours, worked out once (a schedule shows hundreds of items).
+    # Seoul times share one tzinfo, so sorting and filtering by them compares plain fields
+    # (sessions and events come in UTC: comparing those with Seoul times converts each
+    # time). Numeric hours need no locale: neither Babel nor strftime, a table.
+    local_start: datetime = field(init=False, compare=False, repr=False)
+    local_end: datetime = field(init=False, compare=False, repr=False)
     day: date = field(init=False, compare=False, repr=False)
     end_day: date = field(init=False, compare=False, repr=False)
     start_time: str = field(init=False, compare=False, repr=False)
     end_time: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        start, end = self.starts_at.astimezone(SEOUL), self.ends_at.astimezone(SEOUL)
+        start = self.local_start = self.starts_at.astimezone(SEOUL)
+        end = self.local_end = self.ends_at.astimezone(SEOUL)
         self.day, self.end_day = start.date(), end.date()
-        self.start_time, self.end_time = start.strftime("%H:%M"), end.strftime("%H:%M")
+        self.start_time = _HOURS[start.hour * 60 + start.minute]
+        self.end_time = _HOURS[end.hour * 60 + end.minute]
+
+
+# "HH:MM" of each minute of a day, by minute: strftime costs ten times the lookup.
+_HOURS = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60)]
 
 
 def _weekday_runs(days: list[date], names: dict[int, str] | None = None) -> str:
@@ -155,15 +167,24 @@ def fold_class_days(items: list[AgendaItem]) -> list[AgendaItem]:
     return folded
 
 
-def _agenda_sessions(
-    user: User, begin: datetime, finish: datetime, *, summary: bool
-) -> list[sa.Row]:
-    """The user's sessions meeting [begin, finish), as rows of what an agenda shows (id,
-    kind, status, times, location, trainee_id, `other`: the other person's name; `summary`
-    on request): a month of a busy coordinator's sessions, without building the models."""
-    trainee_view = user.role == Role.TRAINEE
-    other = aliased(User)
-    stmt = (
+# An agenda's statements are built once, their values bound on each call: building one
+# and working out its cache key costs more than running it over a month's rows.
+
+
+def _cohort_ids(trainee_view: bool) -> sa.Select:
+    """The cohorts on an agenda: a trainee's while enrolled, a staff member's assigned."""
+    if trainee_view:
+        return db.select(Enrollment.cohort_id).where(
+            Enrollment.user_id == sa.bindparam("user_id"),
+            Enrollment.status == EnrollmentStatus.ENROLLED,
+        )
+    return db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == sa.bindparam("user_id"))
+
+
+@cache
+def _sessions_statement(trainee_view: bool, summary: bool) -> sa.Select:
+    # The one join to users: no alias (an alias of User rebuilds its columns every time).
+    return (
         db.select(
             CoachingSession.id,
             CoachingSession.kind,
@@ -172,25 +193,62 @@ def _agenda_sessions(
             CoachingSession.ends_at,
             CoachingSession.location,
             CoachingSession.trainee_id,
-            other.name.label("other"),
+            User.name.label("other"),
             *([CoachingSession.summary] if summary else []),
         )
         .join(
-            other,
-            other.id == (CoachingSession.staff_id if trainee_view else CoachingSession.trainee_id),
+            User,
+            User.id == (CoachingSession.staff_id if trainee_view else CoachingSession.trainee_id),
         )
         .where(
-            (CoachingSession.trainee_id if trainee_view else CoachingSession.staff_id) == user.id,
-            CoachingSession.ends_at > begin,
-            CoachingSession.starts_at < finish,
+            (CoachingSession.trainee_id if trainee_view else CoachingSession.staff_id)
+            == sa.bindparam("user_id"),
+            CoachingSession.ends_at > sa.bindparam("begin"),
+            CoachingSession.starts_at < sa.bindparam("finish"),
             CoachingSession.status != SessionStatus.CANCELLED,
         )
         .order_by(CoachingSession.starts_at, CoachingSession.id)
     )
-    return list(db.session.execute(stmt))
 
 
-_STARTS_AT = attrgetter("starts_at")  # sort key without a Python call per item
+@cache
+def _class_days_statement(trainee_view: bool) -> sa.Select:
+    return db.select(ClassDay.day, ClassDay.cohort_id).where(
+        ClassDay.cohort_id.in_(_cohort_ids(trainee_view)),
+        ClassDay.cancelled.is_(False),
+        ClassDay.day >= sa.bindparam("first"),
+        ClassDay.day <= sa.bindparam("last"),
+    )
+
+
+@cache
+def _events_statement(trainee_view: bool) -> sa.Select:
+    return db.select(
+        CohortEvent.starts_at, CohortEvent.ends_at, CohortEvent.title, CohortEvent.place
+    ).where(
+        CohortEvent.cohort_id.in_(_cohort_ids(trainee_view)),
+        CohortEvent.starts_at < sa.bindparam("finish"),
+        CohortEvent.ends_at > sa.bindparam("begin"),
+    )
+
+
+@cache
+def _cohorts_statement() -> sa.Select:
+    return names_query().where(Cohort.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+def _agenda_sessions(
+    user: User, begin: datetime, finish: datetime, *, summary: bool
+) -> list[sa.Row]:
+    """The user's sessions meeting [begin, finish), as rows of what an agenda shows (id,
+    kind, status, times, location, trainee_id, `other`: the other person's name; `summary`
+    on request): a month of a busy coordinator's sessions, without building the models."""
+    stmt = _sessions_statement(user.role == Role.TRAINEE, summary)
+    return list(db.session.execute(stmt, {"user_id": user.id, "begin": begin, "finish": finish}))
+
+
+# Sort key without a Python call per item; Seoul times, so without time-zone arithmetic.
+_STARTS_AT = attrgetter("local_start")
 
 
 @dataclass
@@ -215,8 +273,6 @@ class _AgendaRows:
 
 
 def _agenda_rows(user: User, start: date, end: date, *, summary: bool = False) -> _AgendaRows:
-    from ..models import CohortEvent
-
     begin = datetime.combine(start, time(), SEOUL)
     finish = datetime.combine(end + timedelta(days=1), time(), SEOUL)
     kinds = {kind: kind_label(kind) for kind in SessionKind}
@@ -224,28 +280,17 @@ def _agenda_rows(user: User, start: date, end: date, *, summary: bool = False) -
         AgendaItem(s.starts_at, s.ends_at, "session", f"{kinds[s.kind]} · {s.other}", s.location, s)
         for s in _agenda_sessions(user, begin, finish, summary=summary)
     ]
-    if user.role == Role.TRAINEE:
-        cohort_ids = db.select(Enrollment.cohort_id).where(
-            Enrollment.user_id == user.id, Enrollment.status == EnrollmentStatus.ENROLLED
-        )
-    else:
-        cohort_ids = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
+    trainee_view = user.role == Role.TRAINEE
     # Columns per class day, then each cohort (and its label) once: staff see hundreds of
     # class days a month across a handful of cohorts.
     days = db.session.execute(
-        db.select(ClassDay.day, ClassDay.cohort_id).where(
-            ClassDay.cohort_id.in_(cohort_ids),
-            ClassDay.cancelled.is_(False),
-            ClassDay.day >= start,
-            ClassDay.day <= end,
-        )
+        _class_days_statement(trainee_view), {"user_id": user.id, "first": start, "last": end}
     ).all()
     cohorts: dict[int, _ClassHours] = {}
     if days:
         locale = str(get_locale())
-        for cohort in db.session.scalars(
-            db.select(Cohort).where(Cohort.id.in_({cohort_id for _, cohort_id in days}))
-        ):
+        ids = sorted({cohort_id for _, cohort_id in days})
+        for cohort in cohort_names(_cohorts_statement(), {"ids": ids}):
             label = cohort.label(locale)
             cohorts[cohort.id] = _ClassHours(
                 cohort.class_starts_at,
@@ -256,13 +301,8 @@ def _agenda_rows(user: User, start: date, end: date, *, summary: bool = False) -
     events = [
         AgendaItem(event.starts_at, event.ends_at, "event", event.title, event.place)
         for event in db.session.execute(
-            db.select(
-                CohortEvent.starts_at, CohortEvent.ends_at, CohortEvent.title, CohortEvent.place
-            ).where(
-                CohortEvent.cohort_id.in_(cohort_ids),
-                CohortEvent.starts_at < finish,
-                CohortEvent.ends_at > begin,
-            )
+            _events_statement(trainee_view),
+            {"user_id": user.id, "begin": begin, "finish": finish},
         )
     ]
     return _AgendaRows(sessions, days, cohorts, events)
@@ -298,18 +338,13 @@ def agendas(
     if end - start > sum((last - first for first, last in spans), slack):
         return [agenda(user, first, last) for first, last in spans]
     items = agenda(user, start, end)
-    result = []
-    for first, last in spans:
-        begin = datetime.combine(first, time(), SEOUL)
-        finish = datetime.combine(last + timedelta(days=1), time(), SEOUL)
-        result.append([i for i in items if i.ends_at > begin and i.starts_at < finish])
-    return result
+    return [_within(items, first, last) for first, last in spans]
 
 
 def _within(items: list[AgendaItem], first: date, last: date) -> list[AgendaItem]:
     begin = datetime.combine(first, time(), SEOUL)
     finish = datetime.combine(last + timedelta(days=1), time(), SEOUL)
-    return [i for i in items if i.ends_at > begin and i.starts_at < finish]
+    return [i for i in items if i.local_end > begin and i.local_start < finish]
 
 
 def _classes_by_day(rows: _AgendaRows, first: date, last: date) -> list[AgendaItem]:

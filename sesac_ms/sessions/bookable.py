@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..models.sessions import OCCUPYING
 from ..models.types import utcnow
+from .cohort_names import CohortName, cohort_names, names_query
 
 # A trainee's list is capped (a page, not an archive); times are sorted by start.
 LIST_LIMIT = 200
@@ -98,9 +99,8 @@ def _class_windows(cohort_ids: sa.Select, first: date, last: date) -> list[Class
 # --- publishing ------------------------------------------------------------------------
 
 
-def audience_cohorts(staff: User) -> sa.Select:
-    """Ids of the cohorts whose trainees see the staff member's times: assigned, with
-    someone enrolled."""
+def _audience(staff: User) -> tuple[sa.ColumnElement[bool], ...]:
+    """The staff member's CohortStaff rows whose cohort has someone enrolled."""
     enrolled = (
         db.select(Enrollment.id)
         .where(
@@ -109,7 +109,13 @@ def audience_cohorts(staff: User) -> sa.Select:
         )
         .exists()
     )
-    return db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == staff.id, enrolled)
+    return CohortStaff.user_id == staff.id, enrolled
+
+
+def audience_cohorts(staff: User) -> sa.Select:
+    """Ids of the cohorts whose trainees see the staff member's times: assigned, with
+    someone enrolled."""
+    return db.select(CohortStaff.cohort_id).where(*_audience(staff))
 
 
 def check_class_hours(
@@ -174,16 +180,19 @@ def _classes(windows: Sequence[ClassWindow]) -> str:
 
 @dataclass(frozen=True)
 class CohortHours:
-    cohort: Cohort
+    cohort: CohortName
     starts: time
     ends: time
 
 
 def class_hours_of(staff: User) -> list[CohortHours]:
     """The class hours of the cohorts that see the staff member's times, for the form."""
-    cohorts = db.session.scalars(
-        db.select(Cohort).where(Cohort.id.in_(audience_cohorts(staff))).order_by(Cohort.id)
-    ).all()
+    # Joined from the staff member's few assignments (one row per cohort: cohort and person
+    # are unique together), not `id IN (audience)`, which PostgreSQL answers by sorting
+    # every cohort.
+    cohorts = cohort_names(
+        names_query().join(CohortStaff, CohortStaff.cohort_id == Cohort.id).where(*_audience(staff))
+    )
     return [CohortHours(c, c.class_starts_at, c.class_ends_at) for c in cohorts]
 
 

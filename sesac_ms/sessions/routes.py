@@ -219,7 +219,7 @@ def slots() -> ResponseReturnValue:
             flash(gettext("%(n)d time(s) published.", n=len(created)), "success")
             return redirect(url_for("sessions.slots"))
     slots = services.my_slots(acting_user())
-    booked_by = {session.trainee_id for _, session in slots if session is not None}
+    booked_by = {slot.trainee_id for slot in slots if slot.session_id is not None}
     if booked_by:
         audit.log_list_access(acting_user(), "sessions.slots", {}, len(booked_by))
     html = render_template(

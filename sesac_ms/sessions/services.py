@@ -407,20 +407,35 @@ def slot_of_my_cohort(trainee: User, slot: AvailabilitySlot) -> bool:
     )
 
 
-def my_slots(staff: User) -> list[tuple[AvailabilitySlot, CoachingSession | None]]:
-    rows = db.session.execute(
-        db.select(AvailabilitySlot, CoachingSession)
-        .outerjoin(
-            CoachingSession,
-            sa.and_(
-                CoachingSession.slot_id == AvailabilitySlot.id,
-                CoachingSession.status.in_(OCCUPYING),
-            ),
+def my_slots(staff: User) -> list[sa.Row]:
+    """The staff member's times not yet over, as rows of what their list shows: id, kind,
+    starts_at, ends_at, location, and for a booked time session_id, trainee_id and
+    trainee_name (else None). Columns, not the models: those join their people, cohorts
+    and campuses eagerly, which the list never shows."""
+    return list(
+        db.session.execute(
+            db.select(
+                AvailabilitySlot.id,
+                AvailabilitySlot.kind,
+                AvailabilitySlot.starts_at,
+                AvailabilitySlot.ends_at,
+                AvailabilitySlot.location,
+                CoachingSession.id.label("session_id"),
+                CoachingSession.trainee_id,
+                User.name.label("trainee_name"),
+            )
+            .outerjoin(
+                CoachingSession,
+                sa.and_(
+                    CoachingSession.slot_id == AvailabilitySlot.id,
+                    CoachingSession.status.in_(OCCUPYING),
+                ),
+            )
+            .outerjoin(User, User.id == CoachingSession.trainee_id)
+            .where(AvailabilitySlot.staff_id == staff.id, AvailabilitySlot.ends_at > utcnow())
+            .order_by(AvailabilitySlot.starts_at)
         )
-        .where(AvailabilitySlot.staff_id == staff.id, AvailabilitySlot.ends_at > utcnow())
-        .order_by(AvailabilitySlot.starts_at)
-    ).all()
-    return [(slot, session) for slot, session in rows]
+    )
 
 
 def delete_slot(actor: User, slot: AvailabilitySlot) -> None:

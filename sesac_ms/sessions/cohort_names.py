@@ -1,0 +1,80 @@
+"""Cohorts as schedules name them (label and class hours), read as columns.
+
+A schedule names a handful of cohorts; loading each as a model, with the course and
+campus it joins eagerly, costs more than the rest of its rows. These records hold what
+`Cohort.label` reads and use that very method, so the label is made in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Campus, Cohort, Course
+from ..models.campus import Track
+
+
+@dataclass(frozen=True, slots=True)
+class _Campus:
+    name_ko: str
+    name_en: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Course:
+    title: str
+    title_en: str | None
+    track: Track
+    campus: _Campus
+
+    display_title = Course.display_title
+
+
+@dataclass(frozen=True, slots=True)
+class CohortName:
+    """A cohort's label (`label(locale)`, as `Cohort.label`) and daily class hours."""
+
+    id: int
+    number: int
+    class_starts_at: time
+    class_ends_at: time
+    course: _Course
+
+    label = Cohort.label
+
+
+def names_query() -> sa.Select:
+    """What a CohortName holds, by cohort id: add the joins and filters that choose them."""
+    return (
+        db.select(
+            Cohort.id,
+            Cohort.number,
+            Cohort.class_starts_at,
+            Cohort.class_ends_at,
+            Course.title,
+            Course.title_en,
+            Course.track,
+            Campus.name_ko,
+            Campus.name_en,
+        )
+        .join(Course, Course.id == Cohort.course_id)
+        .join(Campus, Campus.id == Course.campus_id)
+        .order_by(Cohort.id)
+    )
+
+
+def cohort_names(stmt: sa.Select, params: dict | None = None) -> list[CohortName]:
+    """The cohorts `stmt` (a `names_query()` narrowed down) finds, given its `params`."""
+    return [
+        CohortName(
+            row.id,
+            row.number,
+            row.class_starts_at,
+            row.class_ends_at,
+            _Course(row.title, row.title_en, row.track, _Campus(row.name_ko, row.name_en)),
+        )
+        for row in db.session.execute(stmt, params)
+    ]
