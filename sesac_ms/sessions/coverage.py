@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, lazyload, load_only
 
 from ..clock import SEOUL
 from ..extensions import db
@@ -25,7 +24,9 @@ from ..models.types import UTCDateTime
 
 @dataclass
 class CoverageRow:
-    enrollment: Enrollment  # its id, user_id and user's name only (see coverage)
+    enrollment_id: int
+    user_id: int
+    name: str
     by_kind: dict[str, int]
     total: int
     no_shows: int
@@ -41,23 +42,13 @@ def coverage(cohort: Cohort) -> tuple[list[CoverageRow], dict[str, int], float |
     Returns the rows, the number of trainees without a session of each kind, and the
     cohort's no-show rate. A fixed number of queries.
     """
-    # A cohort's trainees by name: only what the page shows (the user's joined campus and
-    # the rest of the columns are not needed, for seventy trainees and more).
-    enrollments = list(
-        db.session.scalars(
-            db.select(Enrollment)
-            .join(Enrollment.user)
-            .options(
-                load_only(Enrollment.id, Enrollment.user_id),
-                contains_eager(Enrollment.user).load_only(User.id, User.name),
-                lazyload("*"),
-            )
-            .where(
-                Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED
-            )
-            .order_by(User.name)
-        )
-    )
+    # A cohort's trainees by name, as plain rows: only what the page shows.
+    trainees = db.session.execute(
+        db.select(Enrollment.id, Enrollment.user_id, User.name)
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.cohort_id == cohort.id, Enrollment.status == EnrollmentStatus.ENROLLED)
+        .order_by(User.name, Enrollment.id)
+    ).all()
     counts = db.session.execute(
         db.select(
             CoachingSession.trainee_id,
@@ -98,17 +89,19 @@ def coverage(cohort: Cohort) -> tuple[list[CoverageRow], dict[str, int], float |
             no_show += n
     rows = []
     kinds = [kind.value for kind in SessionKind]
-    for enrollment in enrollments:
-        entry = per.get(enrollment.user_id, {"by_kind": {}, "no_shows": 0, "last": None})
+    for enrollment_id, user_id, name in trainees:
+        entry = per.get(user_id, {"by_kind": {}, "no_shows": 0, "last": None})
         by_kind, last = entry["by_kind"], entry["last"]
         rows.append(
             CoverageRow(
-                enrollment,
+                enrollment_id,
+                user_id,
+                name,
                 by_kind,
                 sum(by_kind.values()),
                 entry["no_shows"],
                 last,
-                follow_ups.get(enrollment.user_id, 0),
+                follow_ups.get(user_id, 0),
                 [by_kind.get(kind, 0) for kind in kinds],
                 last.astimezone(SEOUL).date() if last is not None else None,
             )
@@ -135,6 +128,6 @@ def to_contact(
             bool(r.by_kind.get("mentoring")),
             r.total,
             -r.open_follow_ups,
-            r.enrollment.user.name,
+            r.name,
         ),
     )[:limit]
