@@ -62,7 +62,14 @@ class CoachingSession(db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         # One person's sessions from a day on (dashboards, schedules): the years before are
         # skipped by the index rather than read and filtered out.
-        sa.Index("ix_coaching_sessions_staff_id_ends_at", "staff_id", "ends_at"),
+        # It carries the trainee: the session forms' picker reads a staff member's latest
+        # trainees from the index alone (sessions.picker).
+        sa.Index(
+            "ix_coaching_sessions_staff_id_ends_at",
+            "staff_id",
+            "ends_at",
+            postgresql_include=["trainee_id"],
+        ),
         sa.Index("ix_coaching_sessions_trainee_id_ends_at", "trainee_id", "ends_at"),
     )
 

@@ -71,19 +71,20 @@ def trainee_picker(staff: User, query: str = "", *, limit: int | None = None) ->
     rows = db.session.execute(stmt.limit(limit + 1)).all()
     more = len(rows) > limit
     if more and not query:
-        # The trainees of the staff member's latest sessions, newest first: ids grow with
-        # time, and the staff_id index yields them in id order, so no session is sorted.
+        # The trainees of the staff member's latest sessions (by when they end, planned ones
+        # first), read backwards from the (staff, end) index: no session is sorted, and none
+        # of the years before is read.
         latest = (
-            db.select(CoachingSession.trainee_id, CoachingSession.id)
+            db.select(CoachingSession.trainee_id, CoachingSession.ends_at)
             .where(CoachingSession.staff_id == staff.id)
-            .order_by(CoachingSession.id.desc())
+            .order_by(CoachingSession.ends_at.desc())
             .limit(RECENT_SESSIONS)
             .subquery()
         )
         recent = (
             db.select(latest.c.trainee_id)
             .group_by(latest.c.trainee_id)
-            .order_by(sa.func.max(latest.c.id).desc())
+            .order_by(sa.func.max(latest.c.ends_at).desc())
             .limit(limit)
         )
         rows = db.session.execute(stmt.where(User.id.in_(recent)).limit(limit + 1)).all()
