@@ -43,7 +43,7 @@ class CampusGlance:
 
 @dataclass
 class Dashboard:
-    cohorts: list[Cohort] = field(default_factory=list)
+    cohorts: list = field(default_factory=list)  # sessions.cohort_names.CohortLine
     cohort_counts: dict[str, int] = field(default_factory=dict)  # staff: cohorts in progress
     more_cohorts: int = 0  # active cohorts past the list's end
     user_counts: dict[str, int] = field(default_factory=dict)
@@ -127,21 +127,27 @@ def log_people_shown(user: User, board: Dashboard) -> bool:
 def _cohorts(board: Dashboard, user: User) -> None:
     """The cohorts listed, and for staff the active ones counted (all of them, and those in
     progress) by window functions of the same statement, evaluated before its LIMIT."""
+    from ..sessions.cohort_names import cohort_line, line_columns
+
+    # Read as columns (sessions.cohort_names): the list shows a label, a state and dates.
+    listed = (
+        db.select(*line_columns())
+        .join(Course, Course.id == Cohort.course_id)
+        .join(Campus, Campus.id == Course.campus_id)
+    )
     if user.role == Role.TRAINEE:
         from ..models import Enrollment
 
         mine = db.select(Enrollment.cohort_id).where(Enrollment.user_id == user.id)
-        stmt = db.select(Cohort).where(Cohort.id.in_(mine)).order_by(Cohort.start_on)
-        board.cohorts = list(db.session.scalars(stmt.limit(COHORTS_SHOWN)))
+        stmt = listed.where(Cohort.id.in_(mine)).order_by(Cohort.start_on, Cohort.id)
+        board.cohorts = [cohort_line(row) for row in db.session.execute(stmt.limit(COHORTS_SHOWN))]
         return
     running = sa.case((Cohort.status == CohortStatus.IN_PROGRESS, 1), else_=0)
     stmt = (
-        db.select(
-            Cohort,
+        listed.add_columns(
             sa.func.count().over().label("active"),
             sa.func.sum(running).over().label("running"),
         )
-        .join(Cohort.course)
         .where(Cohort.status.in_(ACTIVE_STATUSES))
         .order_by(Cohort.start_on, Cohort.id)
     )
@@ -151,7 +157,7 @@ def _cohorts(board: Dashboard, user: User) -> None:
     else:
         stmt = scope_campus(stmt, Course.campus_id, user)
     rows = db.session.execute(stmt.limit(COHORTS_SHOWN)).all()
-    board.cohorts = [row.Cohort for row in rows]
+    board.cohorts = [cohort_line(row) for row in rows]
     active = int(rows[0].active) if rows else 0
     board.cohort_counts = {str(CohortStatus.IN_PROGRESS): int(rows[0].running) if rows else 0}
     board.more_cohorts = max(0, active - len(board.cohorts))
@@ -235,19 +241,54 @@ def _campus_glance(board: Dashboard, user: User) -> None:
     board.total_30, board.total_all = within[-1], overall[-1]
 
 
-def _sessions(board: Dashboard, user: User) -> None:
-    from ..sessions.services import sessions_of
+@dataclass(frozen=True, slots=True)
+class SessionLine:
+    """A session as a dashboard lists it: when, and with whom (the other person)."""
 
+    id: int
+    starts_at: datetime
+    trainee_id: int
+    other: str
+
+
+def _sessions(board: Dashboard, user: User) -> None:
     today = today_in_seoul()
     begin = datetime.combine(today, time(), SEOUL)
-    board.sessions_today = sessions_of(user, start=begin, end=begin + timedelta(days=1), brief=True)
-    board.upcoming = sessions_of(
-        user,
-        start=begin + timedelta(days=1),
-        end=begin + timedelta(days=15),
-        limit=UPCOMING_SHOWN,
-        brief=True,
+    board.sessions_today = _session_lines(user, begin, begin + timedelta(days=1))
+    board.upcoming = _session_lines(
+        user, begin + timedelta(days=1), begin + timedelta(days=15), limit=UPCOMING_SHOWN
     )
+
+
+def _session_lines(
+    user: User, start: datetime, end: datetime, limit: int | None = None
+) -> list[SessionLine]:
+    """The user's sessions (as trainee or as staff) meeting [start, end), earliest first, not
+    cancelled, as plain rows: the dashboard shows a time and a name."""
+    from ..models import CoachingSession, SessionStatus
+
+    trainee = user.role == Role.TRAINEE
+    mine = CoachingSession.trainee_id if trainee else CoachingSession.staff_id
+    other = CoachingSession.staff_id if trainee else CoachingSession.trainee_id
+    stmt = (
+        db.select(
+            CoachingSession.id,
+            CoachingSession.starts_at,
+            CoachingSession.trainee_id,
+            User.name,
+        )
+        .join(User, User.id == other)
+        .where(
+            mine == user.id,
+            CoachingSession.ends_at > start,
+            CoachingSession.starts_at < end,
+            CoachingSession.status != SessionStatus.CANCELLED,
+        )
+        .order_by(CoachingSession.starts_at, CoachingSession.id)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [SessionLine(*row) for row in db.session.execute(stmt)]
 
 
 def _trainee(board: Dashboard, user: User) -> None:

@@ -1,4 +1,4 @@
-"""Cohorts as schedules name them (label and class hours), read as columns.
+"""Cohorts as schedules and dashboards name them (label, class hours, dates), read as columns.
 
 A schedule names a handful of cohorts; loading each as a model, with the course and
 campus it joins eagerly, costs more than the rest of its rows. These records hold what
@@ -8,7 +8,8 @@ campus it joins eagerly, costs more than the rest of its rows. These records hol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, time
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -63,6 +64,50 @@ def names_query() -> sa.Select:
         .join(Course, Course.id == Cohort.course_id)
         .join(Campus, Campus.id == Course.campus_id)
         .order_by(Cohort.id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CohortLine:
+    """A cohort as a list of cohorts shows it (`label(locale)`, as `Cohort.label`)."""
+
+    id: int
+    number: int
+    status: Any  # CohortStatus
+    start_on: date
+    end_on: date
+    capacity: int
+    course: _Course
+
+    label = Cohort.label
+
+
+def line_columns() -> tuple:
+    """The columns a CohortLine is made of (`cohort_line`); the caller joins Course and Campus."""
+    return (
+        Cohort.id,
+        Cohort.number,
+        Cohort.status,
+        Cohort.start_on,
+        Cohort.end_on,
+        Cohort.capacity,
+        Course.title,
+        Course.title_en,
+        Course.track,
+        Campus.name_ko,
+        Campus.name_en,
+    )
+
+
+def cohort_line(row: sa.Row) -> CohortLine:
+    return CohortLine(
+        row.id,
+        row.number,
+        row.status,
+        row.start_on,
+        row.end_on,
+        row.capacity,
+        _Course(row.title, row.title_en, row.track, _Campus(row.name_ko, row.name_en)),
     )
 
 
