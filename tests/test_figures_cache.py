@@ -226,3 +226,30 @@ def test_the_accounts_download_follows_every_change_of_what_it_lists(
         .where(PersonalDataAccess.page == "admin.users_export")
     )
     assert downloads == 1 + 3 * len(changes) + 1
+
+
+def test_the_referral_forms_cohorts_follow_their_trainees(
+    app, login_as, client, make_user, make_cohort
+):
+    """Kept under the figures' version: a cohort is offered once a trainee may be referred
+    from it, and no longer once none may."""
+    from html import unescape
+
+    from sesac_ms.models import CohortStatus, Enrollment, EnrollmentStatus
+
+    login_as(Role.COORDINATOR, locale="en")
+    cohort = make_cohort(status=CohortStatus.IN_PROGRESS)
+    label = cohort.label("en")
+
+    def offered() -> bool:
+        return label in unescape(client.get("/placements/referrals").get_data(as_text=True))
+
+    assert not offered()
+    trainee = make_user(Role.TRAINEE)
+    enrollment = Enrollment(cohort_id=cohort.id, user_id=trainee.id)
+    db.session.add(enrollment)
+    db.session.commit()
+    assert offered()
+    enrollment.status = EnrollmentStatus.DROPPED
+    db.session.commit()
+    assert not offered()

@@ -266,7 +266,7 @@ class CohortChoice:
 
     id: int
     number: int
-    course: Course
+    course: Any  # a Course, or what of it the label reads (sessions.cohort_names.course_name)
 
     label = Cohort.label
     campus_id = Cohort.campus_id
@@ -275,27 +275,46 @@ class CohortChoice:
 def referral_cohorts(user: User, campus_id: int | None = None) -> list[CohortChoice]:
     """Cohorts of one campus with trainees a referral may name, latest first: the user's
     campus, or for an admin the campus chosen (none before one is: every campus's history
-    would make a list of a thousand cohorts). One row per cohort; its course (a few
-    instances for the whole list) with only what the label reads."""
+    would make a list of a thousand cohorts).
+
+    The list grows with the campus's years, and every change it depends on (a trainee's
+    status, a cohort, course or campus) raises the figures' version: it is kept under it
+    (reports.figures_cache), as plain values."""
+    from ..reports import figures_cache
+    from ..sessions.cohort_names import course_name
+
     if user.role == Role.ADMIN and campus_id is None:
         return []
-    referable = (
-        db.select(Enrollment.id)
-        .where(Enrollment.cohort_id == Cohort.id, Enrollment.status.in_(REFERABLE))
-        .exists()
-    )
-    stmt = (
-        db.select(Cohort.id, Cohort.number, Course)
-        .join(Course, Course.id == Cohort.course_id)
-        .where(referable)
-        .where(Course.campus_id == (campus_id if user.role == Role.ADMIN else user.campus_id))
-        .order_by(Cohort.end_on.desc(), Cohort.id.desc())
-        .options(
-            load_only(Course.title, Course.title_en, Course.track, Course.campus_id),
-            joinedload(Course.campus).load_only(Campus.name_ko, Campus.name_en),
+    campus = campus_id if user.role == Role.ADMIN else user.campus_id
+
+    def rows() -> list[tuple]:
+        referable = (
+            db.select(Enrollment.id)
+            .where(Enrollment.cohort_id == Cohort.id, Enrollment.status.in_(REFERABLE))
+            .exists()
         )
-    )
-    return [CohortChoice(*row) for row in db.session.execute(stmt)]
+        stmt = (
+            db.select(
+                Cohort.id,
+                Cohort.number,
+                Course.title,
+                Course.title_en,
+                Course.track,
+                Campus.name_ko,
+                Campus.name_en,
+                Course.campus_id,
+            )
+            .join(Course, Course.id == Cohort.course_id)
+            .join(Campus, Campus.id == Course.campus_id)
+            .where(referable, Course.campus_id == campus)
+            .order_by(Cohort.end_on.desc(), Cohort.id.desc())
+        )
+        return [tuple(row) for row in db.session.execute(stmt)]
+
+    return [
+        CohortChoice(cohort_id, number, course_name(*course))
+        for cohort_id, number, *course in figures_cache.figures(("referral cohorts", campus), rows)
+    ]
 
 
 def cohort_campus_id(cohort_id: int) -> int | None:

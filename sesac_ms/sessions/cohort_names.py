@@ -30,6 +30,7 @@ class _Course:
     title_en: str | None
     track: Track
     campus: _Campus
+    campus_id: int | None = None
 
     display_title = Course.display_title
 
@@ -97,6 +98,13 @@ def line_columns() -> tuple:
         Campus.name_ko,
         Campus.name_en,
     )
+
+
+def course_name(
+    title: str, title_en: str | None, track: Track, name_ko: str, name_en: str, campus_id: int
+) -> _Course:
+    """A course as a cohort's label reads it (`Cohort.label`), with its campus's id."""
+    return _Course(title, title_en, track, _Campus(name_ko, name_en), campus_id)
 
 
 def cohort_line(row: sa.Row) -> CohortLine:
