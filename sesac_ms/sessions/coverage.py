@@ -60,22 +60,23 @@ def coverage(cohort: Cohort) -> tuple[list[CoverageRow], dict[str, int], float |
         .where(CoachingSession.cohort_id == cohort.id)
         .group_by(CoachingSession.trainee_id, CoachingSession.kind, CoachingSession.status)
     ).all()
-    follow_ups = dict(
-        db.session.execute(
-            # The cohort's sessions first, then their open follow-ups by the partial index
-            # (models.FollowUp): a join let PostgreSQL read every open follow-up of the
-            # academy and hash them (7 ms at twice Seoul's size, growing with history).
-            db.select(CoachingSession.trainee_id, sa.func.count(FollowUp.id))
-            .join(FollowUp, FollowUp.session_id == CoachingSession.id)
-            .where(
-                FollowUp.session_id.in_(
-                    db.select(CoachingSession.id).where(CoachingSession.cohort_id == cohort.id)
-                ),
-                FollowUp.done_at.is_(None),
-            )
-            .group_by(CoachingSession.trainee_id)
-        ).all()
+    # Each of the cohort's sessions counts its open follow-ups by the partial index
+    # (models.FollowUp), a probe per session: joined, PostgreSQL merged the cohort's
+    # sessions with every open follow-up of the academy (6 ms at twice Seoul's size,
+    # growing with history; 0.3 ms so).
+    open_of_session = (
+        db.select(sa.func.count())
+        .where(FollowUp.session_id == CoachingSession.id, FollowUp.done_at.is_(None))
+        .scalar_subquery()
     )
+    follow_ups = {
+        trainee_id: int(n or 0)
+        for trainee_id, n in db.session.execute(
+            db.select(CoachingSession.trainee_id, sa.func.sum(open_of_session))
+            .where(CoachingSession.cohort_id == cohort.id)
+            .group_by(CoachingSession.trainee_id)
+        )
+    }
     per: dict[int, dict] = {}
     done = no_show = 0
     for trainee_id, kind, status, n, last in counts:
