@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 
 _KEY = "sesac_translations"
@@ -43,6 +43,7 @@ def install(app: Flask) -> None:
         find = domain.get_translations
         domain.get_translations = lambda: _kept(find)
         domain._sesac_kept = True
+    install_form_translations()
     translations = domain.get_translations
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: translations().ugettext(s),
@@ -51,3 +52,38 @@ def install(app: Flask) -> None:
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+
+
+_WTFORMS: dict[str, Any] = {}  # locale -> WTForms' own messages, read once per process
+
+
+def _wtforms_translations() -> Any:
+    """WTForms' messages in the request's language, parsed from their catalog once per
+    process and locale (Flask-WTF parses the file again for every request with a form)."""
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    locale = str(get_locale())
+    found = _WTFORMS.get(locale)
+    if found is None:
+        found = _WTFORMS[locale] = support.Translations.load(
+            messages_path(), [locale], domain="wtforms"
+        )
+    return found
+
+
+def install_form_translations() -> None:
+    """Flask-WTF's lookup, answered from the catalogs kept above (its contract: the
+    request's translations or None outside a request with Babel)."""
+    from flask_wtf import i18n
+
+    if getattr(i18n, "_sesac_kept", False):
+        return
+
+    def kept() -> Any:
+        if not request or "babel" not in current_app.extensions:
+            return None
+        return _wtforms_translations()
+
+    i18n._get_translations = kept
+    i18n._sesac_kept = True
