@@ -237,3 +237,24 @@ def test_recording_a_drop_out_names_the_trainee_and_can_be_called_off(
     with live_app.app_context():
         assert db.session.get(Enrollment, setting.dropping_id).status == EnrollmentStatus.ENROLLED
     page.context.close()
+
+
+def test_an_answer_given_while_the_dialog_opens_is_acted_on(browser: Browser, live_server: str):
+    """Bootstrap ignores hide() while the dialog fades in: an OK given then (a quick tap, a
+    test's click, Enter) must still go through once it has opened, not leave it open."""
+    page = no_native_dialogs(browser.new_context(viewport=PHONE, locale="ko-KR").new_page())
+    page.goto(f"{live_server}/auth/login")
+    page.evaluate(
+        """() => {
+            const form = document.createElement("form");
+            form.method = "get";
+            form.action = "/healthz";
+            form.dataset.confirm = "Sure?";
+            form.innerHTML = "<button type='submit'>Go</button>";
+            document.querySelector("main").appendChild(form);
+            form.requestSubmit(form.querySelector("button"));
+            document.querySelector("[data-confirm-ok]").click();  // in the same tick: fading in
+        }"""
+    )
+    page.wait_for_url("**/healthz*", timeout=5000)
+    page.context.close()

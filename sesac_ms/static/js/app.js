@@ -35,12 +35,28 @@ function askInDialog(dialog, form, submitter, sentence) {
   ok.classList.toggle("btn-danger", danger);
   ok.classList.toggle("btn-primary", !danger);
   let accepted = false;
+  let shown = false;
+  // Bootstrap ignores hide() while the dialog is still fading in: an answer given then (a
+  // quick tap, Enter) is acted on once it has opened, instead of leaving it open and deaf.
   const accept = () => {
     accepted = true;
-    modal.hide();
+    if (shown) {
+      modal.hide();
+    }
   };
   ok.addEventListener("click", accept, { once: true });
-  dialog.addEventListener("shown.bs.modal", () => dialog.querySelector("[data-confirm-cancel]").focus(), { once: true });
+  dialog.addEventListener(
+    "shown.bs.modal",
+    () => {
+      shown = true;
+      if (accepted) {
+        modal.hide();
+      } else {
+        dialog.querySelector("[data-confirm-cancel]").focus();
+      }
+    },
+    { once: true },
+  );
   dialog.addEventListener(
     "hidden.bs.modal",
     () => {
