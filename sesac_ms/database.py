@@ -130,3 +130,12 @@ UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     psycopg.OperationalError,
     sqlite3.OperationalError,
 )
+
+
+def upsert_insert(connection: Any) -> Any:
+    """The INSERT with ON CONFLICT of the connection's database (PostgreSQL or SQLite); a
+    connection, a session or an engine, whatever has a dialect or a bind."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = getattr(connection, "dialect", None) or connection.get_bind().dialect
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert

@@ -13,9 +13,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit, notify
+from ..database import upsert_insert
 from ..errors import Conflict, InvalidInput, Problems
 from ..extensions import db
 from ..links import external_url
@@ -129,8 +129,7 @@ def count_failure(email: str, now: datetime, user: User | None) -> datetime | No
     row = LoginFailureCount
     locked = sa.and_(row.locked_until.is_not(None), row.locked_until > now)
     reaching = row.failures + 1 >= limit
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(db.session)
     statement = (
         insert(row)
         .values(

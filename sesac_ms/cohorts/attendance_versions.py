@@ -21,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from ..database import upsert_insert
 from ..extensions import db
 from ..models import Attendance, AttendanceVersion, ClassDay, Cohort, Enrollment
 
@@ -29,10 +30,7 @@ _READ = "sesac_attendance_versions"  # {cohort id: version} as this request read
 
 def _upsert(connection: Connection, rows: sa.Select | list[dict]) -> None:
     table = AttendanceVersion.__table__
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = upsert_insert(connection)
     if isinstance(rows, list):
         statement = insert(table).values(rows)
     else:

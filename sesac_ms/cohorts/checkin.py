@@ -29,10 +29,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_time, gettext
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit
 from ..clock import SEOUL
+from ..database import upsert_insert
 from ..errors import Conflict, InvalidInput
 from ..extensions import db
 from ..models import (
@@ -206,8 +206,7 @@ def _find_class(trainee: User, code: str, now: datetime, cohort_id: int | None) 
 
 def _insert_ignoring_duplicate(values: dict) -> int:
     """INSERT the day's row unless it exists (either database); returns rows inserted."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(db.session)
     statement = (
         insert(Attendance)
         .values(**values)

@@ -15,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from ..clock import today_in_seoul
+from ..database import upsert_insert
 from ..extensions import db
 from ..links import external_url
 from ..models import (
@@ -44,8 +43,7 @@ class NudgeRun:
 
 def _claim(enrollment_id: int, threshold: int) -> bool:
     """Record that a threshold is told; False when another run recorded it first."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(db.session)
     statement = (
         insert(AttendanceNudge)
         .values(enrollment_id=enrollment_id, threshold=threshold)

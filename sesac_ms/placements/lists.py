@@ -281,7 +281,7 @@ def referral_cohorts(user: User, campus_id: int | None = None) -> list[CohortCho
     status, a cohort, course or campus) raises the figures' version: it is kept under it
     (reports.figures_cache), as plain values."""
     from ..reports import figures_cache
-    from ..sessions.cohort_names import course_name
+    from ..sessions.cohort_names import course_name, label_columns
 
     if user.role == Role.ADMIN and campus_id is None:
         return []
@@ -294,16 +294,7 @@ def referral_cohorts(user: User, campus_id: int | None = None) -> list[CohortCho
             .exists()
         )
         stmt = (
-            db.select(
-                Cohort.id,
-                Cohort.number,
-                Course.title,
-                Course.title_en,
-                Course.track,
-                Campus.name_ko,
-                Campus.name_en,
-                Course.campus_id,
-            )
+            db.select(Cohort.id, Cohort.number, *label_columns())
             .join(Course, Course.id == Cohort.course_id)
             .join(Campus, Campus.id == Course.campus_id)
             .where(referable, Course.campus_id == campus)

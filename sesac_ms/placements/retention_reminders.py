@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import notify
 from ..clock import today_in_seoul
+from ..database import upsert_insert
 from ..extensions import db
 from ..links import external_url
 from ..models import (
@@ -125,8 +125,7 @@ def due_checks(today: date) -> list[DueCheck]:
 
 def _claim(outcome_id: int, months: int) -> bool:
     """Record that the check is told; False when another run recorded it first."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(db.session)
     statement = (
         insert(RetentionReminder)
         .values(outcome_id=outcome_id, months=months, sent_at=utcnow())

@@ -36,6 +36,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy.engine import Connection
 
 from ..clock import today_in_seoul
+from ..database import upsert_insert
 from ..extensions import db
 from ..models import FiguresVersion
 
@@ -71,10 +72,12 @@ class _Kept:
                 self.entries.popitem(last=False)
 
 
-def _kept() -> _Kept:
-    kept = current_app.extensions.get(_EXTENSION)
+def _store(name: str = "", size: int = MAX_KEPT) -> _Kept:
+    """This app's store of kept values (the figures', or another by its name and size)."""
+    name = name or _EXTENSION
+    kept = current_app.extensions.get(name)
     if kept is None:
-        kept = current_app.extensions.setdefault(_EXTENSION, _Kept(MAX_KEPT))
+        kept = current_app.extensions.setdefault(name, _Kept(size))
     return kept
 
 
@@ -118,13 +121,13 @@ def figures_at(version: int | None, what: Hashable, work_out: Callable[[], T]) -
     return kept((version, today_in_seoul(), what), work_out)
 
 
-def kept(key: Hashable, work_out: Callable[[], T]) -> T:
+def kept(key: Hashable, work_out: Callable[[], T], store: _Kept | None = None) -> T:
     """The value kept under `key` in this worker, else `work_out()`, kept under it.
 
     The key must name the version of the records it was worked out from (figures_at here;
     a cohort's attendance version in cohorts.attendance_figures), and the same rules hold:
     plain values only, nothing about who may see them."""
-    entries = _kept()
+    entries = store or _store()
     found, value = entries.get(key)
     if not found:
         value = work_out()
@@ -138,15 +141,7 @@ def kept_file(what: Hashable, work_out: Callable[[], T]) -> T:
     version = current_version()
     if version is None:
         return work_out()
-    key = (version, today_in_seoul(), what)
-    files = current_app.extensions.get(_FILES)
-    if files is None:
-        files = current_app.extensions.setdefault(_FILES, _Kept(FILES_KEPT))
-    found, value = files.get(key)
-    if not found:
-        value = work_out()
-        files.put(key, value)
-    return value
+    return kept((version, today_in_seoul(), what), work_out, _store(_FILES, FILES_KEPT))
 
 
 def raise_version(connection: Connection) -> None:
@@ -157,11 +152,7 @@ def raise_version(connection: Connection) -> None:
     if has_request_context():
         request.environ.pop(_READ, None)
     table = FiguresVersion.__table__
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(id=1, number=1)
+    stmt = upsert_insert(connection)(table).values(id=1, number=1)
     connection.execute(
         stmt.on_conflict_do_update(index_elements=[table.c.id], set_={"number": table.c.number + 1})
     )

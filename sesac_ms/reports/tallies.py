@@ -25,6 +25,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from ..database import upsert_insert
 from ..models import (
     TALLY_WINDOWS,
     Campus,
@@ -123,12 +124,8 @@ def recount(connection: Connection, cohort_ids: Iterable[int]) -> dict[int, dict
 def _insert_missing(connection: Connection, cohort_ids: list[int]) -> None:
     """A zero row for each cohort that has none yet, without disturbing concurrent inserts."""
     table = CohortEmployment.__table__
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     connection.execute(
-        insert(table).on_conflict_do_nothing(index_elements=["cohort_id"]),
+        upsert_insert(connection)(table).on_conflict_do_nothing(index_elements=["cohort_id"]),
         [{"cohort_id": cohort_id} for cohort_id in cohort_ids],
     )
 

@@ -48,20 +48,35 @@ class CohortName:
     label = Cohort.label
 
 
+def label_columns() -> tuple:
+    """The columns a cohort's label reads (`course_name` takes them in this order), with the
+    campus's id; the caller joins Course and Campus."""
+    return (
+        Course.title,
+        Course.title_en,
+        Course.track,
+        Campus.name_ko,
+        Campus.name_en,
+        Course.campus_id,
+    )
+
+
+def course_name(
+    title: str, title_en: str | None, track: Track, name_ko: str, name_en: str, campus_id: int
+) -> _Course:
+    """A course as a cohort's label reads it (`Cohort.label`), from `label_columns`."""
+    return _Course(title, title_en, track, _Campus(name_ko, name_en), campus_id)
+
+
+def _course_of(row: sa.Row) -> _Course:
+    return course_name(row.title, row.title_en, row.track, row.name_ko, row.name_en, row.campus_id)
+
+
 def names_query() -> sa.Select:
     """What a CohortName holds, by cohort id: add the joins and filters that choose them."""
     return (
-        db.select(
-            Cohort.id,
-            Cohort.number,
-            Cohort.class_starts_at,
-            Cohort.class_ends_at,
-            Course.title,
-            Course.title_en,
-            Course.track,
-            Campus.name_ko,
-            Campus.name_en,
-        )
+        db.select(Cohort.id, Cohort.number, Cohort.class_starts_at, Cohort.class_ends_at)
+        .add_columns(*label_columns())
         .join(Course, Course.id == Cohort.course_id)
         .join(Campus, Campus.id == Course.campus_id)
         .order_by(Cohort.id)
@@ -92,30 +107,13 @@ def line_columns() -> tuple:
         Cohort.start_on,
         Cohort.end_on,
         Cohort.capacity,
-        Course.title,
-        Course.title_en,
-        Course.track,
-        Campus.name_ko,
-        Campus.name_en,
+        *label_columns(),
     )
-
-
-def course_name(
-    title: str, title_en: str | None, track: Track, name_ko: str, name_en: str, campus_id: int
-) -> _Course:
-    """A course as a cohort's label reads it (`Cohort.label`), with its campus's id."""
-    return _Course(title, title_en, track, _Campus(name_ko, name_en), campus_id)
 
 
 def cohort_line(row: sa.Row) -> CohortLine:
     return CohortLine(
-        row.id,
-        row.number,
-        row.status,
-        row.start_on,
-        row.end_on,
-        row.capacity,
-        _Course(row.title, row.title_en, row.track, _Campus(row.name_ko, row.name_en)),
+        row.id, row.number, row.status, row.start_on, row.end_on, row.capacity, _course_of(row)
     )
 
 
@@ -127,7 +125,7 @@ def cohort_names(stmt: sa.Select, params: dict | None = None) -> list[CohortName
             row.number,
             row.class_starts_at,
             row.class_ends_at,
-            _Course(row.title, row.title_en, row.track, _Campus(row.name_ko, row.name_en)),
+            _course_of(row),
         )
         for row in db.session.execute(stmt, params)
     ]
