@@ -43,7 +43,7 @@ class CampusGlance:
 
 @dataclass
 class Dashboard:
-    cohorts: list = field(default_factory=list)  # sessions.cohort_names.CohortLine
+    cohorts: list = field(default_factory=list)  # cohorts.names.CohortLine
     cohort_counts: dict[str, int] = field(default_factory=dict)  # staff: cohorts in progress
     more_cohorts: int = 0  # active cohorts past the list's end
     user_counts: dict[str, int] = field(default_factory=dict)
@@ -127,9 +127,9 @@ def log_people_shown(user: User, board: Dashboard) -> bool:
 def _cohorts(board: Dashboard, user: User) -> None:
     """The cohorts listed, and for staff the active ones counted (all of them, and those in
     progress) by window functions of the same statement, evaluated before its LIMIT."""
-    from ..sessions.cohort_names import cohort_line, line_columns
+    from ..cohorts.names import cohort_line, line_columns
 
-    # Read as columns (sessions.cohort_names): the list shows a label, a state and dates.
+    # Read as columns (cohorts.names): the list shows a label, a state and dates.
     listed = (
         db.select(*line_columns())
         .join(Course, Course.id == Cohort.course_id)

@@ -266,7 +266,7 @@ class CohortChoice:
 
     id: int
     number: int
-    course: Any  # a Course, or what of it the label reads (sessions.cohort_names.course_name)
+    course: Any  # a Course, or what of it the label reads (cohorts.names.course_name)
 
     label = Cohort.label
     campus_id = Cohort.campus_id
@@ -280,8 +280,8 @@ def referral_cohorts(user: User, campus_id: int | None = None) -> list[CohortCho
     The list grows with the campus's years, and every change it depends on (a trainee's
     status, a cohort, course or campus) raises the figures' version: it is kept under it
     (reports.figures_cache), as plain values."""
+    from ..cohorts.names import course_name, label_columns
     from ..reports import figures_cache
-    from ..sessions.cohort_names import course_name, label_columns
 
     if user.role == Role.ADMIN and campus_id is None:
         return []

@@ -21,6 +21,7 @@ from flask_babel import (
 
 from .. import audit
 from ..clock import SEOUL, today_in_seoul
+from ..cohorts.names import cohort_names, names_query
 from ..extensions import db
 from ..links import external_url
 from ..models import (
@@ -37,7 +38,6 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from .cohort_names import cohort_names, names_query
 from .services import kind_label, seoul
 
 

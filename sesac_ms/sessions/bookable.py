@@ -19,6 +19,7 @@ from flask_babel import get_locale, gettext
 from sqlalchemy.orm import aliased
 
 from ..clock import SEOUL
+from ..cohorts.names import CohortName, cohort_names, names_query
 from ..errors import Conflict
 from ..extensions import db
 from ..models import (
@@ -33,7 +34,6 @@ from ..models import (
 )
 from ..models.sessions import OCCUPYING
 from ..models.types import utcnow
-from .cohort_names import CohortName, cohort_names, names_query
 
 # A trainee's list is capped (a page, not an archive); times are sorted by start.
 LIST_LIMIT = 200

@@ -1,4 +1,4 @@
-"""Cohorts as schedules and dashboards name them (label, class hours, dates), read as columns.
+"""Cohorts as schedules, dashboards and forms name them (label, hours, dates), as columns.
 
 A schedule names a handful of cohorts; loading each as a model, with the course and
 campus it joins eagerly, costs more than the rest of its rows. These records hold what
