@@ -338,7 +338,12 @@ class EntryReader:
     looking each up again through Flask-Babel cost more than the rest of the page.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, version: int | None = None) -> None:
+        # With the figures' version (reports.figures_cache), each entry's sentences are kept
+        # in the worker under (version, language, entry): an entry never changes, and what
+        # else its sentences read (campus, course and cohort names) raises that version.
+        self._version = version
+        self._locale = str(get_locale())
         self._translate = get_domain().get_translations().ugettext
         self._said: dict[str, str] = {}  # msgid -> its translation
         self._labels: dict[tuple[str, str], str] = {}  # (table, code) -> its label
@@ -362,6 +367,18 @@ class EntryReader:
         return label
 
     def describe(self, entry: AuditEntry, subject: str | None = None) -> Described:
+        if self._version is None or entry.id is None:
+            return self._describe(entry, subject)
+        from .reports import figures_cache
+
+        # The entry's time and action in the key too: an id SQLite gave a deleted newest
+        # entry may be given again.
+        key = (self._version, self._locale, entry.id, entry.at, entry.action, subject)
+        return figures_cache.kept(
+            key, lambda: self._describe(entry, subject), figures_cache.sentences_store()
+        )
+
+    def _describe(self, entry: AuditEntry, subject: str | None) -> Described:
         action = entry.action or ""
         template = self._label("action", ACTIONS, action)
         actor = self.actor(entry)

@@ -2,8 +2,10 @@
 
 from collections.abc import Callable
 
-from flask import Response, flash, redirect
+from flask import Response, current_app, flash, get_template_attribute, redirect
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 
 from .errors import DomainError, each_error
 from .extensions import db
@@ -85,3 +87,25 @@ def finish(error: DomainError | None, success: str, target: str) -> Response:
         db.session.commit()
         flash(success, "success")
     return redirect(target)
+
+
+def form_fields(
+    template: str, macro: str, form: FlaskForm | None, blank: Callable[..., FlaskForm]
+) -> Markup:
+    """A form's fields, rendered by `macro` of `template`: those of a form posted back with
+    its problems, or a blank form's (`blank(formdata=None)`), rendered once per language and
+    kept with the app: the same HTML every time, and a good part of a page's rendering. The
+    macro leaves out the CSRF field, which is the page's own."""
+
+    def render(form: FlaskForm) -> Markup:
+        return get_template_attribute(template, macro)(form)
+
+    if form is not None:
+        return render(form)
+    if current_app.jinja_env.auto_reload:  # templates being edited: nothing kept
+        return render(blank(formdata=None))
+    kept = current_app.extensions.setdefault("sesac_blank_form_fields", {})
+    key = (template, macro, str(get_locale()))
+    if key not in kept:
+        kept[key] = render(blank(formdata=None))
+    return kept[key]

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesac_ms.clock import SEOUL
-from sesac_ms.cohorts import attendance_figures, attendance_versions, checkin, roster
+from sesac_ms.cohorts import attendance_figures, attendance_versions, checkin, roster, roster_pages
 from sesac_ms.extensions import db
 from sesac_ms.models import (
     Attendance,
@@ -59,6 +59,20 @@ def world(make_cohort, make_user):
 
 def fresh(cohort):
     return attendance_figures._work_out(cohort, TODAY)
+
+
+def _with_statements(call):  # noqa: ANN001, ANN202
+    """What `call()` returns, and the SQL statements it ran."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        return call(), statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def _days(cohort, *, cancelled: bool = False) -> list[ClassDay]:
@@ -149,8 +163,14 @@ def test_kept_figures_always_equal_figures_worked_out_afresh(world, make_user, s
     staff, cohorts = world
     pick = random.Random(seed)
     for _ in range(30):
+        # Kept before the change: the first cohort's figures whole (its trainee pages read
+        # them back), the second's one trainee at a time (as their pages keep them).
+        roster.summaries(cohorts[0])
+        for enrollment in _trainees(cohorts[1]):
+            roster.summary_of(enrollment)
         for cohort in cohorts:
-            roster.summaries(cohort)  # kept before the change
+            for enrollment in _trainees(cohort):
+                roster_pages.attendance_record(enrollment, TODAY)
         change = pick.choice([*CHANGES, _enrol])
         if change is _enrol:
             _enrol(pick, staff, cohorts, make_user)
@@ -158,22 +178,19 @@ def test_kept_figures_always_equal_figures_worked_out_afresh(world, make_user, s
             change(pick, staff, cohorts)
         db.session.commit()
         for cohort in cohorts:
-            assert roster.summaries(cohort) == fresh(cohort), change.__name__
+            afresh = fresh(cohort)
+            for enrollment in _trainees(cohort):
+                assert roster.summary_of(enrollment) == afresh.get(enrollment.id), change.__name__
+                assert roster_pages.attendance_record(
+                    enrollment, TODAY
+                ) == roster_pages._attendance_record(enrollment, TODAY), change.__name__
+            assert roster.summaries(cohort) == afresh, change.__name__
 
 
 def test_figures_are_read_back_until_a_mark_moves(world):
     staff, (cohort, _) = world
     first = roster.summaries(cohort)
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        again = roster.summaries(cohort)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
+    again, statements = _with_statements(lambda: roster.summaries(cohort))
     assert again is first
     assert len(statements) == 1 and "attendance_versions" in statements[0]
     day = _days(cohort)[0]
@@ -233,3 +250,16 @@ def test_one_trainees_page_reads_only_their_figures(world, monkeypatch):
     whole = fresh(cohort)
     for enrollment in trainees:
         assert roster.summary_of(enrollment) == whole[enrollment.id]
+
+
+def test_a_trainees_page_reads_the_rosters_kept_figures(world):
+    """After the roster, a trainee's page sums nothing: one read of the cohort's version."""
+    staff, (cohort, _) = world
+    enrollment = _trainees(cohort)[0]
+    roster.record_attendance(staff, cohort, _days(cohort)[0], {enrollment.id: ("late", "")})
+    db.session.commit()
+    whole = roster.summaries(cohort)
+    assert enrollment.cohort is cohort  # loaded, as the page loads it
+    summary, statements = _with_statements(lambda: roster.summary_of(enrollment))
+    assert summary is whole[enrollment.id] and summary.late == 1
+    assert all("attendance_versions" in statement for statement in statements)

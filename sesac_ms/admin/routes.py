@@ -20,6 +20,7 @@ from ..extensions import db
 from ..forms import show_domain_error, validate_all
 from ..models import AuditEntry, Campus, PersonalDataAccess, Role, User
 from ..permissions import acting_user, require
+from ..reports import figures_cache
 from . import bp, services
 from .forms import (
     ROLE_LABELS,
@@ -358,7 +359,8 @@ def audit_log() -> ResponseReturnValue:
         page=page,
         form=form,
         actions=list(AUDIT_AREAS.items()),
-        audit_entry=EntryReader().describe,  # each message and label looked up once a page
+        # Each message and label looked up once a page, each entry's sentences kept.
+        audit_entry=EntryReader(figures_cache.current_version()).describe,
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html

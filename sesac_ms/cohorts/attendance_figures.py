@@ -70,11 +70,9 @@ def _counted(summary: AttendanceSummary, lates_per_absence: int) -> int:
     return attended - (summary.late + summary.left_early) // lates_per_absence
 
 
-def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
-    """Attendance figures and flags of every trainee of the cohort, in one query, or read
-    back as kept under the cohort's attendance version. Callers must not change them."""
-    today = today_in_seoul()
-    key = (
+def _key(cohort: Cohort, today: date) -> tuple:
+    """What a cohort's figures are kept under: its attendance version, the day, its rules."""
+    return (
         "attendance",
         cohort.id,
         attendance_versions.current(cohort.id),
@@ -82,12 +80,29 @@ def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
         cohort.completion_threshold,
         cohort.lates_per_absence,
     )
-    return figures_cache.kept(key, lambda: _work_out(cohort, today))
+
+
+def summaries(cohort: Cohort) -> dict[int, AttendanceSummary]:
+    """Attendance figures and flags of every trainee of the cohort, in one query, or read
+    back as kept under the cohort's attendance version. Callers must not change them."""
+    today = today_in_seoul()
+    return figures_cache.kept(_key(cohort, today), lambda: _work_out(cohort, today))
 
 
 def summary_of(enrollment: Enrollment) -> AttendanceSummary | None:
-    """One trainee's attendance figures (None before any mark), from their marks alone."""
-    return _work_out(enrollment.cohort, today_in_seoul(), enrollment.id).get(enrollment.id)
+    """One trainee's attendance figures (None before any mark): read from the cohort's kept
+    figures when the roster worked them out at this version, else from the trainee's marks
+    alone, and kept under the same version. Callers must not change them."""
+    cohort, today = enrollment.cohort, today_in_seoul()
+    key = _key(cohort, today)
+    found, figures = figures_cache.peek(key)
+    if found:
+        return figures.get(enrollment.id)
+    return figures_cache.kept(
+        (*key, enrollment.id),
+        lambda: _work_out(cohort, today, enrollment.id).get(enrollment.id),
+        figures_cache.trainees_store(),
+    )
 
 
 def _work_out(cohort: Cohort, today: date, only: int | None = None) -> dict[int, AttendanceSummary]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -192,14 +193,16 @@ class TraineeRecord:
     outcome: str | None = None  # the current outcome's kind
 
 
-def records(cohort: Cohort) -> dict[int, TraineeRecord]:
-    """Sessions by kind, exam results and current outcome per enrollment, in one query."""
+@cache
+def _records_statement() -> sa.CompoundSelect:
+    """records()' statement, built once (building it cost more than running it); the
+    cohort is bound as cohort_id."""
     from ..models import CertificationAttempt, CoachingSession, Exam, Outcome, SessionStatus
 
     # Each trainee's records joined to their enrollment in this cohort (no id list first);
     # the three kinds of record share one statement as (part, enrollment, text, number),
     # their text read as plain text whatever the column's own type.
-    mine = sa.and_(Enrollment.cohort_id == cohort.id)
+    mine = sa.and_(Enrollment.cohort_id == sa.bindparam("cohort_id"))
     sessions = (
         db.select(
             sa.literal(0).label("part"),
@@ -209,7 +212,7 @@ def records(cohort: Cohort) -> dict[int, TraineeRecord]:
         )
         .join(Enrollment, sa.and_(mine, Enrollment.user_id == CoachingSession.trainee_id))
         .where(
-            CoachingSession.cohort_id == cohort.id,
+            CoachingSession.cohort_id == sa.bindparam("cohort_id"),
             CoachingSession.status == SessionStatus.COMPLETED,
         )
         .group_by(Enrollment.id, CoachingSession.kind)
@@ -231,9 +234,14 @@ def records(cohort: Cohort) -> dict[int, TraineeRecord]:
         .join(Enrollment, Enrollment.id == Outcome.enrollment_id)
         .where(mine, Outcome.is_current)
     )
+    return sa.union_all(sessions, exams, outcomes)
+
+
+def records(cohort: Cohort) -> dict[int, TraineeRecord]:
+    """Sessions by kind, exam results and current outcome per enrollment, in one query."""
     result: dict[int, TraineeRecord] = {}
     for part, enrollment_id, text, n in db.session.execute(
-        sa.union_all(sessions, exams, outcomes)
+        _records_statement(), {"cohort_id": cohort.id}
     ).all():
         record = result.setdefault(enrollment_id, TraineeRecord())
         if part == 0:
@@ -282,6 +290,9 @@ class RosterRow:
     reachable: float | None
     absences_left: int
     minutes_off: int  # minutes late and left early, from check-in times
+    rate_text: str  # "92.5%", or "—" before any class day
+    reach_text: str  # "best 95.0% · 3 absences left", "" when nothing is to come
+    minutes_text: str  # "(12 min)", "" when none
     sessions: str
     passed_exams: str
     outcome: str
@@ -309,6 +320,19 @@ def roster_rows(cohort: Cohort, sort: str = "name") -> list[RosterRow]:
             text = labels[(label, value)] = label(value)
         return text
 
+    def once_pair(label: Callable[[Any, Any], str], first: Any, second: Any) -> str:
+        return once(lambda pair: label(*pair), (first, second)) if first is not None else ""
+
+    def reach_text(reachable: float | None, absences_left: int) -> str:
+        if reachable is None:
+            return ""
+        best = gettext("best %(rate)s", rate=f"{reachable:.1f}%")
+        left = ngettext("%(num)d absence left", "%(num)d absences left", absences_left)
+        return f"{best} · {left}"
+
+    def minutes_text(minutes: int) -> str:
+        return f"({gettext('%(n)d min', n=minutes)})" if minutes else ""
+
     none = AttendanceSummary()
     rows = []
     for enrollment_id, name, status, status_on, deposit in db.session.execute(
@@ -327,6 +351,10 @@ def roster_rows(cohort: Cohort, sort: str = "name") -> list[RosterRow]:
         extra = extras.get(enrollment_id)
         status = EnrollmentStatus(status)
         sessions = sorted(extra.sessions.items()) if extra else []
+        reachable = (
+            summary.reachable if summary.days_left and status == EnrollmentStatus.ENROLLED else None
+        )
+        minutes_off = summary.minutes_late + summary.minutes_left_early
         rows.append(
             RosterRow(
                 enrollment_id=enrollment_id,
@@ -338,11 +366,12 @@ def roster_rows(cohort: Cohort, sort: str = "name") -> list[RosterRow]:
                 absent=summary.absent,
                 late_or_early=summary.late + summary.left_early,
                 flags=[(flag, once(flag_label, flag)) for flag in summary.flags],
-                reachable=summary.reachable
-                if summary.days_left and status == EnrollmentStatus.ENROLLED
-                else None,
+                reachable=reachable,
                 absences_left=summary.absences_left,
-                minutes_off=summary.minutes_late + summary.minutes_left_early,
+                minutes_off=minutes_off,
+                rate_text="—" if summary.rate is None else f"{summary.rate:.1f}%",
+                reach_text=once_pair(reach_text, reachable, summary.absences_left),
+                minutes_text=once(minutes_text, minutes_off),
                 sessions=", ".join(f"{once(kind_label, kind)} {n}" for kind, n in sessions),
                 passed_exams=", ".join(extra.passed_exams) if extra else "",
                 outcome=once(outcome_label, extra.outcome) if extra else "",
@@ -508,7 +537,27 @@ def times_text(
 
 def attendance_record(enrollment: Enrollment, today: date) -> list[tuple[str, str, str, str]]:
     """(day, mark, note, times) of each class held up to today, the latest first, ready to
-    show; '—' where no mark was recorded."""
+    show; '—' where no mark was recorded. Kept under the cohort's attendance version (marks,
+    check-ins and class days raise it), the day and the reader's language."""
+    from flask_babel import get_locale
+
+    from ..reports import figures_cache
+    from . import attendance_versions
+
+    key = (
+        "attendance record",
+        enrollment.cohort_id,
+        attendance_versions.current(enrollment.cohort_id),
+        today,
+        enrollment.id,
+        str(get_locale()),
+    )
+    return figures_cache.kept(
+        key, lambda: _attendance_record(enrollment, today), figures_cache.trainees_store()
+    )
+
+
+def _attendance_record(enrollment: Enrollment, today: date) -> list[tuple[str, str, str, str]]:
     write = day_formatter()
     labels: dict[Any, str] = {}
     rows = []

@@ -7,6 +7,7 @@ from functools import partial
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
+from sqlalchemy.orm import joinedload, lazyload
 from wtforms import SelectChoice
 
 from .. import audit
@@ -15,7 +16,7 @@ from ..clock import SEOUL
 from ..downloads import file_response
 from ..errors import DomainError, each_error
 from ..extensions import db
-from ..forms import finish, flash_form_errors, show_domain_error, validate_all
+from ..forms import finish, flash_form_errors, form_fields, show_domain_error, validate_all
 from ..models import (
     AttendanceStatus,
     ClassDay,
@@ -25,6 +26,7 @@ from ..models import (
     Enrollment,
     EnrollmentStatus,
     EventKind,
+    User,
 )
 from ..permissions import acting_user, load_in_scope, require
 from . import bp, roster, roster_pages
@@ -52,7 +54,12 @@ def _labels() -> dict:
 
 
 def _in_cohort(model: type, object_id: int, cohort: Cohort):
-    obj = db.session.get(model, object_id)
+    options = []
+    if model is Enrollment:
+        # The cohort is loaded already (and found again by its id without a query): only
+        # the trainee is joined, not the cohort's course and campus a second time.
+        options = [lazyload(Enrollment.cohort), joinedload(Enrollment.user).lazyload(User.campus)]
+    obj = db.session.get(model, object_id, options=options)
     if obj is None or obj.cohort_id != cohort.id:
         abort(404)
     return obj
@@ -66,6 +73,9 @@ def _in_cohort(model: type, object_id: int, cohort: Cohort):
 def calendar(cohort_id: int) -> ResponseReturnValue:
     cohort = load_in_scope(Cohort, cohort_id)
     return _calendar_page(cohort)
+
+
+_CALENDAR_FORMS = "cohorts/_calendar_forms.html"
 
 
 def _event_form(**kwargs) -> EventForm:
@@ -89,8 +99,9 @@ def _calendar_page(
         cohort=cohort,
         calendar=roster_pages.calendar_month(cohort, request.args.get("month"), today),
         events=roster.events(cohort),
-        day_form=day_form or ClassDayForm(formdata=None),
-        event_form=event_form or _event_form(formdata=None),
+        # A blank form's fields are rendered once per language and kept (form_fields).
+        day_fields=form_fields(_CALENDAR_FORMS, "day_fields", day_form, ClassDayForm),
+        event_fields=form_fields(_CALENDAR_FORMS, "event_fields", event_form, _event_form),
         rules_form=rules_form or RosterRulesForm(formdata=None, obj=cohort),
         holidays=roster.korean_holidays(cohort.start_on, cohort.end_on, str(get_locale())),
         today=today,

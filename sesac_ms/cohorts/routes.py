@@ -2,7 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from wtforms import SelectChoice
 
 from .. import paging
@@ -31,6 +31,7 @@ def index() -> ResponseReturnValue:
     page = paging.numbered(
         services.cohorts_query(acting_user(), campus_id=campus_id, status=status), per_page=30
     )
+    shown = page.items
     return render_template(
         "cohorts/index.html",
         page=page,
@@ -39,6 +40,15 @@ def index() -> ResponseReturnValue:
         status=status,
         statuses=list(CohortStatus),
         status_label=services.status_label,
+        # Each row puts its id into this URL and reads its status and dates from these,
+        # made once per page (30 rows of four dates through Babel cost more than the rest).
+        cohort_url=url_parts("cohorts.show", "cohort_id"),
+        status_labels={c.status: services.status_label(c.status) for c in shown},
+        dates={
+            day: format_date(day, "medium") if day else ""
+            for c in shown
+            for day in (c.recruit_start_on, c.recruit_end_on, c.start_on, c.end_on)
+        },
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,7 @@ from ..models import (
     User,
 )
 from ..models.applications import IN_SELECTION
-from ..permissions import scope_campus, scope_campus_id
+from ..permissions import scope_campus_id
 
 ACTIVE_STATUSES = (CohortStatus.RECRUITING, CohortStatus.SELECTING, CohortStatus.IN_PROGRESS)
 # The soonest of the active cohorts; the rest (a hundred and more academy-wide) are counted
@@ -127,7 +128,33 @@ def log_people_shown(user: User, board: Dashboard) -> bool:
 def _cohorts(board: Dashboard, user: User) -> None:
     """The cohorts listed, and for staff the active ones counted (all of them, and those in
     progress) by window functions of the same statement, evaluated before its LIMIT."""
-    from ..cohorts.names import cohort_line, line_columns
+    from ..cohorts.names import cohort_line
+
+    if user.role == Role.TRAINEE:
+        rows = db.session.execute(_cohorts_statement("trainee"), {"user_id": user.id})
+        board.cohorts = [cohort_line(row) for row in rows]
+        return
+    if user.role == Role.MENTOR:
+        rows = db.session.execute(_cohorts_statement("mentor"), {"user_id": user.id}).all()
+    else:
+        campus_id = scope_campus_id(user)
+        shape = "academy" if campus_id is None else "campus"
+        rows = db.session.execute(_cohorts_statement(shape), {"campus_id": campus_id}).all()
+    board.cohorts = [cohort_line(row) for row in rows]
+    active = int(rows[0].active) if rows else 0
+    board.cohort_counts = {str(CohortStatus.IN_PROGRESS): int(rows[0].running) if rows else 0}
+    board.more_cohorts = max(0, active - len(board.cohorts))
+
+
+# The dashboards' statements are built once per shape, their values bound on each request:
+# building one and working out its cache key cost more than running it.
+
+
+@cache
+def _cohorts_statement(shape: str) -> sa.Select:
+    """The cohorts a dashboard lists: a trainee's ("trainee"), a mentor's ("mentor"), or the
+    active ones of the academy ("academy") or of one campus ("campus")."""
+    from ..cohorts.names import line_columns
 
     # Read as columns (cohorts.names): the list shows a label, a state and dates.
     listed = (
@@ -135,13 +162,15 @@ def _cohorts(board: Dashboard, user: User) -> None:
         .join(Course, Course.id == Cohort.course_id)
         .join(Campus, Campus.id == Course.campus_id)
     )
-    if user.role == Role.TRAINEE:
+    if shape == "trainee":
         from ..models import Enrollment
 
-        mine = db.select(Enrollment.cohort_id).where(Enrollment.user_id == user.id)
-        stmt = listed.where(Cohort.id.in_(mine)).order_by(Cohort.start_on, Cohort.id)
-        board.cohorts = [cohort_line(row) for row in db.session.execute(stmt.limit(COHORTS_SHOWN))]
-        return
+        mine = db.select(Enrollment.cohort_id).where(Enrollment.user_id == sa.bindparam("user_id"))
+        return (
+            listed.where(Cohort.id.in_(mine))
+            .order_by(Cohort.start_on, Cohort.id)
+            .limit(COHORTS_SHOWN)
+        )
     running = sa.case((Cohort.status == CohortStatus.IN_PROGRESS, 1), else_=0)
     stmt = (
         listed.add_columns(
@@ -150,25 +179,24 @@ def _cohorts(board: Dashboard, user: User) -> None:
         )
         .where(Cohort.status.in_(ACTIVE_STATUSES))
         .order_by(Cohort.start_on, Cohort.id)
+        .limit(COHORTS_SHOWN)
     )
-    if user.role == Role.MENTOR:
-        mine = db.select(CohortStaff.cohort_id).where(CohortStaff.user_id == user.id)
-        stmt = stmt.where(Cohort.id.in_(mine))
-    else:
-        stmt = scope_campus(stmt, Course.campus_id, user)
-    rows = db.session.execute(stmt.limit(COHORTS_SHOWN)).all()
-    board.cohorts = [cohort_line(row) for row in rows]
-    active = int(rows[0].active) if rows else 0
-    board.cohort_counts = {str(CohortStatus.IN_PROGRESS): int(rows[0].running) if rows else 0}
-    board.more_cohorts = max(0, active - len(board.cohorts))
+    if shape == "mentor":
+        mine = db.select(CohortStaff.cohort_id).where(
+            CohortStaff.user_id == sa.bindparam("user_id")
+        )
+        return stmt.where(Cohort.id.in_(mine))
+    if shape == "campus":
+        return stmt.where(Course.campus_id == sa.bindparam("campus_id"))
+    return stmt
 
 
-def _campus_glance(board: Dashboard, user: User) -> None:
-    """Per campus: running cohorts, applicants in selection, employment rates (SQL)."""
+@cache
+def _campus_glance_statement(one_campus: bool) -> sa.Select:
+    """Every campus (or the one bound as campus_id) with its running cohorts, applicants in
+    selection and the figures' version."""
     from ..reports import figures_cache
-    from ..reports.services import employment_reports_by_campus
 
-    campus_id = scope_campus_id(user)
     # Counted per campus in two grouped subqueries, each led by its selective filter (the
     # status and stage indexes), rather than once per campus through every cohort.
     running = (
@@ -210,9 +238,20 @@ def _campus_glance(board: Dashboard, user: User) -> None:
         .outerjoin(selecting, selecting.c.campus_id == Campus.id)
         .order_by(Campus.opening_order.nulls_last(), Campus.name_ko)
     )
-    if campus_id:
-        campuses = campuses.where(Campus.id == campus_id)
-    rows = db.session.execute(campuses).all()
+    if one_campus:
+        return campuses.where(Campus.id == sa.bindparam("campus_id"))
+    return campuses
+
+
+def _campus_glance(board: Dashboard, user: User) -> None:
+    """Per campus: running cohorts, applicants in selection, employment rates (SQL)."""
+    from ..reports import figures_cache
+    from ..reports.services import employment_reports_by_campus
+
+    campus_id = scope_campus_id(user)
+    rows = db.session.execute(
+        _campus_glance_statement(campus_id is not None), {"campus_id": campus_id}
+    ).all()
     glance = {
         campus.name_ko: CampusGlance(
             campus, running=int(running_count or 0), in_selection=int(selecting_count or 0)

@@ -73,6 +73,15 @@ class Enrollment(db.Model):
         # Those of a status since a date: the completed trainees still without an outcome are
         # counted from the per-cohort figures, less those who completed lately (placements).
         sa.Index("ix_enrollments_status_status_on", "status", "status_on"),
+        # Trainees in training, by cohort: the session forms' picker reads a campus's from
+        # this index alone, not every enrollment of the campus's history.
+        sa.Index(
+            "ix_enrollments_in_training",
+            "cohort_id",
+            "user_id",
+            postgresql_where=sa.text("status = 'enrolled'"),
+            sqlite_where=sa.text("status = 'enrolled'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -186,5 +186,9 @@ class ReferralForm(FlaskForm):
 
 
 class ReferralStatusForm(FlaskForm):
-    status = SelectField(_l("Next step"), choices=_choices(REFERRAL_LABELS))
+    # No step chosen beforehand: the list's rows are at different steps, and none may move
+    # to the first.
+    status = SelectField(
+        _l("Next step"), choices=_choices(REFERRAL_LABELS, True), validators=[DataRequired()]
+    )
     started_on = DateField(_l("Job starts on (when hired)"), validators=[Optional()])

@@ -259,7 +259,7 @@ def _without_outcome(user: User, today: date) -> dict[int, int]:
     return {days: total - int(n or 0) for days, n in zip(WAITING_DAYS, counts, strict=True)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class CohortChoice:
     """A cohort as the referral form offers it: its id, its label (the model's own text) and
     its campus, without loading a model instance per cohort of the campus's history."""
@@ -272,22 +272,27 @@ class CohortChoice:
     campus_id = Cohort.campus_id
 
 
-def referral_cohorts(user: User, campus_id: int | None = None) -> list[CohortChoice]:
-    """Cohorts of one campus with trainees a referral may name, latest first: the user's
-    campus, or for an admin the campus chosen (none before one is: every campus's history
-    would make a list of a thousand cohorts).
+def referral_campus(user: User, chosen: int | None) -> int | None:
+    """The campus whose cohorts the referral form offers: the user's, or for an admin the
+    campus chosen (none before one is: every campus's history would make a list of a
+    thousand cohorts)."""
+    return chosen if user.role == Role.ADMIN else user.campus_id
+
+
+def referral_cohorts(campus_id: int | None) -> tuple[CohortChoice, ...]:
+    """Cohorts of the campus (`referral_campus`) with trainees a referral may name, latest
+    first; none without a campus.
 
     The list grows with the campus's years, and every change it depends on (a trainee's
     status, a cohort, course or campus) raises the figures' version: it is kept under it
-    (reports.figures_cache), as plain values."""
+    (reports.figures_cache), as plain values, made once."""
     from ..cohorts.names import course_name, label_columns
     from ..reports import figures_cache
 
-    if user.role == Role.ADMIN and campus_id is None:
-        return []
-    campus = campus_id if user.role == Role.ADMIN else user.campus_id
+    if campus_id is None:
+        return ()
 
-    def rows() -> list[tuple]:
+    def cohorts() -> tuple[CohortChoice, ...]:
         referable = (
             db.select(Enrollment.id)
             .where(Enrollment.cohort_id == Cohort.id, Enrollment.status.in_(REFERABLE))
@@ -297,15 +302,15 @@ def referral_cohorts(user: User, campus_id: int | None = None) -> list[CohortCho
             db.select(Cohort.id, Cohort.number, *label_columns())
             .join(Course, Course.id == Cohort.course_id)
             .join(Campus, Campus.id == Course.campus_id)
-            .where(referable, Course.campus_id == campus)
+            .where(referable, Course.campus_id == campus_id)
             .order_by(Cohort.end_on.desc(), Cohort.id.desc())
         )
-        return [tuple(row) for row in db.session.execute(stmt)]
+        return tuple(
+            CohortChoice(cohort_id, number, course_name(*course))
+            for cohort_id, number, *course in db.session.execute(stmt)
+        )
 
-    return [
-        CohortChoice(cohort_id, number, course_name(*course))
-        for cohort_id, number, *course in figures_cache.figures(("referral cohorts", campus), rows)
-    ]
+    return figures_cache.figures(("referral cohorts", campus_id), cohorts)
 
 
 def cohort_campus_id(cohort_id: int) -> int | None:
@@ -386,7 +391,8 @@ def referrals_query(user: User) -> sa.Select:
     list shows: a query to page. The trainee's name is a subquery of the row, which the
     database runs for the page's rows only, after the sort and limit (joined into the list
     query, the trainees of every referral of the campus would be joined before the sort),
-    and leaves out of the page's count."""
+    and leaves out of the page's count. The page (placements/referrals.html) unpacks each
+    row in this order."""
     trainee = (
         db.select(User.name)
         .join(Enrollment, Enrollment.user_id == User.id)
@@ -412,10 +418,16 @@ def referrals_query(user: User) -> sa.Select:
 
 def referral_count(user: User) -> int:
     """How many rows `referrals_query` lists: for an admin every referral, counted without
-    the join to their companies (each referral has one), at a third of the cost."""
-    stmt = db.select(sa.func.count()).select_from(Referral)
+    the join to their companies (each referral has one), at a third of the cost. The
+    figures' version is read with it (reports.figures_cache.version_column), sparing the
+    referral form's cohorts, kept under it, a query of their own."""
+    from ..reports import figures_cache
+
+    stmt = db.select(sa.func.count(), figures_cache.version_column()).select_from(Referral)
     if user.role != Role.ADMIN:
         stmt = stmt.join(Company, Company.id == Referral.company_id).where(
             Company.campus_id == user.campus_id
         )
-    return int(db.session.scalar(stmt) or 0)
+    count, version = db.session.execute(stmt).one()
+    figures_cache.read_with(version)
+    return int(count or 0)

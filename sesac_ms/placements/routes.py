@@ -8,9 +8,7 @@ from functools import partial
 
 from flask import (
     abort,
-    current_app,
     flash,
-    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -18,8 +16,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, get_locale, gettext
-from flask_wtf import FlaskForm
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import SelectChoice
 
 from .. import audit, paging
@@ -27,7 +24,7 @@ from ..clock import SEOUL, today_in_seoul
 from ..cohorts.routes import url_parts
 from ..errors import DomainError
 from ..extensions import db
-from ..forms import finish, flash_form_errors, show_domain_error, validate_all
+from ..forms import finish, flash_form_errors, form_fields, show_domain_error, validate_all
 from ..models import Campus, Cohort, Company, Enrollment, Outcome, OutcomeKind, Referral, Role
 from ..permissions import acting_user, can, load_in_scope, require
 from . import bp, lists, services
@@ -135,23 +132,7 @@ def _cohort_labels(rows: list) -> dict[int, str]:
     return labels
 
 
-def _fields(macro: str, form: FlaskForm | None, blank: type[FlaskForm]) -> Markup:
-    """A form's fields on the trainee page (placements/_trainee_forms.html): those of a form
-    posted back with its problems, or a blank form's, rendered once per language and kept
-    with the app (the same HTML every time, and a third of the page's rendering)."""
-
-    def render(form: FlaskForm) -> Markup:
-        return get_template_attribute("placements/_trainee_forms.html", macro)(form)
-
-    if form is not None:
-        return render(form)
-    if current_app.jinja_env.auto_reload:  # templates being edited: nothing kept
-        return render(blank(formdata=None))
-    kept = current_app.extensions.setdefault("placements.blank_fields", {})
-    key = (macro, str(get_locale()))
-    if key not in kept:
-        kept[key] = render(blank(formdata=None))
-    return kept[key]
+_TRAINEE_FORMS = "placements/_trainee_forms.html"
 
 
 def _trainee_page(
@@ -169,10 +150,13 @@ def _trainee_page(
         history=history,
         current=next((o for o in history if o.is_current), None),
         checks=services.retention_checks(history),
-        outcome_fields=_fields("outcome_fields", outcome_form, OutcomeForm),
-        verify_fields=_fields("verify_fields", None, VerifyForm),
-        retention_fields=_fields("retention_fields", retention_form, RetentionForm),
-        attempt_fields=_fields("attempt_fields", attempt_form, AttemptForm),
+        # A blank form's fields are rendered once per language and kept (form_fields).
+        outcome_fields=form_fields(_TRAINEE_FORMS, "outcome_fields", outcome_form, OutcomeForm),
+        verify_fields=form_fields(_TRAINEE_FORMS, "verify_fields", None, VerifyForm),
+        retention_fields=form_fields(
+            _TRAINEE_FORMS, "retention_fields", retention_form, RetentionForm
+        ),
+        attempt_fields=form_fields(_TRAINEE_FORMS, "attempt_fields", attempt_form, AttemptForm),
         attempts=services.attempts_of(enrollment.user),
         **_labels(),
     )
@@ -381,8 +365,8 @@ class _Referring:
     company of that cohort's campus (bounded lists, however long the history)."""
 
     form: ReferralForm
-    # The cohorts offered as (id, label), labelled once here rather than per option.
-    cohorts: list[tuple[int, str]]
+    # The cohorts offered, as the choice's <option>s (_cohort_options).
+    cohort_options: Markup
     # Admins choose the campus first (the cohorts offered are that campus's); None for others.
     campuses: list[Campus] | None = None
     campus_id: int | None = None
@@ -413,8 +397,8 @@ def _referring() -> _Referring | None:
         chosen_campus = None if enrollment else request.args.get("campus_id", type=int)
         if chosen_campus is None and wanted:
             chosen_campus = lists.cohort_campus_id(wanted)
-    cohorts = lists.referral_cohorts(user, chosen_campus)
-    cohort = next((c for c in cohorts if c.id == wanted), None)
+    cohorts_of = lists.referral_campus(user, chosen_campus)
+    cohort = next((c for c in lists.referral_cohorts(cohorts_of) if c.id == wanted), None)
     trainees = lists.referable_trainees(cohort) if cohort else []
     names = Counter(e.user.name for e in trainees)  # two of a name: told apart by e-mail
     form.enrollment_id.choices = [
@@ -427,14 +411,15 @@ def _referring() -> _Referring | None:
     form.company_id.choices = [
         SelectChoice(c.id, c.name) for c in (lists.campus_companies(campus_id) if campus_id else [])
     ]
-    form.matching_day_id.choices = [SelectChoice(0, "—")] + [
-        SelectChoice(e.id, f"{e.starts_at.astimezone(SEOUL):%Y-%m-%d} {e.title}")
-        for e in services.matching_days(user)
-    ]
-    locale = str(get_locale())
+    form.matching_day_id.choices = [SelectChoice(0, "—")]
+    if cohort is not None or posted:  # the page shows the form (placements/referrals.html)
+        form.matching_day_id.choices += [
+            SelectChoice(e.id, f"{e.starts_at.astimezone(SEOUL):%Y-%m-%d} {e.title}")
+            for e in services.matching_days(user)
+        ]
     return _Referring(
         form,
-        [(c.id, c.label(locale)) for c in cohorts],
+        _cohort_options(cohorts_of, cohort.id if cohort else None),
         campuses,
         chosen_campus,
         cohort,
@@ -443,11 +428,35 @@ def _referring() -> _Referring | None:
     )
 
 
-def _referrals_page(referring: _Referring | None) -> ResponseReturnValue:
+def _cohort_options(campus_id: int | None, chosen: int | None) -> Markup:
+    """The referral form's cohorts of the campus (lists.referral_cohorts) as <option>s, the
+    chosen one selected: labelled and escaped once per campus and language, kept with the
+    cohorts under the figures' version (reports.figures_cache), as a campus offers a
+    hundred cohorts after a few years."""
+    from ..reports import figures_cache
+
+    locale = str(get_locale())
+
+    def options() -> tuple[tuple[int, str, str], ...]:
+        return tuple(
+            (c.id, f'<option value="{c.id}"', f">{escape(c.label(locale))}</option>")
+            for c in lists.referral_cohorts(campus_id)
+        )
+
+    kept = figures_cache.figures(("referral cohort options", campus_id, locale), options)
+    return Markup(
+        "".join(
+            f"{start} selected{end}" if cohort_id == chosen else start + end
+            for cohort_id, start, end in kept
+        )
+    )
+
+
+def _referrals_page(referring: _Referring | None, total: int | None = None) -> ResponseReturnValue:
     page = paging.numbered(
         lists.referrals_query(acting_user()),
         REFERRAL_PAGE_SIZE,
-        total=lists.referral_count(acting_user()),
+        total=lists.referral_count(acting_user()) if total is None else total,
     )
     audit.log_list_access(
         acting_user(),
@@ -459,10 +468,16 @@ def _referrals_page(referring: _Referring | None) -> ResponseReturnValue:
         "placements/referrals.html",
         referring=referring,
         page=page,
-        status_form=ReferralStatusForm(),
-        # Each row's form puts its referral's id between these.
+        # Every row's status form: the same fields, and the page's CSRF field (status_form);
+        # the row's referral id goes in its URL, between the status_url's parts. A row shows
+        # the form while its referral has a next step.
+        status_fields=form_fields(
+            "placements/_referral_forms.html", "status_fields", None, ReferralStatusForm
+        ),
+        status_form=ReferralStatusForm(formdata=None),
         status_url=url_parts("placements.referral_status", "referral_id"),
-        **{**_labels(), "referral_labels": _translated(REFERRAL_LABELS)},
+        next_steps=services.REFERRAL_NEXT,
+        referral_labels=_translated(REFERRAL_LABELS),
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
@@ -471,7 +486,9 @@ def _referrals_page(referring: _Referring | None) -> ResponseReturnValue:
 @bp.get("/referrals")
 @require("placement.view")
 def referrals() -> ResponseReturnValue:
-    return _referrals_page(_referring())
+    # Counted first: the figures' version comes with the count, for the form's cohorts.
+    total = lists.referral_count(acting_user())
+    return _referrals_page(_referring(), total)
 
 
 @bp.post("/referrals")

@@ -42,8 +42,12 @@ from ..models import FiguresVersion
 
 MAX_KEPT = 512
 FILES_KEPT = 16
+SENTENCES_KEPT = 4096  # audit entries as sentences, a few hundred bytes each
+TRAINEES_KEPT = 2048  # one trainee's attendance figures or record
 _EXTENSION = "sesac_figures"
 _FILES = "sesac_figure_files"
+_SENTENCES = "sesac_audit_sentences"
+_TRAINEES = "sesac_trainee_figures"
 _READ = "sesac_figures_version"  # the version as this request read it, in its environ
 
 T = TypeVar("T")
@@ -103,6 +107,13 @@ def version_column() -> Any:
     )
 
 
+def read_with(version: int | None) -> None:
+    """Take `version`, read by a page's own statement in this transaction (version_column),
+    as current_version() for the rest of the request: its figures need no query of their own."""
+    if has_request_context():
+        request.environ[_READ] = version
+
+
 def figures(what: Hashable, work_out: Callable[[], T]) -> T:
     """The figures `what` names (a tuple of plain values: the report, its filters, scope,
     page and language), worked out by `work_out` unless kept under the current version.
@@ -114,8 +125,7 @@ def figures(what: Hashable, work_out: Callable[[], T]) -> T:
 
 def figures_at(version: int | None, what: Hashable, work_out: Callable[[], T]) -> T:
     """figures(), with the version read by the caller in this transaction (version_column)."""
-    if has_request_context():
-        request.environ[_READ] = version
+    read_with(version)
     if version is None:
         return work_out()
     return kept((version, today_in_seoul(), what), work_out)
@@ -135,6 +145,12 @@ def kept(key: Hashable, work_out: Callable[[], T], store: _Kept | None = None) -
     return value
 
 
+def peek(key: Hashable) -> tuple[bool, Any]:
+    """(True, the value) when one is kept under `key` in this worker, else (False, None);
+    never works anything out."""
+    return _store().get(key)
+
+
 def kept_file(what: Hashable, work_out: Callable[[], T]) -> T:
     """figures(), for a download: kept apart, at most FILES_KEPT per worker, as a file may
     weigh megabytes (every account of the academy)."""
@@ -142,6 +158,18 @@ def kept_file(what: Hashable, work_out: Callable[[], T]) -> T:
     if version is None:
         return work_out()
     return kept((version, today_in_seoul(), what), work_out, _store(_FILES, FILES_KEPT))
+
+
+def sentences_store() -> _Kept:
+    """The store of audit entries read as sentences (audit_text.EntryReader), kept apart so
+    a log page of 50 entries does not push the report figures out."""
+    return _store(_SENTENCES, SENTENCES_KEPT)
+
+
+def trainees_store() -> _Kept:
+    """The store of one trainee's figures and record (cohorts.attendance_figures,
+    roster_pages), kept apart: 35,000 trainees' pages must not push the report figures out."""
+    return _store(_TRAINEES, TRAINEES_KEPT)
 
 
 def raise_version(connection: Connection) -> None:
@@ -162,3 +190,5 @@ def forget() -> None:
     """Drop every figure this app's worker kept (tests count the queries of working out)."""
     current_app.extensions.pop(_EXTENSION, None)
     current_app.extensions.pop(_FILES, None)
+    current_app.extensions.pop(_SENTENCES, None)
+    current_app.extensions.pop(_TRAINEES, None)

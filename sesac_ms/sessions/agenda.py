@@ -1,5 +1,6 @@
 """A person's agenda over some days (classes, cohort events, 1:1 sessions), folded for
-staff into one line a day or a week of classes, and the private calendar feed built from it.
+staff into one line a day or a week of classes, and the private calendar feed built from
+it. My schedule's lines, ready to show, are put together in schedule_lines.py.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from functools import cache
 from operator import attrgetter
 
 import sqlalchemy as sa
+from babel.dates import format_date as babel_format_date
 from flask import current_app
 from flask_babel import (
     force_locale,
-    format_date,
     get_locale,
     gettext,
     ngettext,
@@ -75,25 +76,35 @@ class AgendaItem:
 _HOURS = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60)]
 
 
-def _weekday_runs(days: list[date], names: dict[int, str] | None = None) -> str:
+@cache
+def _weekday_names_in(locale: str) -> tuple[str, ...]:
+    # 2024-01-01 was a Monday: the names by date.weekday().
+    return tuple(
+        babel_format_date(date(2024, 1, 1 + weekday), "EEE", locale=locale) for weekday in range(7)
+    )
+
+
+def weekday_names() -> tuple[str, ...]:
+    """The abbreviated weekday names in the request's language, Monday first, as
+    format_date(day, "EEE") gives them: Babel once per language and process, not per day."""
+    return _weekday_names_in(str(get_locale()))
+
+
+def _weekday_runs(days: list[date], names: tuple[str, ...] | None = None) -> str:
     """Consecutive days as ranges of abbreviated weekday names: "월–금", "Mon–Tue, Thu".
 
-    `names`: the weekday names found so far, by weekday, to reuse over many calls."""
-    names = {} if names is None else names
-
-    def name(day: date) -> str:
-        found = names.get(day.weekday())
-        if found is None:
-            found = names[day.weekday()] = format_date(day, "EEE")
-        return found
-
+    `names`: weekday_names(), when the caller has them already."""
+    names = weekday_names() if names is None else names
     runs: list[list[date]] = []
     for day in sorted(days):
         if runs and (day - runs[-1][-1]).days == 1:
             runs[-1].append(day)
         else:
             runs.append([day])
-    return ", ".join(name(run[0]) + ("" if len(run) == 1 else "–" + name(run[-1])) for run in runs)
+    return ", ".join(
+        names[run[0].weekday()] + ("" if len(run) == 1 else "–" + names[run[-1].weekday()])
+        for run in runs
+    )
 
 
 def _week_key(item: AgendaItem) -> tuple:
@@ -184,6 +195,7 @@ def _cohort_ids(trainee_view: bool) -> sa.Select:
 @cache
 def _sessions_statement(trainee_view: bool, summary: bool) -> sa.Select:
     # The one join to users: no alias (an alias of User rebuilds its columns every time).
+    # _timed_sessions unpacks the columns in this order.
     return (
         db.select(
             CoachingSession.id,
@@ -223,6 +235,7 @@ def _class_days_statement(trainee_view: bool) -> sa.Select:
 
 @cache
 def _events_statement(trainee_view: bool) -> sa.Select:
+    # _timed_events unpacks the columns in this order.
     return db.select(
         CohortEvent.starts_at, CohortEvent.ends_at, CohortEvent.title, CohortEvent.place
     ).where(
@@ -237,6 +250,13 @@ def _cohorts_statement() -> sa.Select:
     return names_query().where(Cohort.id.in_(sa.bindparam("ids", expanding=True)))
 
 
+def _read(stmt: sa.Select, params: dict) -> list[sa.Row]:
+    # Plain rows through the session's connection: the ORM's row loading costs a Python
+    # call per column and row (hundreds of rows a page). Unlike Session.execute it does
+    # not autoflush: agendas are read before their request changes anything.
+    return db.session.connection().execute(stmt, params).all()
+
+
 def _agenda_sessions(
     user: User, begin: datetime, finish: datetime, *, summary: bool
 ) -> list[sa.Row]:
@@ -244,7 +264,7 @@ def _agenda_sessions(
     kind, status, times, location, trainee_id, `other`: the other person's name; `summary`
     on request): a month of a busy coordinator's sessions, without building the models."""
     stmt = _sessions_statement(user.role == Role.TRAINEE, summary)
-    return list(db.session.execute(stmt, {"user_id": user.id, "begin": begin, "finish": finish}))
+    return _read(stmt, {"user_id": user.id, "begin": begin, "finish": finish})
 
 
 # Sort key without a Python call per item; Seoul times, so without time-zone arithmetic.
@@ -259,52 +279,50 @@ class _ClassHours:
     ends: time
     label: str
     title: str
+    start_time: str  # "09:00"
+    end_time: str
 
 
 @dataclass
 class _AgendaRows:
-    """What an agenda is made of, as read: session items, (day, cohort_id) class days with
-    their cohorts' hours, and cohort events as items."""
+    """What an agenda is made of, as read: session rows (see _agenda_sessions), (day,
+    cohort_id) class days with their cohorts' hours, and cohort event rows (starts_at,
+    ends_at, title, place)."""
 
-    sessions: list[AgendaItem]
+    sessions: list[sa.Row]
     class_days: list[sa.Row]
     cohorts: dict[int, _ClassHours]
-    events: list[AgendaItem]
+    events: list[sa.Row]
 
 
 def _agenda_rows(user: User, start: date, end: date, *, summary: bool = False) -> _AgendaRows:
     begin = datetime.combine(start, time(), SEOUL)
     finish = datetime.combine(end + timedelta(days=1), time(), SEOUL)
-    kinds = {kind: kind_label(kind) for kind in SessionKind}
-    sessions = [
-        AgendaItem(s.starts_at, s.ends_at, "session", f"{kinds[s.kind]} · {s.other}", s.location, s)
-        for s in _agenda_sessions(user, begin, finish, summary=summary)
-    ]
+    sessions = _agenda_sessions(user, begin, finish, summary=summary)
     trainee_view = user.role == Role.TRAINEE
     # Columns per class day, then each cohort (and its label) once: staff see hundreds of
     # class days a month across a handful of cohorts.
-    days = db.session.execute(
+    days = _read(
         _class_days_statement(trainee_view), {"user_id": user.id, "first": start, "last": end}
-    ).all()
+    )
     cohorts: dict[int, _ClassHours] = {}
     if days:
         locale = str(get_locale())
         ids = sorted({cohort_id for _, cohort_id in days})
         for cohort in cohort_names(_cohorts_statement(), {"ids": ids}):
             label = cohort.label(locale)
+            starts, ends = cohort.class_starts_at, cohort.class_ends_at
             cohorts[cohort.id] = _ClassHours(
-                cohort.class_starts_at,
-                cohort.class_ends_at,
+                starts,
+                ends,
                 label,
                 gettext("Class: %(cohort)s", cohort=label),
+                _HOURS[starts.hour * 60 + starts.minute],
+                _HOURS[ends.hour * 60 + ends.minute],
             )
-    events = [
-        AgendaItem(event.starts_at, event.ends_at, "event", event.title, event.place)
-        for event in db.session.execute(
-            _events_statement(trainee_view),
-            {"user_id": user.id, "begin": begin, "finish": finish},
-        )
-    ]
+    events = _read(
+        _events_statement(trainee_view), {"user_id": user.id, "begin": begin, "finish": finish}
+    )
     return _AgendaRows(sessions, days, cohorts, events)
 
 
@@ -324,8 +342,17 @@ def agenda(user: User, start: date, end: date, *, summary: bool = False) -> list
     `summary`: load the sessions' summaries too (the calendar feed shows them).
     """
     rows = _agenda_rows(user, start, end, summary=summary)
+    kinds = {kind: kind_label(kind) for kind in SessionKind}
+    sessions = [
+        AgendaItem(s.starts_at, s.ends_at, "session", f"{kinds[s.kind]} · {s.other}", s.location, s)
+        for s in rows.sessions
+    ]
     classes = [_class_item(day, rows.cohorts[cohort_id]) for day, cohort_id in rows.class_days]
-    return sorted([*rows.sessions, *classes, *rows.events], key=_STARTS_AT)
+    events = [
+        AgendaItem(event.starts_at, event.ends_at, "event", event.title, event.place)
+        for event in rows.events
+    ]
+    return sorted([*sessions, *classes, *events], key=_STARTS_AT)
 
 
 def agendas(
@@ -341,100 +368,22 @@ def agendas(
     return [_within(items, first, last) for first, last in spans]
 
 
+def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The days first to last as [begin, finish) in Seoul."""
+    return (
+        datetime.combine(first, time(), SEOUL),
+        datetime.combine(last + timedelta(days=1), time(), SEOUL),
+    )
+
+
 def _within(items: list[AgendaItem], first: date, last: date) -> list[AgendaItem]:
-    begin = datetime.combine(first, time(), SEOUL)
-    finish = datetime.combine(last + timedelta(days=1), time(), SEOUL)
+    begin, finish = _bounds(first, last)
     return [i for i in items if i.local_end > begin and i.local_start < finish]
 
 
-def _classes_by_day(rows: _AgendaRows, first: date, last: date) -> list[AgendaItem]:
-    """fold_class_days straight from the class-day rows: a day of one class is that class,
-    a day of several one "class_day" item from the earliest start to the latest end."""
-    per_day: dict[date, list[_ClassHours]] = {}
-    for day, cohort_id in rows.class_days:
-        if first <= day <= last:
-            per_day.setdefault(day, []).append(rows.cohorts[cohort_id])
-    titles: dict[int, str] = {}
-    items = []
-    for day, classes in per_day.items():
-        count = len(classes)
-        if count == 1:
-            items.append(_class_item(day, classes[0]))
-            continue
-        title = titles.get(count)
-        if title is None:
-            title = titles[count] = ngettext("%(num)d class", "%(num)d classes", count)
-        items.append(
-            AgendaItem(
-                datetime.combine(day, min(hours.starts for hours in classes), SEOUL),
-                datetime.combine(day, max(hours.ends for hours in classes), SEOUL),
-                "class_day",
-                title,
-                count=count,
-            )
-        )
-    return items
-
-
-def _classes_by_week(rows: _AgendaRows, first: date, last: date) -> list[AgendaItem]:
-    """fold_class_weeks straight from the class-day rows: a cohort's class days of one week
-    with the same hours are one "class_week" item, a lone day its "class" item."""
-    weeks: dict[tuple, tuple[_ClassHours, list[date]]] = {}
-    for day, cohort_id in rows.class_days:
-        if first <= day <= last:
-            hours = rows.cohorts[cohort_id]
-            key = (day.isocalendar()[:2], hours.label, hours.starts, hours.ends)
-            weeks.setdefault(key, (hours, []))[1].append(day)
-    items = []
-    names: dict[int, str] = {}
-    for hours, days in weeks.values():
-        days.sort()
-        if len(days) == 1:
-            items.append(_class_item(days[0], hours))
-            continue
-        items.append(
-            AgendaItem(
-                datetime.combine(days[0], hours.starts, SEOUL),
-                datetime.combine(days[-1], hours.ends, SEOUL),
-                "class_week",
-                hours.title,
-                cohort_label=hours.label,
-                days=_weekday_runs(days, names),
-            )
-        )
-    return items
-
-
-def staff_agendas(
-    user: User, month: tuple[date, date], upcoming: tuple[date, date]
-) -> tuple[list[AgendaItem], list[AgendaItem]]:
-    """A staff member's month, a day's classes folded into one line (fold_class_days), and
-    next days, a week of a cohort's classes folded into one line (fold_class_weeks): the
-    class days folded from their rows, without an item per class day first (a coordinator
-    has hundreds a month). Read once when the spans lie close together, else apiece."""
-    start, end = min(month[0], upcoming[0]), max(month[1], upcoming[1])
-    if end - start > (month[1] - month[0]) + (upcoming[1] - upcoming[0]) + timedelta(days=7):
-        month_rows = _agenda_rows(user, *month)
-        upcoming_rows = _agenda_rows(user, *upcoming)
-    else:
-        month_rows = upcoming_rows = _agenda_rows(user, start, end)
-    month_items = sorted(
-        [
-            *_within(month_rows.sessions, *month),
-            *_classes_by_day(month_rows, *month),
-            *_within(month_rows.events, *month),
-        ],
-        key=_STARTS_AT,
-    )
-    upcoming_items = sorted(
-        [
-            *_within(upcoming_rows.sessions, *upcoming),
-            *_classes_by_week(upcoming_rows, *upcoming),
-            *_within(upcoming_rows.events, *upcoming),
-        ],
-        key=_STARTS_AT,
-    )
-    return month_items, upcoming_items
+def trainees_named(items: list[AgendaItem]) -> int:
+    """How many trainees a schedule names (the sessions' other party, for staff)."""
+    return len({item.session.trainee_id for item in items if item.session is not None})
 
 
 def _feed_token(nonce: str) -> str:
@@ -517,8 +466,3 @@ def ical(user: User) -> bytes:
             calendar.add_component(event)
     calendar.add_missing_timezones()  # RFC 5545: a VTIMEZONE for every TZID used
     return calendar.to_ical()
-
-
-def trainees_named(items: list[AgendaItem]) -> int:
-    """How many trainees a schedule names (the sessions' other party, for staff)."""
-    return len({item.session.trainee_id for item in items if item.session is not None})

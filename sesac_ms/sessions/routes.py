@@ -8,7 +8,7 @@ from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
 
 from .. import audit
@@ -23,11 +23,10 @@ from ..models import (
     Cohort,
     FollowUp,
     Role,
-    SessionStatus,
     User,
 )
 from ..permissions import PUBLIC, acting_user, load_in_scope, require
-from . import agenda, bp, services
+from . import agenda, bp, schedule_lines, services
 from . import coverage as coverage_rows
 from . import picker as pickers
 from .forms import LogForm, QuickLogForm, ReasonForm, RescheduleForm, ScheduleForm, SlotForm
@@ -63,37 +62,38 @@ def schedule() -> ResponseReturnValue:
     weeks = Calendar(firstweekday=6).monthdatescalendar(month.year, month.month)
     today = today_in_seoul()
     spans = (weeks[0][0], weeks[-1][-1]), (today, today + timedelta(days=14))
+    # Hundreds of links to sessions: the URL up to the id once, not url_for per link.
+    session_url = url_for("sessions.show", session_id=0).removesuffix("0")
     if user.role == Role.TRAINEE:
-        items, upcoming = agenda.agendas(user, *spans)
+        shown = schedule_lines.trainee_schedule(user, *spans, session_url=session_url)
     else:
         # Staff come to their schedule for 1:1 sessions: a day's classes are one line in
         # the month, a week of a cohort's classes one line in the next two weeks.
-        items, upcoming = agenda.staff_agendas(user, *spans)
-    named = agenda.trainees_named([*items, *upcoming])
-    by_day: dict[date, list] = {}
-    for item in items:
-        by_day.setdefault(item.day, []).append(item)
-    if user.role != Role.TRAINEE and named:
-        audit.log_list_access(user, "sessions.schedule", {"month": month.strftime("%Y-%m")}, named)
+        shown = schedule_lines.staff_schedule(user, *spans, session_url=session_url)
+    if user.role != Role.TRAINEE and shown.trainees:
+        audit.log_list_access(
+            user, "sessions.schedule", {"month": month.strftime("%Y-%m")}, shown.trainees
+        )
+    weekdays = agenda.weekday_names()
+
+    def cell_class(day: date) -> str:  # days of the months around muted, today marked
+        muted = "text-muted" if day.month != month.month else ""
+        return f"{muted} table-active" if day == today else muted
+
     html = render_template(
         "sessions/schedule.html",
         month=month,
-        weeks=weeks,
-        by_day=by_day,
-        today=today,
-        upcoming=upcoming,
-        # Babel once per day shown, not once per item.
-        day_labels={day: format_date(day, "EEE MM-dd") for day in {item.day for item in upcoming}},
-        kind_labels={kind: services.kind_label(kind) for kind in services.SessionKind},
-        status_labels={status: services.status_label(status) for status in SessionStatus},
-        # Hundreds of links to sessions: the URL up to the id once, not url_for per link.
-        session_url=url_for("sessions.show", session_id=0).removesuffix("0"),
+        # Each day of the month view as its cell's classes, its number and its lines.
+        weeks=[
+            [(cell_class(day), day.day, shown.month.get(day, ())) for day in week] for week in weeks
+        ],
+        weekdays=[weekdays[day.weekday()] for day in weeks[0]],
+        upcoming=shown.upcoming,
         previous=(month - timedelta(days=1)).replace(day=1),
         following=(month + timedelta(days=32)).replace(day=1),
         follow_ups=services.open_follow_ups(user) if user.role.value == "trainee" else [],
         feed=agenda.feed_link(user),
         button=ButtonForm(),
-        **_labels(),
     )
     db.session.commit()  # the access-log entry, once the page is built from the loaded rows
     return html
