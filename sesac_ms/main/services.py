@@ -304,9 +304,16 @@ def _session_lines(
 ) -> list[SessionLine]:
     """The user's sessions (as trainee or as staff) meeting [start, end), earliest first, not
     cancelled, as plain rows: the dashboard shows a time and a name."""
+    stmt = _sessions_statement(user.role == Role.TRAINEE, limit is not None)
+    params = {"user_id": user.id, "start": start, "end": end, "limit": limit}
+    return [SessionLine(*row) for row in db.session.execute(stmt, params)]
+
+
+@cache
+def _sessions_statement(trainee: bool, limited: bool) -> sa.Select:
+    """_session_lines' statement for a trainee's or a staff member's sessions, built once."""
     from ..models import CoachingSession, SessionStatus
 
-    trainee = user.role == Role.TRAINEE
     mine = CoachingSession.trainee_id if trainee else CoachingSession.staff_id
     other = CoachingSession.staff_id if trainee else CoachingSession.trainee_id
     stmt = (
@@ -318,16 +325,14 @@ def _session_lines(
         )
         .join(User, User.id == other)
         .where(
-            mine == user.id,
-            CoachingSession.ends_at > start,
-            CoachingSession.starts_at < end,
+            mine == sa.bindparam("user_id"),
+            CoachingSession.ends_at > sa.bindparam("start"),
+            CoachingSession.starts_at < sa.bindparam("end"),
             CoachingSession.status != SessionStatus.CANCELLED,
         )
         .order_by(CoachingSession.starts_at, CoachingSession.id)
     )
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return [SessionLine(*row) for row in db.session.execute(stmt)]
+    return stmt.limit(sa.bindparam("limit")) if limited else stmt
 
 
 def _trainee(board: Dashboard, user: User) -> None:
