@@ -11,11 +11,12 @@ request (no `g`), Flask-Babel's own lookup answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 
 _KEY = "sesac_translations"
 
@@ -87,3 +88,9 @@ def install_form_translations() -> None:
 
     i18n._get_translations = kept
     i18n._sesac_kept = True
+
+
+def dates_shown(days: Iterable[date | None]) -> dict[date | None, str]:
+    """Each date as the `date` filter shows it ("medium"; "" for none), formatted through
+    Babel once per distinct date: a list page of fifty rows repeats a few dates."""
+    return {day: format_date(day, "medium") if day else "" for day in set(days)}

@@ -320,10 +320,8 @@ def roster_rows(cohort: Cohort, sort: str = "name") -> list[RosterRow]:
             text = labels[(label, value)] = label(value)
         return text
 
-    def once_pair(label: Callable[[Any, Any], str], first: Any, second: Any) -> str:
-        return once(lambda pair: label(*pair), (first, second)) if first is not None else ""
-
-    def reach_text(reachable: float | None, absences_left: int) -> str:
+    def reach_text(reach: tuple[float | None, int]) -> str:
+        reachable, absences_left = reach
         if reachable is None:
             return ""
         best = gettext("best %(rate)s", rate=f"{reachable:.1f}%")
@@ -370,7 +368,7 @@ def roster_rows(cohort: Cohort, sort: str = "name") -> list[RosterRow]:
                 absences_left=summary.absences_left,
                 minutes_off=minutes_off,
                 rate_text="—" if summary.rate is None else f"{summary.rate:.1f}%",
-                reach_text=once_pair(reach_text, reachable, summary.absences_left),
+                reach_text=once(reach_text, (reachable, summary.absences_left)),
                 minutes_text=once(minutes_text, minutes_off),
                 sessions=", ".join(f"{once(kind_label, kind)} {n}" for kind, n in sessions),
                 passed_exams=", ".join(extra.passed_exams) if extra else "",

@@ -2,7 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import get_locale, gettext
 from wtforms import SelectChoice
 
 from .. import paging
@@ -10,6 +10,7 @@ from ..auth.forms import ButtonForm
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import show_domain_error, validate_all
+from ..i18n_speed import dates_shown
 from ..models import Campus, Cohort, CohortStaff, CohortStatus, Course, User
 from ..permissions import acting_user, can, load_in_scope, require
 from . import bp, services
@@ -44,11 +45,11 @@ def index() -> ResponseReturnValue:
         # made once per page (30 rows of four dates through Babel cost more than the rest).
         cohort_url=url_parts("cohorts.show", "cohort_id"),
         status_labels={c.status: services.status_label(c.status) for c in shown},
-        dates={
-            day: format_date(day, "medium") if day else ""
+        dates=dates_shown(
+            day
             for c in shown
             for day in (c.recruit_start_on, c.recruit_end_on, c.start_on, c.end_on)
-        },
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 
 from flask import get_template_attribute, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -11,6 +11,7 @@ from ..audit_text import EntryReader
 from ..cohorts.routes import url_parts
 from ..cohorts.services import status_label
 from ..extensions import db
+from ..i18n_speed import dates_shown
 from ..permissions import PUBLIC, acting_user, require
 from . import bp
 from .health import readiness
@@ -34,7 +35,7 @@ def dashboard() -> ResponseReturnValue:
         status_labels={
             status: status_label(status) for status in {c.status for c in board.cohorts}
         },
-        dates=_dates({d for c in board.cohorts for d in (c.start_on, c.end_on)}),
+        dates=dates_shown(d for c in board.cohorts for d in (c.start_on, c.end_on)),
         # The recent changes, labels looked up once, each entry's sentences kept.
         audit_entry=EntryReader(board.figures_version).describe,
         rate_cells=_glance_cells(board),
@@ -64,11 +65,6 @@ def _glance_cells(board) -> dict:  # noqa: ANN001
     return figures_cache.figures_at(
         board.figures_version, ("dashboard rate cells", scope, str(get_locale())), render
     )
-
-
-def _dates(days: set) -> dict:
-    """Each date as the `date` filter shows it, formatted once."""
-    return {day: format_date(day, "medium") for day in days}
 
 
 @bp.get("/favicon.ico")

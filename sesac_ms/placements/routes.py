@@ -15,7 +15,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import format_date, get_locale, gettext
+from flask_babel import get_locale, gettext
 from markupsafe import Markup, escape
 from wtforms import SelectChoice
 
@@ -25,6 +25,7 @@ from ..cohorts.routes import url_parts
 from ..errors import DomainError
 from ..extensions import db
 from ..forms import finish, flash_form_errors, form_fields, show_domain_error, validate_all
+from ..i18n_speed import dates_shown
 from ..models import Campus, Cohort, Company, Enrollment, Outcome, OutcomeKind, Referral, Role
 from ..permissions import acting_user, can, load_in_scope, require
 from . import bp, lists, services
@@ -118,7 +119,7 @@ def _row_dates(rows: list) -> dict:
         days.add(row.status_on or row.end_on)
         if row.kind is not None:
             days.add(row.outcome_on)
-    return {day: format_date(day, "medium") if day else "" for day in days}
+    return dates_shown(days)
 
 
 def _cohort_labels(rows: list) -> dict[int, str]:
