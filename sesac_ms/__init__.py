@@ -303,6 +303,7 @@ def _register_template_helpers(app: Flask) -> None:
     from .audit_text import describe_entry, source_label
     from .auth.forms import ButtonForm, LocaleForm
     from .cohorts.services import status_label
+    from .forms import hidden_fields
     from .imports.limits import megabytes
     from .permissions import can
     from .rate_limits import minutes_to_wait
@@ -315,6 +316,7 @@ def _register_template_helpers(app: Flask) -> None:
         cohort_status_label=status_label,
         ButtonForm=lambda **kwargs: ButtonForm(formdata=None, **kwargs),
         LocaleForm=lambda **kwargs: LocaleForm(formdata=None, **kwargs),
+        hidden_fields=hidden_fields,  # every form's CSRF token, without an id
         current_locale=lambda: str(get_locale()),
         district_label=district_label,
         audit_entry=describe_entry,  # an audit entry as sentences (sesac_ms/audit_text.py)

@@ -82,6 +82,12 @@ WEBHOOK_TIMEOUT = 5.0
 WEBHOOK_MAX_ATTEMPTS = 8
 WEBHOOK_PAUSE_AFTER = 10
 WEBHOOK_ALLOW_HTTP = False
+# Whether webhooks may go to addresses that are not on the public internet: this host
+# (127.0.0.1, ::1, where PostgreSQL and Redis listen), private networks (10/8, 172.16/12,
+# 192.168/16, fc00::/7), link-local ones (169.254.169.254, a cloud's metadata service) and
+# names that lead there. Off, so staff who add webhooks cannot make the server reach inside
+# (webhooks/addresses.py); on only for development and tests, with a receiver on this host.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
 RATELIMIT_HEADERS_ENABLED = True
 # If the shared storage (Redis) is down, limit per worker rather than fail every log-in.
 RATELIMIT_SWALLOW_ERRORS = True

@@ -6,9 +6,31 @@ from flask import Response, current_app, flash, get_template_attribute, redirect
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from markupsafe import Markup
+from wtforms import Field
+from wtforms.csrf.core import CSRFTokenField
+from wtforms.form import BaseForm
+from wtforms.widgets import HiddenInput
 
 from .errors import DomainError, each_error
 from .extensions import db
+
+
+def hidden_fields(*sources: BaseForm | Field) -> Markup:
+    """The hidden inputs of the forms (all of each form's, as `hidden_tag()` renders them)
+    and fields given, the CSRF token's without an id: a page carries several forms (base.html
+    adds log-out and language), each with its token, and ids must be unique on a page (WCAG
+    2.1 4.1.1). Nothing refers to the token by id. Templates use this, never `hidden_tag()`.
+    A missing field (the token while CSRF is off: Jinja's Undefined) renders nothing."""
+    fields = [
+        field
+        for source in sources
+        for field in (source if isinstance(source, BaseForm) else [source])
+    ]
+    return Markup("\n").join(
+        field(id=False) if isinstance(field, CSRFTokenField) else field()
+        for field in fields
+        if isinstance(field, Field) and isinstance(field.widget, HiddenInput)
+    )
 
 
 def show_domain_error(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from unittest import mock
 
 import jinja2
 import jinja2.bccache
@@ -405,6 +407,35 @@ def make_application(app: Flask) -> Callable[..., Application]:
         return application
 
     return factory
+
+
+# A public internet address (example.com's) for names the tests look up.
+PUBLIC_ADDRESS = "93.184.216.34"
+
+
+@contextmanager
+def dns(answers: Mapping[str, str | tuple[str, ...]]) -> Iterator[list[str]]:
+    """socket.getaddrinfo answering each name with its address or addresses (tests ask no
+    DNS server): an address, in any form the system reads (127.1, [::1]), stands for
+    itself; any other name is not found. Yields the hosts looked up, in order."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        asked.append(name)
+        found = answers.get(name.lower(), (name,))
+        try:
+            return [
+                info
+                for address in ((found,) if isinstance(found, str) else found)
+                for info in real(address, port, family, type, proto, flags | socket.AI_NUMERICHOST)
+            ]
+        except socket.gaierror:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known") from None
+
+    with mock.patch("socket.getaddrinfo", getaddrinfo):
+        yield asked
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD, **extra):

@@ -263,3 +263,39 @@ def test_a_trainees_page_reads_the_rosters_kept_figures(world):
     summary, statements = _with_statements(lambda: roster.summary_of(enrollment))
     assert summary is whole[enrollment.id] and summary.late == 1
     assert all("attendance_versions" in statement for statement in statements)
+
+
+def test_refresh_after_sql_by_hand_has_the_figures_worked_out_again(world, runner):
+    staff, (cohort, other) = world
+    day = _days(cohort)[0]
+    enrollment = _trainees(cohort)[0]
+    roster.record_attendance(staff, cohort, day, {enrollment.id: ("present", "")})
+    db.session.commit()
+    assert roster.summaries(cohort)[enrollment.id].absent == 0
+    db.session.execute(  # past the ORM: nothing raises the version
+        sa.update(Attendance)
+        .where(Attendance.enrollment_id == enrollment.id)
+        .values(status="absent")
+    )
+    db.session.commit()
+    assert roster.summaries(cohort)[enrollment.id].absent == 0  # the kept figures
+    other_before = attendance_versions.current(other.id)
+
+    refused = runner.invoke(
+        args=["attendance", "refresh", "--cohort", str(cohort.id), "--cohort", "999999"]
+    )
+    assert refused.exit_code == 2
+    assert "no cohort has the id 999999; nothing was changed" in refused.output
+    assert roster.summaries(cohort)[enrollment.id].absent == 0
+
+    done = runner.invoke(args=["attendance", "refresh", "--cohort", str(cohort.id)])
+    assert done.exit_code == 0, done.output
+    assert "raised the attendance version of 1 cohort(s)" in done.output
+    db.session.expire_all()
+    assert roster.summaries(cohort)[enrollment.id].absent == 1
+    assert attendance_versions.current(other.id) == other_before
+
+    every = runner.invoke(args=["attendance", "refresh"])
+    assert every.exit_code == 0, every.output
+    assert "raised the attendance version of 2 cohort(s)" in every.output
+    assert attendance_versions.current(other.id) > other_before

@@ -1281,6 +1281,28 @@ def test_the_trainee_picker_lists_recent_trainees_and_finds_the_others(
     assert [s.trainee_id for s in sessions_of(trainees[4])] == [trainees[4].id]
 
 
+def test_the_picker_lists_few_trainees_whole_and_asks_for_a_search_past_the_limit(
+    client_of, staff_of, enrol, cohort, monkeypatch
+):
+    monkeypatch.setattr(picker, "PICKER_LIMIT", 3)
+    coordinator = staff_of(cohort, Role.COORDINATOR, "Coach Kim")
+    first = [enrol(cohort, f"Trainee {name}") for name in ("Cho", "Ahn", "Baek")]
+    client = client_of(coordinator)
+    answer = client.get("/sessions/trainees").get_json()
+    assert [label.split(" · ")[0] for _, label in answer["choices"]] == [
+        "Trainee Ahn",
+        "Trainee Baek",
+        "Trainee Cho",
+    ]
+    assert answer["more"] is False and answer["message"] == ""
+    assert answer["choices"][0][0] == f"{first[1].id}:{cohort.id}"
+
+    enrol(cohort, "Trainee Do")  # one past the limit, and none of them met yet
+    answer = client.get("/sessions/trainees").get_json()
+    assert answer["choices"] == [] and answer["more"] is True
+    assert answer["message"] == en("Search for the trainee by name.")
+
+
 def neighbours(page: str) -> list[str]:
     """The months the ‹ and › links of the month view lead to."""
     return re.findall(r'href="/sessions/\?month=(\d{4}-\d{2})" aria-label=', page)

@@ -20,7 +20,7 @@ from sesac_ms.extensions import db
 from sesac_ms.models import OutboxMessage, Role, WebhookDelivery, WebhookSubscription
 from sesac_ms.models.types import utcnow
 from sesac_ms.webhooks import delivery, subscriptions
-from tests.conftest import login
+from tests.conftest import PUBLIC_ADDRESS, dns, login
 
 
 class Receiver:
@@ -29,6 +29,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[Any, bytes]] = []
         self.status = 200
+        self.location: str | None = None  # sent with the answer: a redirect's target
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,8 +37,15 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((self.headers, body))  # names in any case
                 self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
                 self.end_headers()
                 self.wfile.write(b"thanks" if receiver.status < 300 else b"broken")
+
+            def do_GET(self) -> None:  # noqa: N802 - a redirect followed comes as a GET
+                receiver.requests.append((self.headers, b""))
+                self.send_response(404)
+                self.end_headers()
 
             def log_message(self, *args) -> None:
                 return None
@@ -47,9 +55,17 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
+@pytest.fixture(autouse=True)
+def partner_dns():
+    """The partners' names lead to a public address (tests ask no DNS server)."""
+    with dns({"partner.example": PUBLIC_ADDRESS, "other.example": PUBLIC_ADDRESS}):
+        yield
+
+
 @pytest.fixture
 def receiver(app):
-    app.config["WEBHOOK_ALLOW_HTTP"] = True
+    # The receiver listens on this host: plain http to a private address, for tests only.
+    app.config.update(WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
     server = Receiver()
     yield server
     server.server.shutdown()
@@ -159,7 +175,7 @@ def test_failures_are_retried_with_backoff_then_given_up_and_the_webhook_paused(
 
 def test_an_unreachable_address_is_a_failed_attempt(app, manager, make_open_cohort,
                                                     make_application):  # fmt: skip
-    app.config["WEBHOOK_ALLOW_HTTP"] = True
+    app.config.update(WEBHOOK_ALLOW_HTTP=True, WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
     subscribe(manager, "http://127.0.0.1:9/nobody-listens")
     applications.accept(manager, make_application(make_open_cohort()))
     db.session.commit()

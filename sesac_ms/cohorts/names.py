@@ -117,15 +117,11 @@ def cohort_line(row: sa.Row) -> CohortLine:
     )
 
 
+def cohort_name(row: sa.Row) -> CohortName:
+    """A row of `names_query()` (and whatever columns the caller added) as a CohortName."""
+    return CohortName(row.id, row.number, row.class_starts_at, row.class_ends_at, _course_of(row))
+
+
 def cohort_names(stmt: sa.Select, params: dict | None = None) -> list[CohortName]:
     """The cohorts `stmt` (a `names_query()` narrowed down) finds, given its `params`."""
-    return [
-        CohortName(
-            row.id,
-            row.number,
-            row.class_starts_at,
-            row.class_ends_at,
-            _course_of(row),
-        )
-        for row in db.session.execute(stmt, params)
-    ]
+    return [cohort_name(row) for row in db.session.execute(stmt, params)]

@@ -1,6 +1,7 @@
-"""A person's agenda over some days (classes, cohort events, 1:1 sessions), folded for
-staff into one line a day or a week of classes, and the private calendar feed built from
-it. My schedule's lines, ready to show, are put together in schedule_lines.py.
+"""A person's agenda over some days (classes, cohort events, 1:1 sessions), as read
+(`agenda_rows`) and as items (`agenda`), and the private calendar feed built from it. My
+schedule's lines, ready to show, are put together in schedule_lines.py, which folds a staff
+member's class days into one line a day or a week.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from flask_babel import (
     force_locale,
     get_locale,
     gettext,
-    ngettext,
 )
 
 from .. import audit
 from ..clock import SEOUL, today_in_seoul
-from ..cohorts.names import cohort_names, names_query
+from ..cohorts.names import cohort_name, names_query
 from ..extensions import db
 from ..links import external_url
 from ..models import (
@@ -39,20 +39,17 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from .services import kind_label, seoul
+from .services import kind_label
 
 
 @dataclass
 class AgendaItem:
     starts_at: datetime
     ends_at: datetime
-    kind: str  # "class", "event", "session"; "class_week", "class_day" from the folds
+    kind: str  # "class", "event", "session"
     title: str
     location: str = ""
     session: sa.Row | None = None  # a session: its id, kind, status… (see _agenda_sessions)
-    cohort_label: str = ""  # class items: whose class, for folding a week into one line
-    days: str = ""  # class_week: the weekdays, "월–금" or "Mon–Wed, Fri"
-    count: int = 1  # class_day: how many cohorts have class that day
     # Seoul's times, day and hours, worked out once (a schedule shows hundreds of items).
     # Seoul times share one tzinfo, so sorting and filtering by them compares plain fields
     # (sessions and events come in UTC: comparing those with Seoul times converts each
@@ -60,20 +57,19 @@ class AgendaItem:
     local_start: datetime = field(init=False, compare=False, repr=False)
     local_end: datetime = field(init=False, compare=False, repr=False)
     day: date = field(init=False, compare=False, repr=False)
-    end_day: date = field(init=False, compare=False, repr=False)
     start_time: str = field(init=False, compare=False, repr=False)
     end_time: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         start = self.local_start = self.starts_at.astimezone(SEOUL)
         end = self.local_end = self.ends_at.astimezone(SEOUL)
-        self.day, self.end_day = start.date(), end.date()
-        self.start_time = _HOURS[start.hour * 60 + start.minute]
-        self.end_time = _HOURS[end.hour * 60 + end.minute]
+        self.day = start.date()
+        self.start_time = HOURS[start.hour * 60 + start.minute]
+        self.end_time = HOURS[end.hour * 60 + end.minute]
 
 
 # "HH:MM" of each minute of a day, by minute: strftime costs ten times the lookup.
-_HOURS = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60)]
+HOURS = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60)]
 
 
 @cache
@@ -90,7 +86,7 @@ def weekday_names() -> tuple[str, ...]:
     return _weekday_names_in(str(get_locale()))
 
 
-def _weekday_runs(days: list[date], names: tuple[str, ...] | None = None) -> str:
+def weekday_runs(days: list[date], names: tuple[str, ...] | None = None) -> str:
     """Consecutive days as ranges of abbreviated weekday names: "월–금", "Mon–Tue, Thu".
 
     `names`: weekday_names(), when the caller has them already."""
@@ -105,77 +101,6 @@ def _weekday_runs(days: list[date], names: tuple[str, ...] | None = None) -> str
         names[run[0].weekday()] + ("" if len(run) == 1 else "–" + names[run[-1].weekday()])
         for run in runs
     )
-
-
-def _week_key(item: AgendaItem) -> tuple:
-    start, end = seoul(item.starts_at), seoul(item.ends_at)
-    return (start.isocalendar()[:2], item.cohort_label or item.title, start.time(), end.time())
-
-
-def fold_class_weeks(items: list[AgendaItem]) -> list[AgendaItem]:
-    """One line per week and cohort for class days with the same hours; the rest unchanged.
-
-    For staff, whose schedule is about 1:1 sessions, ten "Class" rows in two weeks bury the
-    sessions: a week's class days become one "class_week" item in the first day's place.
-    """
-    weeks: dict[tuple, list[AgendaItem]] = {}
-    for item in items:
-        if item.kind == "class":
-            weeks.setdefault(_week_key(item), []).append(item)
-    folded: list[AgendaItem] = []
-    for item in items:
-        if item.kind != "class":
-            folded.append(item)
-            continue
-        week = weeks[_week_key(item)]
-        if item is not week[0]:
-            continue
-        if len(week) == 1:
-            folded.append(item)
-            continue
-        folded.append(
-            AgendaItem(
-                week[0].starts_at,
-                week[-1].ends_at,
-                "class_week",
-                item.title,
-                cohort_label=item.cohort_label,
-                days=_weekday_runs([seoul(day.starts_at).date() for day in week]),
-            )
-        )
-    return folded
-
-
-def fold_class_days(items: list[AgendaItem]) -> list[AgendaItem]:
-    """One "class_day" item per day for the class days of several cohorts; the rest unchanged.
-
-    A coordinator staffs many cohorts: in the month view a day shows "11 classes" in one
-    line, above the sessions, instead of one "Class" line per cohort.
-    """
-    per_day: dict[date, list[AgendaItem]] = {}
-    for item in items:
-        if item.kind == "class":
-            per_day.setdefault(item.day, []).append(item)
-    folded: list[AgendaItem] = []
-    for item in items:
-        if item.kind != "class":
-            folded.append(item)
-            continue
-        classes = per_day[item.day]
-        if len(classes) == 1:
-            folded.append(item)
-        elif item is classes[0]:
-            count = len(classes)
-            folded.append(
-                AgendaItem(
-                    item.starts_at,
-                    max(other.ends_at for other in classes),
-                    "class_day",
-                    ngettext("%(num)d class", "%(num)d classes", count),
-                    count=count,
-                )
-            )
-    return folded
 
 
 # An agenda's statements are built once, their values bound on each call: building one
@@ -224,13 +149,27 @@ def _sessions_statement(trainee_view: bool, summary: bool) -> sa.Select:
 
 
 @cache
-def _class_days_statement(trainee_view: bool) -> sa.Select:
-    return db.select(ClassDay.day, ClassDay.cohort_id).where(
-        ClassDay.cohort_id.in_(_cohort_ids(trainee_view)),
-        ClassDay.cancelled.is_(False),
-        ClassDay.day >= sa.bindparam("first"),
-        ClassDay.day <= sa.bindparam("last"),
+def _class_cohorts_statement(trainee_view: bool) -> sa.Select:
+    """The cohorts with classes in [first, last], as `names_query()` names them, each with
+    its class days in `days`: ISO dates joined by commas. One row a cohort in one round
+    trip, not a row a class day and then the cohorts: staff see hundreds of class days a
+    month across a handful of cohorts. The days are grouped first, so only the cohorts
+    found are joined to their names."""
+    days = (
+        sa.select(
+            ClassDay.cohort_id,
+            sa.func.aggregate_strings(sa.cast(ClassDay.day, sa.String), ",").label("days"),
+        )
+        .where(
+            ClassDay.cohort_id.in_(_cohort_ids(trainee_view)),
+            ClassDay.cancelled.is_(False),
+            ClassDay.day >= sa.bindparam("first"),
+            ClassDay.day <= sa.bindparam("last"),
+        )
+        .group_by(ClassDay.cohort_id)
+        .subquery("class_days_in_span")
     )
+    return names_query().add_columns(days.c.days).join(days, days.c.cohort_id == Cohort.id)
 
 
 @cache
@@ -243,11 +182,6 @@ def _events_statement(trainee_view: bool) -> sa.Select:
         CohortEvent.starts_at < sa.bindparam("finish"),
         CohortEvent.ends_at > sa.bindparam("begin"),
     )
-
-
-@cache
-def _cohorts_statement() -> sa.Select:
-    return names_query().where(Cohort.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 def _read(stmt: sa.Select, params: dict) -> list[sa.Row]:
@@ -272,7 +206,7 @@ _STARTS_AT = attrgetter("local_start")
 
 
 @dataclass
-class _ClassHours:
+class CohortHours:
     """A cohort's daily class hours and the labels its class items show."""
 
     starts: time
@@ -284,55 +218,51 @@ class _ClassHours:
 
 
 @dataclass
-class _AgendaRows:
+class AgendaRows:
     """What an agenda is made of, as read: session rows (see _agenda_sessions), (day,
     cohort_id) class days with their cohorts' hours, and cohort event rows (starts_at,
     ends_at, title, place)."""
 
     sessions: list[sa.Row]
-    class_days: list[sa.Row]
-    cohorts: dict[int, _ClassHours]
+    class_days: list[tuple[date, int]]
+    cohorts: dict[int, CohortHours]
     events: list[sa.Row]
 
 
-def _agenda_rows(user: User, start: date, end: date, *, summary: bool = False) -> _AgendaRows:
+def agenda_rows(user: User, start: date, end: date, *, summary: bool = False) -> AgendaRows:
     begin = datetime.combine(start, time(), SEOUL)
     finish = datetime.combine(end + timedelta(days=1), time(), SEOUL)
     sessions = _agenda_sessions(user, begin, finish, summary=summary)
     trainee_view = user.role == Role.TRAINEE
-    # Columns per class day, then each cohort (and its label) once: staff see hundreds of
-    # class days a month across a handful of cohorts.
-    days = _read(
-        _class_days_statement(trainee_view), {"user_id": user.id, "first": start, "last": end}
-    )
-    cohorts: dict[int, _ClassHours] = {}
-    if days:
-        locale = str(get_locale())
-        ids = sorted({cohort_id for _, cohort_id in days})
-        for cohort in cohort_names(_cohorts_statement(), {"ids": ids}):
-            label = cohort.label(locale)
-            starts, ends = cohort.class_starts_at, cohort.class_ends_at
-            cohorts[cohort.id] = _ClassHours(
-                starts,
-                ends,
-                label,
-                gettext("Class: %(cohort)s", cohort=label),
-                _HOURS[starts.hour * 60 + starts.minute],
-                _HOURS[ends.hour * 60 + ends.minute],
-            )
+    days: list[tuple[date, int]] = []
+    cohorts: dict[int, CohortHours] = {}
+    locale = str(get_locale())
+    class_cohorts = _class_cohorts_statement(trainee_view)
+    for row in _read(class_cohorts, {"user_id": user.id, "first": start, "last": end}):
+        cohort = cohort_name(row)
+        label = cohort.label(locale)
+        starts, ends = cohort.class_starts_at, cohort.class_ends_at
+        cohorts[cohort.id] = CohortHours(
+            starts,
+            ends,
+            label,
+            gettext("Class: %(cohort)s", cohort=label),
+            HOURS[starts.hour * 60 + starts.minute],
+            HOURS[ends.hour * 60 + ends.minute],
+        )
+        days += [(date.fromisoformat(day), cohort.id) for day in row.days.split(",")]
     events = _read(
         _events_statement(trainee_view), {"user_id": user.id, "begin": begin, "finish": finish}
     )
-    return _AgendaRows(sessions, days, cohorts, events)
+    return AgendaRows(sessions, days, cohorts, events)
 
 
-def _class_item(day: date, hours: _ClassHours) -> AgendaItem:
+def _class_item(day: date, hours: CohortHours) -> AgendaItem:
     return AgendaItem(
         datetime.combine(day, hours.starts, SEOUL),
         datetime.combine(day, hours.ends, SEOUL),
         "class",
         hours.title,
-        cohort_label=hours.label,
     )
 
 
@@ -341,7 +271,7 @@ def agenda(user: User, start: date, end: date, *, summary: bool = False) -> list
 
     `summary`: load the sessions' summaries too (the calendar feed shows them).
     """
-    rows = _agenda_rows(user, start, end, summary=summary)
+    rows = agenda_rows(user, start, end, summary=summary)
     kinds = {kind: kind_label(kind) for kind in SessionKind}
     sessions = [
         AgendaItem(s.starts_at, s.ends_at, "session", f"{kinds[s.kind]} · {s.other}", s.location, s)
@@ -368,7 +298,7 @@ def agendas(
     return [_within(items, first, last) for first, last in spans]
 
 
-def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+def seoul_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """The days first to last as [begin, finish) in Seoul."""
     return (
         datetime.combine(first, time(), SEOUL),
@@ -377,7 +307,7 @@ def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def _within(items: list[AgendaItem], first: date, last: date) -> list[AgendaItem]:
-    begin, finish = _bounds(first, last)
+    begin, finish = seoul_bounds(first, last)
     return [i for i in items if i.local_end > begin and i.local_start < finish]
 
 

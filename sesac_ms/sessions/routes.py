@@ -74,6 +74,7 @@ def schedule() -> ResponseReturnValue:
         audit.log_list_access(
             user, "sessions.schedule", {"month": month.strftime("%Y-%m")}, shown.trainees
         )
+    html_lines = schedule_lines.as_html(shown)
     weekdays = agenda.weekday_names()
 
     def cell_class(day: date) -> str:  # days of the months around muted, today marked
@@ -85,10 +86,11 @@ def schedule() -> ResponseReturnValue:
         month=month,
         # Each day of the month view as its cell's classes, its number and its lines.
         weeks=[
-            [(cell_class(day), day.day, shown.month.get(day, ())) for day in week] for week in weeks
+            [(cell_class(day), day.day, html_lines.month.get(day, "")) for day in week]
+            for week in weeks
         ],
         weekdays=[weekdays[day.weekday()] for day in weeks[0]],
-        upcoming=shown.upcoming,
+        upcoming=html_lines.upcoming,
         previous=(month - timedelta(days=1)).replace(day=1),
         following=(month + timedelta(days=32)).replace(day=1),
         follow_ups=services.open_follow_ups(user) if user.role.value == "trainee" else [],

@@ -1,7 +1,7 @@
 """My schedule's lines, ready to show: a coordinator's page shows some 180 lines in the
 month and 80 in the next two weeks, so the text of each line is put together here once and
-the template only writes it out; the staff's lines come straight from the agenda's rows
-(agenda.py), without an AgendaItem each.
+the template only writes it out (as HTML, as_html); the staff's lines come straight from
+the agenda's rows (agenda.py), without an AgendaItem each, their class days folded.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from flask_babel import (
     gettext,
     ngettext,
 )
+from markupsafe import Markup, escape
 
 from ..clock import SEOUL
 from ..models import (
@@ -24,16 +25,16 @@ from ..models import (
     User,
 )
 from .agenda import (
-    _HOURS,
+    HOURS,
     AgendaItem,
-    _agenda_rows,
-    _AgendaRows,
-    _bounds,
-    _ClassHours,
-    _weekday_runs,
+    AgendaRows,
+    CohortHours,
+    agenda_rows,
     agendas,
+    seoul_bounds,
     trainees_named,
     weekday_names,
+    weekday_runs,
 )
 from .services import kind_label, status_label
 
@@ -136,10 +137,83 @@ class _Lines:
         return NextLine(f"{first:%m-%d} – {last:%m-%d}", title, cohort=cohort, week=True)
 
 
+class _Escaped(dict):
+    """Each text escaped once a page: a schedule repeats its labels, days, hours and names
+    hundreds of times."""
+
+    def __missing__(self, text: str) -> str:
+        html = self[text] = str(escape(text))
+        return html
+
+
+def _month_line_html(line: MonthLine, escaped: _Escaped) -> str:
+    kind, title, text, href = line
+    if href:
+        return (
+            f'<div class="month-item month-item-session text-truncate" title="{escaped[title]}">'
+            f'<a href="{escape(href)}">{escaped[text]}</a></div>'
+        )
+    return (
+        f'<div class="month-item month-item-{escaped[kind]} text-truncate" '
+        f'title="{escaped[title]}">{escaped[text]}</div>'
+    )
+
+
+def _next_line_html(line: NextLine, escaped: _Escaped) -> str:
+    when, title, href, status, location, cohort, week = line
+    if week:
+        whose = f' · <span class="text-break">{escaped[cohort]}</span>' if cohort else ""
+        return (
+            f'\n        <li class="list-group-item small text-muted"><div>{escaped[when]}</div>'
+            f"<div>{escaped[title]}{whose}</div></li>"
+        )
+    if href:
+        what = (
+            f'<a href="{escape(href)}">{escaped[title]}</a> '
+            f'<span class="badge text-bg-light border">{escaped[status]}</span>'
+        )
+    else:
+        what = escaped[title]
+    where = f'<div class="text-muted text-break">{escaped[location]}</div>' if location else ""
+    return (
+        f'\n        <li class="list-group-item small"><div class="text-muted">{escaped[when]}</div>'
+        f"{what}{where}</li>"
+    )
+
+
+@dataclass
+class ScheduleHtml:
+    """My schedule's lines as HTML, escaped: each day's lines of the month view, and the
+    next days' list items (empty when nothing is planned). Put together here rather than
+    in the template: a coordinator's page has some 260 lines, and the template's escaping
+    and attribute lookups per line cost more than building the lines."""
+
+    month: dict[date, Markup]
+    upcoming: Markup
+
+
+def as_html(schedule: Schedule) -> ScheduleHtml:
+    escaped = _Escaped()
+    line_html: dict[MonthLine, str] = {}  # classes' and events' lines repeat from day to day
+    month = {}
+    for day, lines in schedule.month.items():
+        parts = []
+        for line in lines:
+            html = line_html.get(line)
+            if html is None:
+                html = _month_line_html(line, escaped)
+                if not line.href:
+                    line_html[line] = html
+            parts.append(html)
+        month[day] = Markup("".join(parts))
+    upcoming = Markup("".join([_next_line_html(line, escaped) for line in schedule.upcoming]))
+    return ScheduleHtml(month, upcoming)
+
+
 def schedule_of(
     items: list[AgendaItem], next_items: list[AgendaItem], *, session_url: str
 ) -> Schedule:
-    """The lines of agenda items (agenda(), folded or not): the month's, the next days'."""
+    """The lines of agenda items (agenda()), each item a line: the month's, the next days'."""
     lines = _Lines(session_url)
     by_day: dict[date, list[MonthLine]] = {}
     for item in items:
@@ -153,11 +227,7 @@ def schedule_of(
     shown = []
     for item in next_items:
         s = item.session
-        if item.kind == "class_week":
-            line = lines.week(
-                item.day, item.end_day, item.days, item.start_time, item.end_time, item.cohort_label
-            )
-        elif s is None:
+        if s is None:
             line = lines.next(item.day, item.start_time, item.end_time, item.title, item.location)
         else:
             line = lines.next(
@@ -201,7 +271,7 @@ def _timed_sessions(rows: list[sa.Row], kinds: dict[SessionKind, str]) -> list[_
                 starts_at,
                 ends_at,
                 starts,
-                _HOURS[starts.hour * 60 + starts.minute],
+                HOURS[starts.hour * 60 + starts.minute],
                 f"{kinds[kind]} · {other}",
                 location,
                 session_id,
@@ -217,27 +287,27 @@ def _timed_events(rows: list[sa.Row]) -> list[_Timed]:
     timed = []
     for starts_at, ends_at, title, place in rows:  # the columns of _events_statement
         starts = starts_at.astimezone(SEOUL)
-        start_time = _HOURS[starts.hour * 60 + starts.minute]
+        start_time = HOURS[starts.hour * 60 + starts.minute]
         timed.append(_Timed(starts_at, ends_at, starts, start_time, title, place))
     return timed
 
 
 def _end_time(timed: _Timed) -> str:
     ends = timed.ends_at.astimezone(SEOUL)
-    return _HOURS[ends.hour * 60 + ends.minute]
+    return HOURS[ends.hour * 60 + ends.minute]
 
 
 def _utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    begin, finish = _bounds(first, last)
+    begin, finish = seoul_bounds(first, last)
     return begin.astimezone(UTC), finish.astimezone(UTC)
 
 
 _FIRST = itemgetter(0)
 
 
-def _classes_by_day(rows: _AgendaRows) -> list[tuple[date, list[_ClassHours]]]:
+def _classes_by_day(rows: AgendaRows) -> list[tuple[date, list[CohortHours]]]:
     """The class days read, by day in date order: each day's classes in the rows' order."""
-    per_day: dict[date, list[_ClassHours]] = {}
+    per_day: dict[date, list[CohortHours]] = {}
     cohorts = rows.cohorts
     for day, cohort_id in rows.class_days:
         classes = per_day.get(day)
@@ -249,10 +319,11 @@ def _classes_by_day(rows: _AgendaRows) -> list[tuple[date, list[_ClassHours]]]:
 
 
 def _month_classes(
-    per_day: list[tuple[date, list[_ClassHours]]], first: date, last: date, lines: _Lines
+    per_day: list[tuple[date, list[CohortHours]]], first: date, last: date, lines: _Lines
 ) -> list[tuple[datetime, date, MonthLine]]:
-    """fold_class_days straight from the class days: a day of one class is that class, a
-    day of several one line, "11 classes", from the earliest start."""
+    """A staff member's class days in the month view, folded: a day of one class is that
+    class, a day of several one line, "11 classes", at the earliest start. A coordinator
+    staffs many cohorts; one line a cohort would bury the day's sessions."""
     shown = []
     for day, classes in per_day:
         if not first <= day <= last:
@@ -267,11 +338,13 @@ def _month_classes(
 
 
 def _next_classes(
-    per_day: list[tuple[date, list[_ClassHours]]], first: date, last: date, lines: _Lines
+    per_day: list[tuple[date, list[CohortHours]]], first: date, last: date, lines: _Lines
 ) -> list[tuple[datetime, NextLine]]:
-    """fold_class_weeks straight from the class days: a cohort's class days of one week
-    with the same hours are one line, a lone day its own."""
-    weeks: dict[tuple, tuple[_ClassHours, list[date]]] = {}
+    """A staff member's class days in the next days, folded: a cohort's class days of one
+    week with the same hours are one line ("Class Mon–Tue, Thu 09:00–18:00"), at the first
+    day's start; a lone day is a line of its own. Ten "Class" lines in two weeks would bury
+    the sessions a staff member comes to the schedule for."""
+    weeks: dict[tuple, tuple[CohortHours, list[date]]] = {}
     for day, classes in per_day:
         if not first <= day <= last:
             continue
@@ -288,7 +361,7 @@ def _next_classes(
         if len(days) == 1:
             line = lines.next(days[0], hours.start_time, hours.end_time, hours.title, "")
         else:
-            runs = _weekday_runs(days, lines.weekdays)
+            runs = weekday_runs(days, lines.weekdays)
             line = lines.week(
                 days[0], days[-1], runs, hours.start_time, hours.end_time, hours.label
             )
@@ -299,17 +372,17 @@ def _next_classes(
 def staff_schedule(
     user: User, month: tuple[date, date], upcoming: tuple[date, date], *, session_url: str
 ) -> Schedule:
-    """A staff member's month, a day's classes folded into one line (fold_class_days), and
-    next days, a week of a cohort's classes folded into one line (fold_class_weeks): the
+    """A staff member's month, a day's classes folded into one line (_month_classes), and
+    next days, a week of a cohort's classes folded into one line (_next_classes): the
     lines made from the rows, without an AgendaItem per row first (a coordinator has
     hundreds of class days and sessions a month). Read once when the spans lie close
     together, else apiece."""
     lines = _Lines(session_url)
     start, end = min(month[0], upcoming[0]), max(month[1], upcoming[1])
     if end - start > (month[1] - month[0]) + (upcoming[1] - upcoming[0]) + timedelta(days=7):
-        month_rows, next_rows = _agenda_rows(user, *month), _agenda_rows(user, *upcoming)
+        month_rows, next_rows = agenda_rows(user, *month), agenda_rows(user, *upcoming)
     else:
-        month_rows = next_rows = _agenda_rows(user, start, end)
+        month_rows = next_rows = agenda_rows(user, start, end)
     month_sessions = _timed_sessions(month_rows.sessions, lines.kinds)
     month_events = _timed_events(month_rows.events)
     if next_rows is month_rows:

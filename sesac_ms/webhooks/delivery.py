@@ -10,13 +10,18 @@ Each request is a POST of the payload as JSON with these headers:
     SeSAC-Signature: v1=<hex HMAC-SHA256 of "<timestamp>.<body>" with the secret>
 
 A 2xx answer is a delivery; anything else (another status, no answer within
-WEBHOOK_TIMEOUT, a redirect) is a failed attempt.
+WEBHOOK_TIMEOUT, a redirect, which is never followed) is a failed attempt. So is an address
+that is no longer public (addresses.py): the host's name is looked up once per attempt and
+the request goes to the addresses that lookup gave and the check passed, straight (no proxy
+from the environment, which would look the name up again itself).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
 import time
@@ -34,6 +39,7 @@ from ..extensions import db
 from ..links import external_url
 from ..models import WebhookDelivery, WebhookSubscription
 from ..models.types import utcnow
+from . import addresses
 
 # Waits before the 2nd, 3rd, … attempt; the last repeats.
 BACKOFF = (
@@ -61,7 +67,54 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is an answer like any other non-2xx: the attempt failed
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class _Pinned:
+    """An http.client connection to the checked addresses of its host (addresses.connect),
+    never to the name: http.client opens its socket through `_create_connection`."""
+
+    def __init__(self, *args, allow_private: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(addresses.connect, allow_private=allow_private)
+
+
+class _PinnedHTTPConnection(_Pinned, http.client.HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
+    pass  # TLS still checks the certificate against the host's name (SNI too)
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PinnedHTTPConnection, req, allow_private=self.allow_private)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, allow_private: bool) -> None:
+        super().__init__()
+        self.allow_private = allow_private
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PinnedHTTPSConnection, req, allow_private=self.allow_private)
+
+
+def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
+    """http(s) only, to checked addresses, no redirect followed, no proxy."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        _PinnedHTTPHandler(allow_private),
+        _PinnedHTTPSHandler(allow_private),
+        _NoRedirects(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+        urllib.request.UnknownHandler(),  # file://, ftp://, …: refused
+    ):
+        opener.add_handler(handler)
+    return opener
 
 
 @dataclass
@@ -75,7 +128,16 @@ class Attempt:
         return self.status is not None and 200 <= self.status < 300
 
 
-def post(url: str, secret: str, delivery: WebhookDelivery, timeout: float) -> Attempt:
+def post(
+    url: str,
+    secret: str,
+    delivery: WebhookDelivery,
+    timeout: float,
+    *,
+    allow_private: bool = False,
+) -> Attempt:
+    """One attempt; nothing is sent when the host's addresses are not all public (unless
+    `allow_private`): the attempt then fails with the reason as its error."""
     body = body_of(delivery)
     timestamp = int(time.time())
     request = urllib.request.Request(
@@ -92,7 +154,7 @@ def post(url: str, secret: str, delivery: WebhookDelivery, timeout: float) -> At
         },
     )
     try:
-        with _OPENER.open(request, timeout=timeout) as answer:
+        with _opener(allow_private).open(request, timeout=timeout) as answer:
             return Attempt(answer.status, answer.read(1000).decode(errors="replace"), None)
     except urllib.error.HTTPError as error:
         text = error.read(1000).decode(errors="replace") if error.fp else ""
@@ -159,6 +221,7 @@ def deliver_due(limit: int = 100, now: datetime | None = None) -> DeliveryRun:
             decrypt(subscription.secret_encrypted),
             delivery,
             float(config["WEBHOOK_TIMEOUT"]),
+            allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]),
         )
         _note_attempt(delivery, subscription, attempt, now or utcnow(), run)
         db.session.commit()

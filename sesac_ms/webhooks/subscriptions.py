@@ -17,6 +17,7 @@ from ..errors import NotAllowed, Problems
 from ..extensions import db
 from ..models import Campus, Role, User, WebhookDelivery, WebhookSubscription
 from ..models.types import utcnow
+from . import addresses
 from .events import EVENTS
 
 
@@ -28,17 +29,48 @@ class NewSubscription:
 
 def _check_url(url: str, problems: Problems) -> str:
     url = (url or "").strip()
-    parts = urlsplit(url)
-    allowed = ("https", "http") if current_app.config["WEBHOOK_ALLOW_HTTP"] else ("https",)
+    config = current_app.config
+    allowed = ("https", "http") if config["WEBHOOK_ALLOW_HTTP"] else ("https",)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # an unclosed [IPv6 address], a port that is not one
+        parts = port = None
     if not url:
         problems.add(gettext("Enter the address to send the events to."), "url")
     elif len(url) > 500:
         problems.add(gettext("Keep the address to 500 characters."), "url")
-    elif parts.scheme not in allowed or not parts.hostname:
+    elif parts is None or port is None or parts.scheme not in allowed or not parts.hostname:
         problems.add(
             gettext("Enter an https:// address, such as https://example.com/hooks."), "url"
         )
+    else:
+        if "@" in parts.netloc:
+            problems.add(
+                gettext(
+                    "Leave the user name and password out of the address: "
+                    "the signature shows the receiver who sent each event."
+                ),
+                "url",
+            )
+        _check_host(parts.hostname, port, config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"], problems)
     return url
+
+
+def _check_host(host: str, port: int, allow_private: bool, problems: Problems) -> None:
+    """Only a public internet address: an address inside (this host, a private network,
+    cloud metadata) or a name that leads there is refused. Delivery checks again."""
+    try:
+        addresses.resolve(host, port, allow_private=allow_private)
+    except addresses.HostNotFound:
+        problems.add(gettext("This address could not be found; check its spelling."), "url")
+    except addresses.NotPublic:
+        problems.add(
+            gettext(
+                "This address points inside a private network; enter a public https:// address."
+            ),
+            "url",
+        )
 
 
 def subscribe(owner: User, url: str, events: list[str], campus: Campus | None) -> NewSubscription:
