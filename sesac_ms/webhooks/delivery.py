@@ -84,30 +84,29 @@ class _PinnedHTTPSConnection(_Pinned, http.client.HTTPSConnection):
     pass  # TLS still checks the certificate against the host's name (SNI too)
 
 
-class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+class _PinnedHandler(urllib.request.HTTPSHandler):
+    """http:// and https://, each connection to the checked addresses of its host."""
+
     def __init__(self, allow_private: bool) -> None:
         super().__init__()
         self.allow_private = allow_private
+
+    http_request = urllib.request.AbstractHTTPHandler.do_request_  # as HTTPHandler's
 
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(_PinnedHTTPConnection, req, allow_private=self.allow_private)
-
-
-class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, allow_private: bool) -> None:
-        super().__init__()
-        self.allow_private = allow_private
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(_PinnedHTTPSConnection, req, allow_private=self.allow_private)
 
 
+@functools.cache
 def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
-    """http(s) only, to checked addresses, no redirect followed, no proxy."""
+    """http(s) only, to checked addresses, no redirect followed, no proxy: one of each kind
+    a worker, as urllib's own openers are shared."""
     opener = urllib.request.OpenerDirector()
     for handler in (
-        _PinnedHTTPHandler(allow_private),
-        _PinnedHTTPSHandler(allow_private),
+        _PinnedHandler(allow_private),
         _NoRedirects(),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
