@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,19 +42,37 @@ class Result:
     ratio_start_end: float | None = None
     light_reference: float | None = None
     segment: int = 0  # light measurements before this page, less one
+    # A page under --confirm-below is measured again: each further round's requests/s,
+    # CPU ms, answers other than 200 and light segment; its ratios are then the median of
+    # every round's, the first included (`ratios` lists them in order).
+    rounds: list[dict] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
     marks: list[str] = field(default_factory=list)
 
-    def judge(self, start_end: float, around: float, light_cpu_ms: float | None) -> None:
+    def judge(
+        self,
+        start_end: float,
+        around: float,
+        light_cpu_ms: float | None,
+        again: list[tuple[float, float]] = (),
+        cpus_again: list[float] = (),
+    ) -> None:
+        """Ratios to the light page; `again`: each further round's (requests/s, light
+        requests/s around it), `cpus_again` its CPU ms."""
         self.ratio_start_end = self.requests_per_second / start_end if start_end else None
         self.light_reference = around
-        self.ratio = self.requests_per_second / around if around else None
-        if self.cpu_ms and light_cpu_ms:
-            self.cpu_ratio = light_cpu_ms / self.cpu_ms
+        first = self.requests_per_second / around if around else None
+        self.ratios = [x for x in [first, *(rps / light for rps, light in again if light)] if x]
+        self.ratio = statistics.median(self.ratios) if self.ratios else None
+        cpus = [c for c in [self.cpu_ms, *cpus_again] if c]
+        if cpus and light_cpu_ms:
+            self.cpu_ratio = light_cpu_ms / statistics.median(cpus)
         self.marks = []
         if self.status != 200 or self.in_process_status not in (None, 200):
             self.marks.append(f"HTTP {self.status}/{self.in_process_status}")
-        if self.non_200 or self.socket_errors:
-            self.marks.append(f"{self.non_200} non-200, {self.socket_errors} socket errors")
+        non_200 = self.non_200 + sum(r.get("non_200", 0) for r in self.rounds)
+        if non_200 or self.socket_errors:
+            self.marks.append(f"{non_200} non-200, {self.socket_errors} socket errors")
         if self.ratio is not None and self.ratio < RATIO_GOAL:
             self.marks.append(f"ratio < {RATIO_GOAL:.2f}")
         if self.cpu_ratio is not None and self.cpu_ratio < RATIO_GOAL:
@@ -75,6 +94,15 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 def _size(result: Result) -> str:
     kb = f"{result.bytes / 1024:.0f} KB" if result.bytes >= 10240 else f"{result.bytes} B"
     return f"{result.rows} / {kb}" if result.rows is not None else kb
+
+
+def _notes(result: Result) -> str:
+    """What is wrong with a page (marked !!), and the ratios of its rounds when it had more."""
+    notes = ("!! " + "; ".join(result.marks)) if result.marks else ""
+    if len(result.ratios) > 1:
+        rounds = "median of " + " ".join(f"{x:.3f}" for x in result.ratios)
+        notes = f"{notes}; {rounds}" if notes else rounds
+    return notes
 
 
 def table(results: list[Result]) -> str:
@@ -103,7 +131,7 @@ def table(results: list[Result]) -> str:
             "" if r.ratio is None else f"{r.ratio:.3f}",
             "" if r.cpu_ms is None else f"{r.cpu_ms:.1f}",
             "" if r.cpu_ratio is None else f"{r.cpu_ratio:.3f}",
-            ("!! " + "; ".join(r.marks)) if r.marks else "",
+            _notes(r),
         )
         for r in results
     ]

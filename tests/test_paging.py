@@ -25,12 +25,14 @@ from sesac_ms.models import (
     Cohort,
     CohortStatus,
     Company,
+    Course,
     Enrollment,
     EnrollmentStatus,
     Outcome,
     OutcomeKind,
     PersonalDataAccess,
     Role,
+    Track,
     User,
 )
 from sesac_ms.models.audit import AccessAction
@@ -281,6 +283,13 @@ def _companies(n: int, campus_id: int) -> None:
     db.session.commit()
 
 
+def _courses(n: int, campus_id: int) -> None:
+    db.session.add_all(
+        Course(campus_id=campus_id, title=f"MARK-{i:03d}", track=Track.AI_CORE_SW) for i in range(n)
+    )
+    db.session.commit()
+
+
 def _referrals(trainees, n: int, campus_id: int) -> None:
     company = Company(campus_id=campus_id, name="데이터웨이브")
     db.session.add(company)
@@ -329,10 +338,13 @@ def test_the_filter_without_an_outcome_is_kept_across_pages(client, coordinator,
     [
         ("/placements/companies", lambda trainees, campus: _companies(60, campus.id)),
         ("/placements/referrals", lambda trainees, campus: _referrals(trainees, 60, campus.id)),
+        ("/cohorts/courses", lambda trainees, campus: _courses(60, campus.id)),
     ],
-    ids=["companies", "referrals"],
+    ids=["companies", "referrals", "courses"],
 )
-def test_companies_and_referrals_come_in_pages(client, coordinator, trainees, campus, url, make):
+def test_companies_referrals_and_courses_come_in_pages(
+    client, coordinator, trainees, campus, url, make
+):
     make(trainees, campus)
 
     pages = _numbered_walk(client, url)

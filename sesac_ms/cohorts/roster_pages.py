@@ -267,10 +267,18 @@ def outcome_label(kind: str | None) -> str:
     }[kind]
 
 
-def session_summary(record: TraineeRecord) -> str:
-    from ..sessions.services import kind_label
+def labeller() -> Callable[[Callable[[Any], str], Any], str]:
+    """`once(label, value)`: label(value), worked out once per distinct value for one page
+    or file (a roster of 35 repeats a handful of statuses, deposits and session kinds)."""
+    labels: dict[tuple[Callable[[Any], str], Any], str] = {}
 
-    return ", ".join(f"{kind_label(kind)} {n}" for kind, n in sorted(record.sessions.items()))
+    def once(label: Callable[[Any], str], value: Any) -> str:
+        text = labels.get((label, value))
+        if text is None:
+            text = labels[(label, value)] = label(value)
+        return text
+
+    return once
 
 
 @dataclass(slots=True)
@@ -312,13 +320,7 @@ def roster_rows(cohort: Cohort, sort: str = "name") -> list[RosterRow]:
 
     figures = summaries(cohort)
     extras = records(cohort)
-    labels: dict[tuple[Callable[[Any], str], Any], str] = {}
-
-    def once(label: Callable[[Any], str], value: Any) -> str:
-        text = labels.get((label, value))
-        if text is None:
-            text = labels[(label, value)] = label(value)
-        return text
+    once = labeller()
 
     def reach_text(reach: tuple[float | None, int]) -> str:
         reachable, absences_left = reach
@@ -417,8 +419,10 @@ def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
         gettext("Certifications passed"),
         gettext("Outcome"),
     ]
+    from ..sessions.services import kind_label
+
     rows = []
-    labels: dict[Any, str] = {}
+    once = labeller()
     none, nothing = AttendanceSummary(), TraineeRecord()
     for enrollment_id, name, email, status, status_on, deposit in db.session.execute(
         db.select(
@@ -435,29 +439,12 @@ def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
     ):
         summary = figures.get(enrollment_id, none)
         extra = extras.get(enrollment_id, nothing)
-        # Labels are looked up once per distinct value, not once per trainee.
-        keys = (("status", status), ("deposit", deposit), ("outcome", extra.outcome))
-        for key in keys:
-            if key not in labels:
-                kind, value = key
-                labels[key] = (
-                    enrollment_status_label(value)
-                    if kind == "status"
-                    else deposit_label(value)
-                    if kind == "deposit"
-                    else outcome_label(value)
-                )
-        sessions = ""
-        if extra.sessions:
-            key = ("sessions", tuple(sorted(extra.sessions.items())))
-            if key not in labels:
-                labels[key] = session_summary(extra)
-            sessions = labels[key]
+        sessions = sorted(extra.sessions.items())
         rows.append(
             [
                 name,
                 email,
-                labels[keys[0]],
+                once(enrollment_status_label, status),
                 status_on.isoformat() if status_on else "",
                 round(summary.rate, 1) if summary.rate is not None else "",
                 summary.days,
@@ -465,10 +452,10 @@ def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
                 summary.late,
                 summary.left_early,
                 summary.excused,
-                labels[keys[1]],
-                sessions,
+                once(deposit_label, deposit),
+                ", ".join(f"{once(kind_label, kind)} {n}" for kind, n in sessions),
                 ", ".join(extra.passed_exams),
-                labels[keys[2]],
+                once(outcome_label, extra.outcome),
             ]
         )
     return headers, rows

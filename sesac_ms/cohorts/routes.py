@@ -53,13 +53,21 @@ def index() -> ResponseReturnValue:
     )
 
 
+COURSES_PER_PAGE = 50
+
+
 @bp.get("/courses")
 @require("course.view")
 def courses() -> ResponseReturnValue:
     campus_id = request.args.get("campus_id", type=int)
+    locale = str(get_locale())
+    page = paging.numbered(
+        services.course_list_query(acting_user(), campus_id, locale), per_page=COURSES_PER_PAGE
+    )
     return render_template(
         "cohorts/courses.html",
-        courses=services.course_rows(acting_user(), campus_id, str(get_locale())),
+        page=page,
+        courses=services.course_lines(page.items, locale),
         campuses=services.campuses_for(acting_user()),
         campus_id=campus_id,
         # Each row puts its own id into these (one URL built per list, not three per row).
