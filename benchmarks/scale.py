@@ -288,9 +288,10 @@ class Runner:
 
 
 def at_rest(engine: sa.Engine) -> None:
-    """Write the database's pending changes to disk before measuring. After loading 2×
-    Seoul, PostgreSQL's checkpoint spreads gigabytes of writes over minutes
-    (checkpoint_completion_target), which slowed the first pages of a run by a third."""
+    """Write the database's pending changes to disk before measuring: after loading 2×
+    Seoul, PostgreSQL's checkpoint spreads gigabytes of writes over the next minutes
+    (checkpoint_completion_target), which would otherwise fall into the first pages'
+    measurements."""
     statement = "CHECKPOINT" if engine.dialect.name == "postgresql" else "PRAGMA wal_checkpoint"
     try:
         with engine.connect() as connection:

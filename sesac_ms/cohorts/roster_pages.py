@@ -401,6 +401,8 @@ def latest_class_day(cohort: Cohort, on_or_before: date) -> tuple[int, date] | N
 
 
 def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
+    from ..sessions.services import kind_label
+
     figures = summaries(cohort)
     extras = records(cohort)
     headers = [
@@ -419,8 +421,6 @@ def export_rows(cohort: Cohort) -> tuple[list[str], list[list[Any]]]:
         gettext("Certifications passed"),
         gettext("Outcome"),
     ]
-    from ..sessions.services import kind_label
-
     rows = []
     once = labeller()
     none, nothing = AttendanceSummary(), TraineeRecord()
